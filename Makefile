@@ -1,0 +1,94 @@
+# Warden build. `make run` and `make test` are the two commands; see README.md.
+.DEFAULT_GOAL := all
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PYTHON   ?= /usr/bin/python3
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := bpf/vmlinux/$(ARCH)
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)
+LDLIBS   := -lbpf -lelf -lz -ljansson
+# BPF_PROG/BPF_KPROBE name every argument, used or not.
+BPF_CFLAGS := -g -O2 $(WARN) -Wno-unused-parameter -target bpf -D__TARGET_ARCH_$(ARCH) \
+	-I$(VMLINUX_DIR) -Iinclude -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKEL     := $(BUILD)/warden.skel.h
+
+# Everything but the two main()s: the daemon, the CLI and the tests link it.
+LIB_SRCS := src/event.c src/util/encode.c src/util/parse.c \
+	src/session/proctable.c src/sensor/record.c src/sensor/ldcache.c \
+	src/sensor/elfsym.c
+SENSOR_SRCS := src/sensor/sensor.c src/sensor/tls_attach.c
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+SENSOR_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SENSOR_SRCS))
+LIB      := $(BUILD)/libwarden.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps run test unit e2e clean vmlinux format bench
+all: $(BUILD)/wardend $(BUILD)/warden
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/warden/events.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One object, one skeleton: per-concern objects share the ring buffer and
+# counters through __weak definitions the static linker folds together.
+$(BUILD)/warden.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+$(SKEL): $(BUILD)/warden.bpf.o
+	$(BPFTOOL) gen skeleton $< name warden_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(wildcard include/warden/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(SENSOR_OBJS): $(SKEL)
+
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/wardend: $(BUILD)/src/wardend.o $(SENSOR_OBJS) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/warden: $(BUILD)/src/warden.o $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+run: deps all
+	$(BUILD)/wardend
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
+
+e2e: all
+	$(PYTHON) tests/e2e/run.py --wardend $(BUILD)/wardend
+
+test: deps all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+vmlinux:
+	tools/gen-vmlinux.sh
+
+format:
+	clang-format -i $(wildcard src/*.c src/*/*.c include/warden/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers and maps shared by every Warden BPF program. Each bpf/<concern>.bpf.c is
+ * compiled alone and the objects are linked with `bpftool gen object`; the
+ * shared maps and configuration are __weak so that the linker folds the
+ * copies every object carries into one.
+ */
+#ifndef WARDEN_COMMON_BPF_H
+#define WARDEN_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "warden/events.h"
+
+#ifndef AF_UNIX
+#define AF_UNIX 1
+#endif
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+#define S_IFMT_ 00170000
+#define S_IFSOCK_ 0140000
+
+/* Set by wardend in skel->rodata before load. */
+const volatile __u32 warden_self_tgid __weak = 0; /* never report ourselves */
+
+/* The single event stream; size set by userspace before load (--ringbuf-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps") __weak;
+
+/* Everything that was lost or went wrong, per CPU, read by wardend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WARDEN_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps") __weak;
+
+/*
+ * Per-CPU scratch for records too large for the 512-byte BPF stack. Built
+ * here, then copied out with bpf_ringbuf_output() at their real length, so a
+ * 40-byte write does not take 16 KiB of ring.
+ */
+union warden_scratch {
+	struct warden_rec_exec exec;
+	struct warden_rec_tls tls;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union warden_scratch);
+} scratch SEC(".maps") __weak;
+
+static __always_inline void stat_inc(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &slot);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline void *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+static __always_inline int is_self(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == warden_self_tgid;
+}
+
+static __always_inline void hdr_init(struct warden_rec_hdr *h, __u16 type, __u32 size)
+{
+	h->type = type;
+	h->flags = 0;
+	h->size = size;
+	h->ktime = bpf_ktime_get_ns();
+}
+
+/* Fill the identity of task t (current, or a child at fork). */
+static __always_inline void task_fill(struct warden_task *out, struct task_struct *t)
+{
+	out->pid = BPF_CORE_READ(t, tgid);
+	out->tid = BPF_CORE_READ(t, pid);
+	out->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	out->start_time = BPF_CORE_READ(t, group_leader, start_boottime);
+	bpf_core_read_str(out->comm, sizeof(out->comm), &t->comm);
+}
+
+static __always_inline void task_fill_current(struct warden_task *out)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	task_fill(out, t);
+	out->uid = (__u32)bpf_get_current_uid_gid();
+	out->cgroup_id = bpf_get_current_cgroup_id();
+}
+
+/* Reserve-or-count: a reservation that fails is never silent. */
+static __always_inline void *rb_reserve(__u32 size, __u16 type)
+{
+	void *p = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!p)
+		stat_inc(WARDEN_STAT_RB_DROP + type);
+	return p;
+}
+
+static __always_inline void rb_output(void *rec, __u32 size, __u16 type)
+{
+	if (bpf_ringbuf_output(&events, rec, size, 0))
+		stat_inc(WARDEN_STAT_RB_DROP + type);
+}
+
+#endif /* WARDEN_COMMON_BPF_H */

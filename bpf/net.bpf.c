@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * connect(): the address is copied at syscall entry (the user buffer may be
+ * gone by exit) and reported at exit with the result, so refused and
+ * non-blocking connects are visible too. Later, a cgroup sock_addr program
+ * will deny connects; this pair only observes.
+ */
+#include "common.bpf.h"
+
+struct connect_args {
+	__s32 fd;
+	__u32 addrlen;
+	__u8 sa[2 + WARDEN_UNIX_PATH_MAX]; /* struct sockaddr_un is the largest we keep */
+	__u16 _pad0;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct connect_args);
+} connect_inflight SEC(".maps");
+
+SEC("tp/syscalls/sys_enter_connect")
+int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct connect_args a = {};
+	__u64 len = (__u32)ctx->args[2];
+	__u16 family = 0;
+
+	if (is_self())
+		return 0;
+	if (bpf_probe_read_user(&family, sizeof(family), (void *)ctx->args[1]))
+		return 0; /* the kernel will fail it with EFAULT too */
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
+		return 0;
+	a.fd = ctx->args[0];
+	a.addrlen = len;
+	if (len > sizeof(a.sa))
+		len = sizeof(a.sa);
+	barrier_var(len);
+	if (len > sizeof(a.sa))
+		return 0;
+	if (bpf_probe_read_user(a.sa, len, (void *)ctx->args[1])) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		return 0;
+	}
+	if (bpf_map_update_elem(&connect_inflight, &key, &a, BPF_ANY))
+		stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct warden_rec_connect *r;
+	struct connect_args *a;
+	__u16 family;
+	__u64 n;
+
+	a = bpf_map_lookup_elem(&connect_inflight, &key);
+	if (!a)
+		return 0;
+	r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
+	if (!r)
+		goto out;
+	__builtin_memset(r, 0, sizeof(*r));
+	hdr_init(&r->hdr, WARDEN_REC_CONNECT, sizeof(*r));
+	task_fill_current(&r->task);
+	r->fd = a->fd;
+	r->ret = ctx->ret;
+	family = *(__u16 *)a->sa;
+	r->remote.family = family;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)a->sa;
+
+		r->remote.port = bpf_ntohs(in->sin_port);
+		__builtin_memcpy(r->remote.addr, &in->sin_addr, 4);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (void *)a->sa;
+
+		r->remote.port = bpf_ntohs(in6->sin6_port);
+		__builtin_memcpy(r->remote.addr, &in6->sin6_addr, 16);
+	} else {
+		n = a->addrlen > 2 ? a->addrlen - 2 : 0;
+		if (n > WARDEN_UNIX_PATH_MAX)
+			n = WARDEN_UNIX_PATH_MAX;
+		__builtin_memcpy(r->unix_path, a->sa + 2, WARDEN_UNIX_PATH_MAX);
+		r->unix_path_len = n;
+	}
+	bpf_ringbuf_submit(r, 0);
+out:
+	bpf_map_delete_elem(&connect_inflight, &key);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Process lifecycle: fork, exec and exit from the sched tracepoints.
+ * sched_process_exec is where in-kernel kill of a forbidden exec will sit:
+ * it runs in the new image before its first user instruction.
+ */
+#include "common.bpf.h"
+
+/* Threads are not processes: only report forks that create a thread group. */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(warden_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct warden_rec_fork *r;
+
+	if (is_self())
+		return 0;
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	r = rb_reserve(sizeof(*r), WARDEN_REC_FORK);
+	if (!r)
+		return 0;
+	hdr_init(&r->hdr, WARDEN_REC_FORK, sizeof(*r));
+	task_fill(&r->task, child);
+	r->task.uid = (__u32)bpf_get_current_uid_gid();
+	r->task.cgroup_id = bpf_get_current_cgroup_id();
+	r->parent_start_time = BPF_CORE_READ(parent, group_leader, start_boottime);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exec")
+int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct warden_rec_exec *r = scratch_get();
+	unsigned long arg_start, arg_end;
+	__u32 fname_off;
+	__u64 n;
+	struct file *exe;
+	long len;
+
+	if (!r || is_self())
+		return 0;
+	hdr_init(&r->hdr, WARDEN_REC_EXEC, 0);
+	task_fill_current(&r->task);
+	r->old_pid = ctx->old_pid;
+
+	fname_off = ctx->__data_loc_filename & 0xffff;
+	len = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), (void *)ctx + fname_off);
+	if (len < 0) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		r->hdr.flags |= WARDEN_F_READ_FAULT;
+		len = 1;
+		r->filename[0] = 0;
+	}
+	r->filename_len = len - 1;
+
+	exe = BPF_CORE_READ(t, mm, exe_file);
+	r->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
+	r->exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+
+	/* argv as the kernel copied it onto the new stack: NUL-separated. */
+	arg_start = BPF_CORE_READ(t, mm, arg_start);
+	arg_end = BPF_CORE_READ(t, mm, arg_end);
+	n = arg_end > arg_start ? arg_end - arg_start : 0;
+	r->args_total = n;
+	if (n > WARDEN_ARGS_MAX) {
+		n = WARDEN_ARGS_MAX;
+		r->hdr.flags |= WARDEN_F_TRUNCATED;
+	}
+	barrier_var(n);
+	if (n > WARDEN_ARGS_MAX)
+		return 0;
+	if (n && bpf_probe_read_user(r->args, n, (void *)arg_start)) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		r->hdr.flags |= WARDEN_F_READ_FAULT;
+		n = 0;
+	}
+	r->args_len = n;
+	r->hdr.size = __builtin_offsetof(struct warden_rec_exec, args) + n;
+	rb_output(r, r->hdr.size, WARDEN_REC_EXEC);
+	return 0;
+}
+
+/* Report a process once, when its last thread exits. */
+SEC("tp/sched/sched_process_exit")
+int warden_exit(void *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct warden_rec_exit *r;
+	int code;
+
+	if (is_self())
+		return 0;
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	r = rb_reserve(sizeof(*r), WARDEN_REC_EXIT);
+	if (!r)
+		return 0;
+	hdr_init(&r->hdr, WARDEN_REC_EXIT, sizeof(*r));
+	task_fill_current(&r->task);
+	code = BPF_CORE_READ(t, exit_code);
+	if (BPF_CORE_READ(t, signal, flags) & 0x00000004 /* SIGNAL_GROUP_EXIT */)
+		code = BPF_CORE_READ(t, signal, group_exit_code);
+	r->exit_code = code;
+	r->_pad0 = 0;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

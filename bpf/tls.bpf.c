@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TLS plaintext from OpenSSL's SSL_write/SSL_read and their _ex variants,
+ * attached by userspace once per library or executable (pid -1).
+ *
+ * Entry stashes the arguments per thread; return reads the bytes the call
+ * really moved. The fd is learnt from the read/write/sendto/recvfrom
+ * syscall the thread makes while inside SSL_* (no OpenSSL struct offsets),
+ * and remembered per (tgid, SSL *) for calls served from OpenSSL's buffer.
+ * SSL_write entry is where in-kernel kill of an outgoing secret will sit:
+ * before the bytes reach the socket.
+ */
+#include "common.bpf.h"
+
+#define PROT_EXEC_ 0x4
+
+/* Bytes captured per SSL_* call; the rest is counted, flagged, not sent. */
+const volatile __u64 warden_tls_capture_max = WARDEN_TLS_CAPTURE_DEFAULT;
+
+__u64 warden_conn_seq = 0; /* connection ids: never reused while loaded */
+__u64 warden_call_seq = 0;
+
+struct tls_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 out_len; /* size_t * of the _ex variants, else 0 */
+	__u64 sp; /* stack pointer at entry: tells nesting from a stale entry */
+	__s32 fd; /* first socket fd the call touched, -1 until then */
+	__u32 depth;
+	__u8 func;
+	__u8 _pad0[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct tls_call);
+} tls_active SEC(".maps");
+
+struct conn_key {
+	__u32 tgid;
+	__u32 _pad0;
+	__u64 ssl;
+};
+
+struct conn_info {
+	__u64 conn_id;
+	__u64 sk; /* struct sock *: a new one under the same SSL * is a new connection */
+	__s32 fd;
+	__u32 _pad0;
+	struct warden_sockaddr local;
+	struct warden_sockaddr remote;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_key);
+	__type(value, struct conn_info);
+} tls_conns SEC(".maps");
+
+/* Files userspace has inspected (or is inspecting) for SSL_* symbols. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct warden_file_key);
+	__type(value, __u8);
+} checked_files SEC(".maps");
+
+static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_len)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+	struct tls_call *c, n = {};
+
+	if (is_self())
+		return 0;
+	c = bpf_map_lookup_elem(&tls_active, &key);
+	/*
+	 * One event per call: an SSL_write implemented through SSL_write_ex (or
+	 * the reverse) runs deeper on the same stack. An entry at or above the
+	 * recorded one means that call never returned through us: replace it.
+	 */
+	if (c && sp < c->sp) {
+		c->depth++;
+		stat_inc(WARDEN_STAT_TLS_NESTED);
+		return 0;
+	}
+	n.ssl = PT_REGS_PARM1(ctx);
+	n.buf = PT_REGS_PARM2(ctx);
+	n.out_len = out_len;
+	n.sp = sp;
+	n.fd = -1;
+	n.depth = 1;
+	n.func = func;
+	if (bpf_map_update_elem(&tls_active, &key, &n, BPF_ANY))
+		stat_inc(WARDEN_STAT_TLS_STASH_FAIL);
+	return 0;
+}
+
+static __always_inline struct sock *sock_from_fd(int fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct socket *so;
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT_) != S_IFSOCK_)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(so, sk);
+}
+
+static __always_inline void sock_addrs(struct sock *sk, struct conn_info *ci)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	ci->local.family = family;
+	ci->remote.family = family;
+	ci->local.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ci->remote.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		/* Explicit sizes: BPF_CORE_READ_INTO on an array reads one element. */
+		bpf_core_read(ci->local.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(ci->remote.addr, 4, &sk->__sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		bpf_core_read(ci->local.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(ci->remote.addr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+/* The connection this call belongs to, created or refreshed as needed. */
+static __always_inline struct conn_info *conn_resolve(__u32 tgid, struct tls_call *call)
+{
+	struct conn_key k = { .tgid = tgid, .ssl = call->ssl };
+	struct conn_info *ci = bpf_map_lookup_elem(&tls_conns, &k);
+	struct conn_info n = {};
+	struct sock *sk = NULL;
+
+	if (call->fd >= 0)
+		sk = sock_from_fd(call->fd);
+	if (ci) {
+		if (!sk || (__u64)sk == ci->sk)
+			return ci;
+		if (!ci->sk) { /* first syscall seen on a known stream: same connection */
+			ci->sk = (__u64)sk;
+			ci->fd = call->fd;
+			sock_addrs(sk, ci);
+			return ci;
+		}
+		/* a new socket under a recycled SSL *: a new connection */
+	}
+	n.conn_id = __sync_fetch_and_add(&warden_conn_seq, 1) + 1;
+	n.fd = sk ? call->fd : -1;
+	n.sk = (__u64)sk;
+	if (sk)
+		sock_addrs(sk, &n);
+	if (bpf_map_update_elem(&tls_conns, &k, &n, BPF_ANY)) {
+		stat_inc(WARDEN_STAT_CONN_UPDATE_FAIL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&tls_conns, &k);
+}
+
+static __always_inline int tls_exit(struct pt_regs *ctx)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct warden_rec_tls *r;
+	struct conn_info *ci;
+	struct tls_call call, *c;
+	__u64 total = 0, cap, off;
+	/* SSL_* return int: the upper half of rax is not part of the value. */
+	int ret = (int)PT_REGS_RC(ctx);
+	__u64 len;
+	__u32 i;
+	__u16 flags = 0;
+
+	c = bpf_map_lookup_elem(&tls_active, &key);
+	if (!c) {
+		if (!is_self())
+			stat_inc(WARDEN_STAT_TLS_ORPHAN_RET);
+		return 0;
+	}
+	if (c->depth > 1) {
+		c->depth--;
+		return 0;
+	}
+	call = *c;
+	bpf_map_delete_elem(&tls_active, &key);
+
+	if (call.out_len) { /* _ex: 1 on success, the count through a pointer */
+		if (ret == 1 && bpf_probe_read_user(&total, sizeof(total), (void *)call.out_len))
+			stat_inc(WARDEN_STAT_READ_FAULT);
+	} else if (ret > 0) {
+		total = ret;
+	}
+	if (!total)
+		return 0;
+
+	r = scratch_get();
+	if (!r)
+		return 0;
+	ci = conn_resolve(key >> 32, &call);
+	task_fill_current(&r->task);
+	r->conn_id = ci ? ci->conn_id : 0;
+	r->fd = ci ? ci->fd : call.fd;
+	if (ci) {
+		r->local = ci->local;
+		r->remote = ci->remote;
+	} else {
+		__builtin_memset(&r->local, 0, sizeof(r->local));
+		__builtin_memset(&r->remote, 0, sizeof(r->remote));
+	}
+	r->ssl = call.ssl;
+	r->func = call.func;
+	r->call_id = __sync_fetch_and_add(&warden_call_seq, 1) + 1;
+	r->total_len = total;
+	__builtin_memset(r->_pad0, 0, sizeof(r->_pad0));
+
+	cap = total;
+	if (cap > warden_tls_capture_max) {
+		cap = warden_tls_capture_max;
+		flags |= WARDEN_F_TRUNCATED;
+		stat_inc(WARDEN_STAT_TLS_TRUNCATED);
+	}
+	for (i = 0; i < WARDEN_TLS_CHUNKS_MAX; i++) {
+		off = (__u64)i * WARDEN_TLS_CHUNK;
+		if (off >= cap)
+			break;
+		len = cap - off > WARDEN_TLS_CHUNK ? WARDEN_TLS_CHUNK : cap - off;
+		barrier_var(len);
+		if (len > WARDEN_TLS_CHUNK)
+			break;
+		hdr_init(&r->hdr, WARDEN_REC_TLS_DATA, 0);
+		r->hdr.flags = flags;
+		if (off + len >= cap)
+			r->hdr.flags |= WARDEN_F_LAST;
+		r->offset = off;
+		if (bpf_probe_read_user(r->data, len, (void *)(call.buf + off))) {
+			stat_inc(WARDEN_STAT_READ_FAULT);
+			r->hdr.flags |= WARDEN_F_READ_FAULT;
+			r->len = 0;
+			len = 0;
+		}
+		r->len = len;
+		r->hdr.size = __builtin_offsetof(struct warden_rec_tls, data) + len;
+		rb_output(r, __builtin_offsetof(struct warden_rec_tls, data) + len,
+			  WARDEN_REC_TLS_DATA);
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(warden_ssl_write, void *ssl, const void *buf, int num)
+{
+	return tls_enter(ctx, WARDEN_TLS_SSL_WRITE, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(warden_ssl_write_ex, void *ssl, const void *buf, __u64 num, __u64 *written)
+{
+	return tls_enter(ctx, WARDEN_TLS_SSL_WRITE_EX, (__u64)written);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(warden_ssl_read, void *ssl, void *buf, int num)
+{
+	return tls_enter(ctx, WARDEN_TLS_SSL_READ, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(warden_ssl_read_ex, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return tls_enter(ctx, WARDEN_TLS_SSL_READ_EX, (__u64)readbytes);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(warden_ssl_ret)
+{
+	return tls_exit(ctx);
+}
+
+/* The socket an SSL_* call really uses: the first I/O syscall inside it. */
+static __always_inline int note_fd(__s32 fd)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_active, &key);
+
+	if (c && c->fd < 0)
+		c->fd = fd;
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_write")
+int warden_sys_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return note_fd(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_enter_read")
+int warden_sys_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return note_fd(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_enter_sendto")
+int warden_sys_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return note_fd(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_enter_recvfrom")
+int warden_sys_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	return note_fd(ctx->args[0]);
+}
+
+/*
+ * dlopen() and the dynamic linker map code with mmap(PROT_EXEC, fd). Report
+ * each file once, so userspace can look for SSL_* in libraries loaded after
+ * start-up (Python loads libssl lazily). Userspace drops the key again if
+ * it could not inspect the file, so the next mapping retries.
+ */
+SEC("tp/syscalls/sys_enter_mmap")
+int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *t;
+	struct warden_file_key k = {};
+	struct warden_rec_lib_map *r;
+	struct file **fds, *f = NULL;
+	struct fdtable *fdt;
+	int fd = ctx->args[4];
+	__u8 one = 1;
+
+	if (!(ctx->args[2] & PROT_EXEC_) || fd < 0 || is_self())
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task();
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if ((unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	if (bpf_map_update_elem(&checked_files, &k, &one, BPF_NOEXIST))
+		return 0; /* known already (or the map refused: then we retry next time) */
+	r = rb_reserve(sizeof(*r), WARDEN_REC_LIB_MAP);
+	if (!r) {
+		bpf_map_delete_elem(&checked_files, &k);
+		return 0;
+	}
+	hdr_init(&r->hdr, WARDEN_REC_LIB_MAP, sizeof(*r));
+	task_fill_current(&r->task);
+	r->dev = k.dev;
+	r->ino = k.ino;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef WARDEN_ELFSYM_H
+#define WARDEN_ELFSYM_H
+
+#include <stdint.h>
+
+/*
+ * Which of names[0..n) (n <= 32) path defines and exports as functions in
+ * its dynamic symbol table: bit i of *found. Only .dynsym is read: a binary
+ * that exports nothing of interest costs one pass over its exports.
+ * 0, or -errno / -ENOEXEC when the file is not an ELF object.
+ */
+int elfsym_find_exported(const char *path, const char *const *names, unsigned int n,
+			 uint32_t *found);
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one in-memory event type every stage passes on, and its JSON form.
+ * An event borrows its strings and bytes (from the ring-buffer record or the
+ * process table) for the time it is being handled: building one allocates
+ * nothing.
+ */
+#ifndef WARDEN_EVENT_H
+#define WARDEN_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum event_type {
+	EVENT_PROCESS_FORK,
+	EVENT_PROCESS_EXEC,
+	EVENT_PROCESS_EXIT,
+	EVENT_NET_CONNECT,
+	EVENT_TLS_WRITE,
+	EVENT_TLS_READ,
+	EVENT_AGENT_STATS,
+	EVENT_LIB_MAP, /* internal: a new executable mapping to inspect, never printed */
+	EVENT_TYPE_MAX,
+};
+
+struct event_addr {
+	uint16_t family; /* AF_INET, AF_INET6, AF_UNIX, 0 = unknown */
+	uint16_t port;
+	uint8_t addr[16];
+};
+
+struct event_stat {
+	const char *name;
+	uint64_t value;
+};
+
+#define EVENT_STATS_MAX 48
+
+struct event {
+	uint64_t id; /* monotonic, assigned when the event is emitted */
+	uint64_t ts; /* unix ns */
+	enum event_type type;
+	uint32_t pid, tid, ppid, uid;
+	uint64_t pid_start_ns; /* process identity is (pid, pid_start_ns) */
+	uint64_t cgroup_id;
+	char comm[17];
+	const char *exe; /* NULL when unknown */
+	union {
+		struct {
+			uint64_t parent_start_ns;
+		} fork;
+		struct {
+			const char *filename;
+			const char *args; /* NUL-separated argv */
+			uint32_t args_len;
+			uint32_t args_total;
+			uint64_t exe_dev, exe_ino; /* kernel dev encoding */
+			uint32_t old_pid;
+			bool args_truncated;
+		} exec;
+		struct {
+			int status;
+			int signal;
+			bool core_dumped;
+		} exit;
+		struct {
+			int fd;
+			int result;
+			struct event_addr remote;
+			const char *unix_path;
+			uint16_t unix_path_len;
+		} connect;
+		struct {
+			uint64_t conn, call, offset, total_len, ssl;
+			const uint8_t *data;
+			uint32_t len;
+			int fd;
+			const char *func;
+			struct event_addr local, remote;
+			bool truncated, fault, last;
+		} tls;
+		struct {
+			struct event_stat drops[EVENT_STATS_MAX];
+			unsigned int ndrops;
+			struct event_stat counters[EVENT_STATS_MAX];
+			unsigned int ncounters;
+			uint64_t events;
+			uint64_t uptime_ns;
+		} stats;
+		struct {
+			uint64_t dev, ino; /* kernel dev encoding */
+		} lib_map;
+	};
+};
+
+const char *event_type_name(enum event_type t);
+
+/* Dotted-quad / RFC 5952 text of a, into buf (INET6_ADDRSTRLEN); "" when unknown. */
+const char *event_addr_str(const struct event_addr *a, char *buf, size_t size);
+
+/* The event as a JSON object; 0 or -ENOMEM. Caller json_decref()s *out. */
+struct json_t;
+int event_to_json(const struct event *ev, struct json_t **out);
+
+/* One JSON line on f; 0 or -errno (-EIO when the stream failed). */
+int event_write_json(const struct event *ev, FILE *f);
+
+#endif

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel <-> userspace ABI of Warden: every record the BPF programs put
+ * in the ring buffer, the per-CPU statistics slots, and the limits both sides
+ * agree on. Included by the bpf/ programs (after vmlinux.h) and by userspace (after
+ * <linux/types.h>). Fixed-width types only, explicit padding, and a
+ * _Static_assert on every size so that a change on one side cannot silently
+ * shift the other. Record type numbers are never reused.
+ */
+#ifndef WARDEN_EVENTS_H
+#define WARDEN_EVENTS_H
+
+#define WARDEN_COMM_LEN 16
+#define WARDEN_FILENAME_MAX 512 /* exec filename bytes kept */
+#define WARDEN_ARGS_MAX 4096 /* exec argv bytes kept (NUL-separated) */
+#define WARDEN_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+#define WARDEN_TLS_CHUNK 16384 /* bytes of plaintext per record */
+#define WARDEN_TLS_CHUNKS_MAX 256 /* chunks per SSL call: 4 MiB hard cap */
+#define WARDEN_TLS_CAPTURE_DEFAULT (256 * 1024)
+
+/* Record types. Append only; never renumber or reuse a retired number. */
+enum warden_rec_type {
+	WARDEN_REC_FORK = 1,
+	WARDEN_REC_EXEC = 2,
+	WARDEN_REC_EXIT = 3,
+	WARDEN_REC_CONNECT = 4,
+	WARDEN_REC_TLS_DATA = 5,
+	WARDEN_REC_LIB_MAP = 6,
+	WARDEN_REC_TYPE_MAX = 16, /* size of the per-type drop counters */
+};
+
+/* Record header flags (warden_rec_hdr.flags). */
+enum warden_rec_flags {
+	WARDEN_F_TRUNCATED = 1 << 0, /* payload shorter than the original */
+	WARDEN_F_READ_FAULT = 1 << 1, /* a user/kernel read failed: bytes missing */
+	WARDEN_F_LAST = 1 << 2, /* last chunk of a TLS call */
+};
+
+/* Per-CPU statistics slots (map "stats"). Append only. */
+enum warden_stat {
+	/* [0, WARDEN_REC_TYPE_MAX): ring-buffer reservations lost, by record type */
+	WARDEN_STAT_RB_DROP = 0,
+	WARDEN_STAT_READ_FAULT = WARDEN_REC_TYPE_MAX, /* bpf_probe_read_* failed */
+	WARDEN_STAT_TLS_STASH_FAIL, /* could not record an SSL_* entry */
+	WARDEN_STAT_TLS_NESTED, /* nested SSL_* call folded into its outer call */
+	WARDEN_STAT_TLS_TRUNCATED, /* SSL_* calls larger than the capture cap */
+	WARDEN_STAT_TLS_ORPHAN_RET, /* SSL_* return without a recorded entry */
+	WARDEN_STAT_CONN_UPDATE_FAIL, /* conn table full or update failed */
+	WARDEN_STAT_CONNECT_STASH_FAIL, /* connect() entry not recorded */
+	WARDEN_STAT_LIBMAP_UPDATE_FAIL,
+	WARDEN_STAT_MAX = 32,
+};
+
+struct warden_rec_hdr {
+	__u16 type; /* enum warden_rec_type */
+	__u16 flags; /* enum warden_rec_flags */
+	__u32 size; /* bytes of the whole record, header included */
+	__u64 ktime; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+};
+
+/*
+ * Who did it. A process is identified by (pid, start_time): pids are reused.
+ * start_time is the thread-group leader's start_boottime in ns, which is what
+ * /proc/PID/stat field 22 reports in clock ticks.
+ */
+struct warden_task {
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 ppid; /* real_parent's tgid */
+	__u32 uid;
+	__u64 start_time;
+	__u64 cgroup_id; /* cgroup v2 id of the task */
+	char comm[WARDEN_COMM_LEN];
+};
+
+struct warden_rec_fork {
+	struct warden_rec_hdr hdr;
+	struct warden_task task; /* the child */
+	__u64 parent_start_time;
+};
+
+struct warden_rec_exec {
+	struct warden_rec_hdr hdr;
+	struct warden_task task; /* after exec: comm is the new one */
+	__u64 exe_dev; /* kernel s_dev encoding: major << 20 | minor */
+	__u64 exe_ino;
+	__u32 old_pid; /* thread that called execve */
+	__u32 args_total; /* true length of the argv area */
+	__u16 filename_len; /* bytes in filename[], NUL excluded */
+	__u16 args_len; /* bytes in args[] */
+	__u32 _pad0;
+	char filename[WARDEN_FILENAME_MAX];
+	char args[WARDEN_ARGS_MAX]; /* NUL-separated; only args_len bytes sent */
+};
+
+struct warden_rec_exit {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__u32 exit_code; /* kernel encoding: status << 8 | signal */
+	__u32 _pad0;
+};
+
+struct warden_sockaddr {
+	__u16 family; /* AF_INET, AF_INET6, AF_UNIX; 0 = unknown */
+	__u16 port; /* host byte order */
+	__u32 _pad0;
+	__u8 addr[16]; /* IPv4 in the first 4 bytes, network order */
+};
+
+struct warden_rec_connect {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__s32 fd;
+	__s32 ret; /* 0 or -errno; -EINPROGRESS for non-blocking */
+	struct warden_sockaddr remote;
+	char unix_path[WARDEN_UNIX_PATH_MAX]; /* AF_UNIX only; abstract: leading NUL */
+	__u16 unix_path_len;
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
+enum warden_tls_func {
+	WARDEN_TLS_SSL_WRITE = 1,
+	WARDEN_TLS_SSL_WRITE_EX = 2,
+	WARDEN_TLS_SSL_READ = 3,
+	WARDEN_TLS_SSL_READ_EX = 4,
+};
+
+struct warden_rec_tls {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__u64 conn_id; /* unique per connection, never reused while running */
+	__u64 ssl; /* the SSL * (stream key when there is no fd) */
+	__u64 call_id; /* same for all chunks of one SSL_* call */
+	__u64 total_len; /* bytes the call really moved */
+	__u64 offset; /* offset of data[] within the call's bytes */
+	__s32 fd; /* -1: no syscall seen inside SSL_* (memory BIO) */
+	__u32 len; /* bytes in data[] */
+	__u8 func; /* enum warden_tls_func */
+	__u8 _pad0[7];
+	struct warden_sockaddr local;
+	struct warden_sockaddr remote;
+	__u8 data[WARDEN_TLS_CHUNK]; /* only len bytes sent */
+};
+
+/* An executable mapping of a file Warden has not inspected yet. */
+struct warden_rec_lib_map {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__u64 dev; /* kernel s_dev encoding */
+	__u64 ino;
+};
+
+/* Key of the "checked_files" map: files already inspected by userspace. */
+struct warden_file_key {
+	__u64 dev; /* kernel s_dev encoding */
+	__u64 ino;
+};
+
+#define WARDEN_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " ABI size changed")
+WARDEN_ASSERT_SIZE(struct warden_rec_hdr, 16);
+WARDEN_ASSERT_SIZE(struct warden_task, 48);
+WARDEN_ASSERT_SIZE(struct warden_rec_fork, 72);
+WARDEN_ASSERT_SIZE(struct warden_rec_exec, 4704);
+WARDEN_ASSERT_SIZE(struct warden_rec_exit, 72);
+WARDEN_ASSERT_SIZE(struct warden_sockaddr, 24);
+WARDEN_ASSERT_SIZE(struct warden_rec_connect, 216);
+WARDEN_ASSERT_SIZE(struct warden_rec_tls, 168 + WARDEN_TLS_CHUNK);
+WARDEN_ASSERT_SIZE(struct warden_rec_lib_map, 80);
+WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
+_Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN_ARGS_MAX,
+	       "exec args must be last");
+_Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 168, "tls data must be last");
+_Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
+_Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
+
+#endif /* WARDEN_EVENTS_H */

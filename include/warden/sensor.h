@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sensor: loads and attaches the BPF programs, finds TLS libraries, and
+ * turns ring-buffer records into events for the next stage. It never parses
+ * what the traffic says.
+ */
+#ifndef WARDEN_SENSOR_H
+#define WARDEN_SENSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "warden/events.h"
+
+struct event;
+struct sensor;
+
+struct sensor_config {
+	uint64_t tls_capture_max; /* bytes per SSL_* call, <= WARDEN_TLS_CHUNKS_MAX chunks */
+	uint32_t ringbuf_size; /* bytes, power of two */
+	bool tls; /* attach the SSL_* uprobes */
+	const char *proc_root; /* "/proc" */
+	const char *ldcache; /* "/etc/ld.so.cache" */
+};
+
+/* Called for every event, in ring-buffer order. Non-zero stops the current poll. */
+typedef int (*sensor_event_fn)(struct event *ev, void *arg);
+
+struct sensor_stats {
+	uint64_t bpf[WARDEN_STAT_MAX]; /* summed over CPUs */
+	uint64_t records;
+	uint64_t records_malformed;
+	uint64_t records_unknown;
+	uint64_t tls_targets, tls_links, tls_attach_errors, tls_targets_full, tls_lib_map_missed;
+	uint64_t files_checked;
+};
+
+/*
+ * Load and attach everything. On failure returns -errno and points *stage
+ * at a short name of the step that failed (for the caller's message).
+ */
+int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
+		struct sensor **out, const char **stage);
+void sensor_free(struct sensor *s);
+
+/* Find TLS libraries already on the host; returns files probed or -errno. */
+int sensor_discover_tls(struct sensor *s);
+/* The fd to wait on for records. */
+int sensor_fd(const struct sensor *s);
+/* Handle every record available now; returns records handled or -errno. */
+int sensor_poll(struct sensor *s);
+/* Periodic housekeeping (deferred library checks). */
+void sensor_tick(struct sensor *s);
+int sensor_get_stats(const struct sensor *s, struct sensor_stats *out);
+/* Name of BPF statistics slot i, or NULL for an unused slot. */
+const char *sensor_stat_name(unsigned int i);
+
+#endif

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Raw BPF records -> events. See record.h. */
+#include <errno.h>
+#include <linux/types.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+
+#include "warden/event.h"
+#include "warden/events.h"
+#include "warden/record.h"
+
+uint64_t record_kdev_to_dev(uint64_t kdev)
+{
+	return makedev(kdev >> 20, kdev & 0xfffff);
+}
+
+uint64_t record_dev_to_kdev(uint64_t dev)
+{
+	return (uint64_t)major(dev) << 20 | minor(dev);
+}
+
+static void task_copy(struct event *ev, const struct warden_rec_hdr *h, const struct warden_task *t,
+		      int64_t mono_to_unix_ns)
+{
+	ev->ts = h->ktime + mono_to_unix_ns;
+	ev->pid = t->pid;
+	ev->tid = t->tid;
+	ev->ppid = t->ppid;
+	ev->uid = t->uid;
+	ev->pid_start_ns = t->start_time;
+	ev->cgroup_id = t->cgroup_id;
+	memcpy(ev->comm, t->comm, WARDEN_COMM_LEN);
+	ev->comm[WARDEN_COMM_LEN] = 0;
+}
+
+static void addr_copy(struct event_addr *dst, const struct warden_sockaddr *src)
+{
+	dst->family = src->family;
+	dst->port = src->port;
+	memcpy(dst->addr, src->addr, sizeof(dst->addr));
+}
+
+static const char *tls_func_name(unsigned int f)
+{
+	switch (f) {
+	case WARDEN_TLS_SSL_WRITE:
+		return "SSL_write";
+	case WARDEN_TLS_SSL_WRITE_EX:
+		return "SSL_write_ex";
+	case WARDEN_TLS_SSL_READ:
+		return "SSL_read";
+	case WARDEN_TLS_SSL_READ_EX:
+		return "SSL_read_ex";
+	default:
+		return NULL;
+	}
+}
+
+static int decode_exec(const struct warden_rec_exec *r, size_t size, struct event *ev)
+{
+	size_t fixed = offsetof(struct warden_rec_exec, args);
+
+	if (size < fixed || r->args_len > WARDEN_ARGS_MAX || size != fixed + r->args_len ||
+	    r->filename_len >= WARDEN_FILENAME_MAX || r->filename[r->filename_len] != 0)
+		return -EBADMSG;
+	ev->type = EVENT_PROCESS_EXEC;
+	ev->exec.filename = r->filename;
+	ev->exec.args = r->args;
+	ev->exec.args_len = r->args_len;
+	ev->exec.args_total = r->args_total;
+	ev->exec.args_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
+	ev->exec.exe_dev = r->exe_dev;
+	ev->exec.exe_ino = r->exe_ino;
+	ev->exec.old_pid = r->old_pid;
+	return 0;
+}
+
+static int decode_connect(const struct warden_rec_connect *r, size_t size, struct event *ev)
+{
+	if (size != sizeof(*r) || r->unix_path_len > WARDEN_UNIX_PATH_MAX)
+		return -EBADMSG;
+	ev->type = EVENT_NET_CONNECT;
+	ev->connect.fd = r->fd;
+	ev->connect.result = r->ret;
+	addr_copy(&ev->connect.remote, &r->remote);
+	ev->connect.unix_path = r->unix_path;
+	ev->connect.unix_path_len = r->unix_path_len;
+	/* A pathname socket ends at its NUL; an abstract one starts with NUL. */
+	if (r->unix_path_len && r->unix_path[0])
+		ev->connect.unix_path_len = strnlen(r->unix_path, r->unix_path_len);
+	return 0;
+}
+
+static int decode_tls(const struct warden_rec_tls *r, size_t size, struct event *ev)
+{
+	size_t fixed = offsetof(struct warden_rec_tls, data);
+	const char *func = tls_func_name(r->func);
+
+	if (size < fixed || r->len > WARDEN_TLS_CHUNK || size != fixed + r->len || !func ||
+	    r->offset + r->len > r->total_len)
+		return -EBADMSG;
+	ev->type = r->func <= WARDEN_TLS_SSL_WRITE_EX ? EVENT_TLS_WRITE : EVENT_TLS_READ;
+	ev->tls.conn = r->conn_id;
+	ev->tls.call = r->call_id;
+	ev->tls.offset = r->offset;
+	ev->tls.total_len = r->total_len;
+	ev->tls.ssl = r->ssl;
+	ev->tls.data = r->data;
+	ev->tls.len = r->len;
+	ev->tls.fd = r->fd;
+	ev->tls.func = func;
+	addr_copy(&ev->tls.local, &r->local);
+	addr_copy(&ev->tls.remote, &r->remote);
+	ev->tls.truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
+	ev->tls.fault = r->hdr.flags & WARDEN_F_READ_FAULT;
+	ev->tls.last = r->hdr.flags & WARDEN_F_LAST;
+	return 0;
+}
+
+int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct event *ev)
+{
+	const struct warden_rec_hdr *h = data;
+	/* Every record starts with {hdr, task}: check that much once. */
+	const struct warden_task *t = (const void *)(h + 1);
+
+	memset(ev, 0, sizeof(*ev));
+	if (size < sizeof(*h) + sizeof(*t) || h->size != size)
+		return -EBADMSG;
+	task_copy(ev, h, t, mono_to_unix_ns);
+
+	switch (h->type) {
+	case WARDEN_REC_FORK: {
+		const struct warden_rec_fork *r = data;
+
+		if (size != sizeof(*r))
+			return -EBADMSG;
+		ev->type = EVENT_PROCESS_FORK;
+		ev->fork.parent_start_ns = r->parent_start_time;
+		return 0;
+	}
+	case WARDEN_REC_EXEC:
+		return decode_exec(data, size, ev);
+	case WARDEN_REC_EXIT: {
+		const struct warden_rec_exit *r = data;
+
+		if (size != sizeof(*r))
+			return -EBADMSG;
+		ev->type = EVENT_PROCESS_EXIT;
+		ev->exit.status = (r->exit_code >> 8) & 0xff;
+		ev->exit.signal = r->exit_code & 0x7f;
+		ev->exit.core_dumped = r->exit_code & 0x80;
+		return 0;
+	}
+	case WARDEN_REC_CONNECT:
+		return decode_connect(data, size, ev);
+	case WARDEN_REC_TLS_DATA:
+		return decode_tls(data, size, ev);
+	case WARDEN_REC_LIB_MAP: {
+		const struct warden_rec_lib_map *r = data;
+
+		if (size != sizeof(*r))
+			return -EBADMSG;
+		ev->type = EVENT_LIB_MAP;
+		ev->lib_map.dev = r->dev;
+		ev->lib_map.ino = r->ino;
+		return 0;
+	}
+	default:
+		return -EPROTONOSUPPORT;
+	}
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+/* BPF load/attach and the ring-buffer poll. See sensor.h. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "warden.skel.h"
+#include "warden/event.h"
+#include "warden/record.h"
+#include "warden/sensor.h"
+#include "warden/tls_attach.h"
+
+struct sensor {
+	struct warden_bpf *skel;
+	struct ring_buffer *rb;
+	struct tls_attach *tls;
+	struct bpf_link *links[16];
+	unsigned int nlinks;
+	int64_t mono_to_unix_ns;
+	sensor_event_fn fn;
+	void *arg;
+	int ncpus;
+	uint64_t *percpu; /* scratch for one stats slot over all CPUs */
+	uint64_t records, malformed, unknown;
+};
+
+static const char *const stat_names[WARDEN_STAT_MAX] = {
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_FORK] = "fork",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_EXEC] = "exec",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_EXIT] = "exit",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_CONNECT] = "connect",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_TLS_DATA] = "tls",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_LIB_MAP] = "lib_map",
+	[WARDEN_STAT_READ_FAULT] = "read_fault",
+	[WARDEN_STAT_TLS_STASH_FAIL] = "tls_stash_fail",
+	[WARDEN_STAT_TLS_NESTED] = "tls_nested",
+	[WARDEN_STAT_TLS_TRUNCATED] = "tls_truncated_calls",
+	[WARDEN_STAT_TLS_ORPHAN_RET] = "tls_orphan_return",
+	[WARDEN_STAT_CONN_UPDATE_FAIL] = "tls_conn_update_fail",
+	[WARDEN_STAT_CONNECT_STASH_FAIL] = "connect_stash_fail",
+	[WARDEN_STAT_LIBMAP_UPDATE_FAIL] = "lib_map_update_fail",
+};
+
+const char *sensor_stat_name(unsigned int i)
+{
+	return i < WARDEN_STAT_MAX ? stat_names[i] : NULL;
+}
+
+static int64_t mono_to_unix_offset(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (real.tv_sec - mono.tv_sec) * 1000000000ll + (real.tv_nsec - mono.tv_nsec);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct sensor *s = ctx;
+	struct event ev;
+	int r;
+
+	s->records++;
+	r = record_decode(data, size, s->mono_to_unix_ns, &ev);
+	if (r == -EPROTONOSUPPORT) {
+		s->unknown++;
+		return 0;
+	}
+	if (r < 0) {
+		s->malformed++;
+		return 0;
+	}
+	if (ev.type == EVENT_LIB_MAP) {
+		if (s->tls)
+			tls_attach_on_lib_map(s->tls, ev.pid, ev.lib_map.dev, ev.lib_map.ino);
+		return 0;
+	}
+	if (ev.type == EVENT_PROCESS_EXEC && s->tls)
+		tls_attach_on_exec(s->tls, ev.pid, ev.exec.exe_dev, ev.exec.exe_ino);
+	return s->fn(&ev, s->arg) ? -ECANCELED : 0;
+}
+
+static int attach_prog(struct sensor *s, struct bpf_program *p)
+{
+	struct bpf_link *l;
+
+	if (s->nlinks >= sizeof(s->links) / sizeof(s->links[0]))
+		return -E2BIG;
+	l = bpf_program__attach(p);
+	if (!l)
+		return -errno;
+	s->links[s->nlinks++] = l;
+	return 0;
+}
+
+int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
+		struct sensor **out, const char **stage)
+{
+	struct sensor *s;
+	struct warden_bpf *skel;
+	int r;
+
+	*out = NULL;
+	*stage = "allocating";
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fn = fn;
+	s->arg = arg;
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0) {
+		r = s->ncpus ? s->ncpus : -EINVAL;
+		*stage = "counting CPUs";
+		goto cleanup;
+	}
+	s->percpu = calloc(s->ncpus, sizeof(uint64_t));
+	if (!s->percpu) {
+		r = -ENOMEM;
+		goto cleanup;
+	}
+
+	*stage = "opening BPF object";
+	s->skel = skel = warden_bpf__open();
+	if (!skel) {
+		r = -errno;
+		goto cleanup;
+	}
+	skel->rodata->warden_self_tgid = getpid();
+	skel->rodata->warden_tls_capture_max = cfg->tls_capture_max;
+	*stage = "sizing the ring buffer";
+	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
+	if (r)
+		goto cleanup;
+	if (!cfg->tls) {
+		/* Without TLS capture the syscall helpers would watch for nothing. */
+		struct bpf_program *off[] = {
+			skel->progs.warden_ssl_write,  skel->progs.warden_ssl_write_ex,
+			skel->progs.warden_ssl_read,   skel->progs.warden_ssl_read_ex,
+			skel->progs.warden_ssl_ret,    skel->progs.warden_sys_write,
+			skel->progs.warden_sys_read,   skel->progs.warden_sys_sendto,
+			skel->progs.warden_sys_recvfrom, skel->progs.warden_sys_mmap,
+		};
+		for (unsigned int i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+			bpf_program__set_autoload(off[i], false);
+	}
+
+	*stage = "loading BPF programs";
+	r = warden_bpf__load(skel);
+	if (r)
+		goto cleanup;
+
+	*stage = "attaching process tracepoints";
+	if ((r = attach_prog(s, skel->progs.warden_fork)) ||
+	    (r = attach_prog(s, skel->progs.warden_exec)) ||
+	    (r = attach_prog(s, skel->progs.warden_exit)))
+		goto cleanup;
+	*stage = "attaching connect tracepoints";
+	if ((r = attach_prog(s, skel->progs.warden_connect_enter)) ||
+	    (r = attach_prog(s, skel->progs.warden_connect_exit)))
+		goto cleanup;
+	if (cfg->tls) {
+		*stage = "attaching TLS syscall tracepoints";
+		if ((r = attach_prog(s, skel->progs.warden_sys_write)) ||
+		    (r = attach_prog(s, skel->progs.warden_sys_read)) ||
+		    (r = attach_prog(s, skel->progs.warden_sys_sendto)) ||
+		    (r = attach_prog(s, skel->progs.warden_sys_recvfrom)) ||
+		    (r = attach_prog(s, skel->progs.warden_sys_mmap)))
+			goto cleanup;
+		*stage = "allocating TLS attach table";
+		r = tls_attach_new(skel, cfg->proc_root, &s->tls);
+		if (r)
+			goto cleanup;
+	}
+
+	*stage = "opening the ring buffer";
+	s->mono_to_unix_ns = mono_to_unix_offset();
+	s->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, s, NULL);
+	if (!s->rb) {
+		r = -errno;
+		goto cleanup;
+	}
+	*stage = NULL;
+	*out = s;
+	s = NULL;
+	r = 0;
+cleanup:
+	sensor_free(s);
+	return r;
+}
+
+void sensor_free(struct sensor *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	tls_attach_free(s->tls);
+	for (unsigned int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	warden_bpf__destroy(s->skel);
+	free(s->percpu);
+	free(s);
+}
+
+int sensor_discover_tls(struct sensor *s)
+{
+	int from_cache, from_procs;
+
+	if (!s->tls)
+		return 0;
+	/* What the linker would load, so the first curl after start-up is seen. */
+	from_cache = tls_attach_scan_ldcache(s->tls, "/etc/ld.so.cache");
+	from_procs = tls_attach_scan_all(s->tls);
+	if (from_procs < 0)
+		return from_procs;
+	return (from_cache > 0 ? from_cache : 0) + from_procs;
+}
+
+int sensor_fd(const struct sensor *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+int sensor_poll(struct sensor *s)
+{
+	int r = ring_buffer__consume(s->rb);
+
+	return r == -ECANCELED ? 0 : r;
+}
+
+void sensor_tick(struct sensor *s)
+{
+	if (s->tls)
+		tls_attach_tick(s->tls);
+}
+
+int sensor_get_stats(const struct sensor *s, struct sensor_stats *out)
+{
+	int fd = bpf_map__fd(s->skel->maps.stats);
+	struct tls_attach_stats ts = {};
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < WARDEN_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, s->percpu))
+			return -errno;
+		for (int c = 0; c < s->ncpus; c++)
+			out->bpf[i] += s->percpu[c];
+	}
+	out->records = s->records;
+	out->records_malformed = s->malformed;
+	out->records_unknown = s->unknown;
+	if (s->tls)
+		tls_attach_get_stats(s->tls, &ts);
+	out->tls_targets = ts.targets;
+	out->tls_links = ts.links;
+	out->tls_attach_errors = ts.attach_errors;
+	out->tls_targets_full = ts.targets_full;
+	out->tls_lib_map_missed = ts.lib_map_missed;
+	out->files_checked = ts.checked;
+	return 0;
+}

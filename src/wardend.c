@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * wardend: the Warden daemon. Flags, checks, and the one epoll loop over the
+ * ring buffer, signals and a housekeeping timer. The stages live elsewhere;
+ * this file wires them and is the only place (with warden.c) that logs.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "warden/event.h"
+#include "warden/parse.h"
+#include "warden/proctable.h"
+#include "warden/sensor.h"
+#include "warden/version.h"
+
+#define TICK_MS 200
+#define PROC_TABLE_CAPACITY 65536
+
+enum { EXIT_USAGE = 2 };
+
+struct options {
+	const char *output;
+	uint64_t tls_capture_max;
+	uint64_t ringbuf_size;
+	uint64_t stats_interval_s;
+	bool tls;
+	bool verbose;
+};
+
+struct daemon {
+	struct options opt;
+	FILE *out;
+	struct sensor *sensor;
+	struct proctable *procs;
+	uint64_t next_id;
+	uint64_t events;
+	uint64_t output_errors;
+	uint64_t started_ns;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wardend [OPTIONS]\n"
+		"\n"
+		"Warden's daemon: watches AI agents on this host with eBPF and prints what\n"
+		"they do as JSON lines: processes (fork, exec, exit), connect() calls, and the\n"
+		"plaintext of their TLS traffic read from OpenSSL (libssl and binaries such as\n"
+		"Node.js that link it statically). Runs as root; stops cleanly on SIGINT or\n"
+		"SIGTERM, printing a final agent.stats event.\n"
+		"\n"
+		"Options:\n"
+		"  -o, --output FILE         write events to FILE (appended) instead of stdout\n"
+		"      --tls-capture-max N   bytes of plaintext kept per SSL_read/SSL_write call\n"
+		"                            (default 256K, at most 4M; K/M suffixes). Larger\n"
+		"                            calls are reported with their true total_len and\n"
+		"                            truncated: true\n"
+		"      --no-tls              do not capture TLS plaintext\n"
+		"      --ringbuf-size N      kernel ring buffer size (default 16M; a power of\n"
+		"                            two, at least 64K). Raise it if agent.stats shows\n"
+		"                            drops\n"
+		"      --stats-interval SEC  emit an agent.stats event every SEC seconds\n"
+		"                            (default 10; 0: only at exit)\n"
+		"  -v, --verbose             show libbpf's own log (verifier output on errors)\n"
+		"  -h, --help                show this help and exit\n"
+		"  -V, --version             show the version and exit\n"
+		"\n"
+		"Event types: process.fork, process.exec, process.exit, net.connect,\n"
+		"tls.write, tls.read, agent.stats. Every event has id, ts (unix ns), type,\n"
+		"pid, tid, ppid, uid, comm and exe.\n"
+		"\n"
+		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error.\n");
+}
+
+static int log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wardend: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_TLS_MAX = 256, OPT_NO_TLS, OPT_RINGBUF, OPT_STATS };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "tls-capture-max", required_argument, NULL, OPT_TLS_MAX },
+		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+		{ "stats-interval", required_argument, NULL, OPT_STATS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	int c;
+
+	*o = (struct options){
+		.tls_capture_max = WARDEN_TLS_CAPTURE_DEFAULT,
+		.ringbuf_size = 16 << 20,
+		.stats_interval_s = 10,
+		.tls = true,
+	};
+	while ((c = getopt_long(argc, argv, "o:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_TLS_MAX:
+			if (parse_size(optarg, &o->tls_capture_max) < 0 || !o->tls_capture_max ||
+			    o->tls_capture_max > (uint64_t)WARDEN_TLS_CHUNK * WARDEN_TLS_CHUNKS_MAX) {
+				log_error("--tls-capture-max: '%s' is not a size from 1 to 4M", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_NO_TLS:
+			o->tls = false;
+			break;
+		case OPT_RINGBUF:
+			if (parse_size(optarg, &o->ringbuf_size) < 0 || o->ringbuf_size < 65536 ||
+			    o->ringbuf_size > (1ull << 30) ||
+			    (o->ringbuf_size & (o->ringbuf_size - 1))) {
+				log_error("--ringbuf-size: '%s' is not a power of two from 64K to 1G",
+					  optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_STATS:
+			if (parse_uint(optarg, 0, 86400, &o->stats_interval_s) < 0) {
+				log_error("--stats-interval: '%s' is not a number of seconds (0-86400)",
+					  optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("wardend %s\n", WARDEN_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'wardend --help' for more information.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s'", argv[optind]);
+		fprintf(stderr, "Try 'wardend --help' for more information.\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool libbpf_verbose;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's own lines are for debugging; we report failures ourselves. */
+	if (!libbpf_verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int on_event(struct event *ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	proctable_apply(d->procs, ev);
+	ev->id = ++d->next_id;
+	if (event_write_json(ev, d->out) < 0)
+		d->output_errors++;
+	else
+		d->events++;
+	proctable_event_done(d->procs, ev);
+	return 0;
+}
+
+static void stat_add(struct event *ev, bool drop, const char *name, uint64_t v)
+{
+	struct event_stat *s = drop ? ev->stats.drops : ev->stats.counters;
+	unsigned int *n = drop ? &ev->stats.ndrops : &ev->stats.ncounters;
+
+	if (*n < EVENT_STATS_MAX)
+		s[(*n)++] = (struct event_stat){ name, v };
+}
+
+static void emit_stats(struct daemon *d)
+{
+	struct sensor_stats ss;
+	struct proctable_stats ps;
+	struct event ev = { .type = EVENT_AGENT_STATS };
+
+	if (sensor_get_stats(d->sensor, &ss) < 0)
+		d->output_errors++;
+	proctable_get_stats(d->procs, &ps);
+	ev.ts = now_ns(CLOCK_REALTIME);
+	for (unsigned int i = 0; i < WARDEN_REC_TYPE_MAX; i++)
+		if (sensor_stat_name(WARDEN_STAT_RB_DROP + i))
+			stat_add(&ev, true, sensor_stat_name(WARDEN_STAT_RB_DROP + i),
+				 ss.bpf[WARDEN_STAT_RB_DROP + i]);
+	for (unsigned int i = WARDEN_REC_TYPE_MAX; i < WARDEN_STAT_MAX; i++)
+		if (sensor_stat_name(i))
+			stat_add(&ev, false, sensor_stat_name(i), ss.bpf[i]);
+	stat_add(&ev, false, "records", ss.records);
+	stat_add(&ev, false, "records_malformed", ss.records_malformed);
+	stat_add(&ev, false, "records_unknown", ss.records_unknown);
+	stat_add(&ev, false, "output_errors", d->output_errors);
+	stat_add(&ev, false, "proc_table_live", ps.live);
+	stat_add(&ev, false, "proc_table_full", ps.full);
+	stat_add(&ev, false, "proc_table_pid_reused", ps.stale);
+	stat_add(&ev, false, "tls_targets", ss.tls_targets);
+	stat_add(&ev, false, "tls_uprobes", ss.tls_links);
+	stat_add(&ev, false, "tls_attach_errors", ss.tls_attach_errors);
+	stat_add(&ev, false, "tls_targets_full", ss.tls_targets_full);
+	stat_add(&ev, false, "tls_lib_map_missed", ss.tls_lib_map_missed);
+	stat_add(&ev, false, "files_checked", ss.files_checked);
+	ev.stats.events = d->events;
+	ev.stats.uptime_ns = now_ns(CLOCK_MONOTONIC) - d->started_ns;
+	ev.id = ++d->next_id;
+	if (event_write_json(&ev, d->out) < 0)
+		d->output_errors++;
+}
+
+/* libbpf resolves tracepoint ids through tracefs, which may not be mounted. */
+static void ensure_tracefs(void)
+{
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
+		log_error("warning: cannot mount tracefs at /sys/kernel/tracing: %s; attaching "
+			  "tracepoints may fail",
+			  strerror(errno));
+}
+
+static int setup_fds(int *sfd, int *tfd)
+{
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	*sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (*sfd < 0)
+		return -errno;
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (*tfd < 0 || timerfd_settime(*tfd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int run_loop(struct daemon *d, int sfd, int tfd)
+{
+	struct epoll_event evs[4], e = { .events = EPOLLIN };
+	uint64_t last_stats = now_ns(CLOCK_MONOTONIC);
+	int ep, r = 0;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	e.data.fd = sensor_fd(d->sensor);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, e.data.fd, &e) < 0)
+		goto fail;
+	e.data.fd = sfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &e) < 0)
+		goto fail;
+	e.data.fd = tfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &e) < 0)
+		goto fail;
+
+	for (;;) {
+		int n = epoll_wait(ep, evs, 4, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					close(ep);
+					return 0;
+				}
+			} else if (fd == tfd) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					goto fail;
+				sensor_tick(d->sensor);
+				if (d->opt.stats_interval_s &&
+				    now_ns(CLOCK_MONOTONIC) - last_stats >=
+					    d->opt.stats_interval_s * 1000000000ull) {
+					emit_stats(d);
+					last_stats = now_ns(CLOCK_MONOTONIC);
+				}
+			} else {
+				r = sensor_poll(d->sensor);
+				if (r < 0) {
+					errno = -r;
+					goto fail;
+				}
+			}
+		}
+		fflush(d->out);
+	}
+fail:
+	r = -errno;
+	close(ep);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {};
+	struct sensor_config cfg = {};
+	const char *stage = NULL;
+	int r, probed, sfd = -1, tfd = -1, ret = 1;
+
+	if (parse_options(argc, argv, &d.opt) < 0)
+		return EXIT_USAGE;
+	if (geteuid() != 0)
+		return log_error("must run as root: loading eBPF programs needs CAP_BPF, "
+				 "CAP_PERFMON and CAP_SYS_ADMIN (try: sudo wardend)");
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0)
+		return log_error("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); Warden "
+				 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+				 strerror(errno));
+	libbpf_verbose = d.opt.verbose;
+	libbpf_set_print(libbpf_log);
+	signal(SIGPIPE, SIG_IGN);
+
+	d.out = stdout;
+	if (d.opt.output) {
+		d.out = fopen(d.opt.output, "ae");
+		if (!d.out) {
+			log_error("cannot open output file %s: %s", d.opt.output, strerror(errno));
+			goto cleanup;
+		}
+	}
+	setvbuf(d.out, NULL, _IOFBF, 1 << 20);
+	d.started_ns = now_ns(CLOCK_MONOTONIC);
+
+	r = proctable_new(PROC_TABLE_CAPACITY, "/proc", &d.procs);
+	if (r < 0) {
+		log_error("cannot allocate the process table: %s", strerror(-r));
+		goto cleanup;
+	}
+	ensure_tracefs();
+	cfg = (struct sensor_config){ .tls_capture_max = d.opt.tls_capture_max,
+				      .ringbuf_size = d.opt.ringbuf_size,
+				      .tls = d.opt.tls,
+				      .proc_root = "/proc",
+				      .ldcache = "/etc/ld.so.cache" };
+	r = sensor_open(&cfg, on_event, &d, &d.sensor, &stage);
+	if (r < 0) {
+		log_error("%s failed: %s%s", stage, strerror(-r),
+			  d.opt.verbose ? "" : " (run with --verbose for libbpf's log)");
+		goto cleanup;
+	}
+	/* Processes that already run: their next event gets parent and exe. */
+	r = proctable_scan(d.procs);
+	if (r < 0)
+		log_error("warning: cannot read /proc: %s; running processes will lack exe",
+			  strerror(-r));
+	probed = sensor_discover_tls(d.sensor);
+	if (probed < 0)
+		log_error("warning: TLS library discovery failed: %s", strerror(-probed));
+	r = setup_fds(&sfd, &tfd);
+	if (r < 0) {
+		log_error("cannot set up signals and timer: %s", strerror(-r));
+		goto cleanup;
+	}
+	fprintf(stderr, "wardend: ready (%d TLS libraries/binaries probed%s)\n", probed < 0 ? 0 : probed,
+		d.opt.tls ? "" : ", TLS capture off");
+
+	r = run_loop(&d, sfd, tfd);
+	if (r < 0) {
+		log_error("event loop failed: %s", strerror(-r));
+		goto cleanup;
+	}
+	/* Drain what the kernel still holds, then say what was lost. */
+	sensor_poll(d.sensor);
+	emit_stats(&d);
+	if (fflush(d.out) == EOF) {
+		log_error("writing events failed: %s", strerror(errno));
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	sensor_free(d.sensor);
+	proctable_free(d.procs);
+	if (d.out && d.out != stdout)
+		fclose(d.out);
+	return ret;
+}
