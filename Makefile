@@ -34,7 +34,7 @@ LIB      := $(BUILD)/libwarden.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit e2e clean vmlinux format bench
+.PHONY: all deps run test unit e2e clean vmlinux format bench bench-smoke
 all: $(BUILD)/wardend $(BUILD)/warden
 
 deps:
@@ -83,6 +83,34 @@ e2e: all
 test: deps all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory bench-smoke
+
+# Benchmarks: tools/bench. The empty-program floor has its own skeleton.
+BENCH_BINS := $(BUILD)/bench/empty_probe $(BUILD)/bench/tls_rt $(BUILD)/bench/exec_storm
+
+$(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/empty.skel.h: $(BUILD)/bench/empty.bpf.o
+	$(BPFTOOL) gen skeleton $< name empty_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/empty_probe: tools/bench/empty_probe.c $(BUILD)/bench/empty.skel.h
+	$(CC) $(CFLAGS) -I$(BUILD)/bench -o $@ $< -lbpf -lelf -lz
+
+$(BUILD)/bench/tls_rt: tools/bench/tls_rt.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lssl -lcrypto -lpthread
+
+$(BUILD)/bench/exec_storm: tools/bench/exec_storm.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+bench: deps all $(BENCH_BINS)
+	$(PYTHON) tools/bench/bench.py
+
+bench-smoke: all $(BENCH_BINS)
+	BENCH_QUICK=1 $(PYTHON) tools/bench/bench.py
 
 vmlinux:
 	tools/gen-vmlinux.sh

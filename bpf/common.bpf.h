@@ -29,6 +29,12 @@
 
 /* Set by wardend in skel->rodata before load. */
 const volatile __u32 warden_self_tgid __weak = 0; /* never report ourselves */
+/*
+ * Wake the consumer only once this many bytes wait in the ring (0: every
+ * record). wardend also drains on a short timer, so latency stays bounded
+ * while a busy host does not cost a context switch per event.
+ */
+const volatile __u64 warden_wakeup_bytes __weak = 0;
 
 /* The single event stream; size set by userspace before load (--ringbuf-size). */
 struct {
@@ -108,6 +114,20 @@ static __always_inline void task_fill_current(struct warden_task *out)
 	out->cgroup_id = bpf_get_current_cgroup_id();
 }
 
+static __always_inline __u64 rb_flags(void)
+{
+	if (!warden_wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= warden_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void rb_submit(void *rec)
+{
+	bpf_ringbuf_submit(rec, rb_flags());
+}
+
 /* Reserve-or-count: a reservation that fails is never silent. */
 static __always_inline void *rb_reserve(__u32 size, __u16 type)
 {
@@ -120,7 +140,7 @@ static __always_inline void *rb_reserve(__u32 size, __u16 type)
 
 static __always_inline void rb_output(void *rec, __u32 size, __u16 type)
 {
-	if (bpf_ringbuf_output(&events, rec, size, 0))
+	if (bpf_ringbuf_output(&events, rec, size, rb_flags()))
 		stat_inc(WARDEN_STAT_RB_DROP + type);
 }
 

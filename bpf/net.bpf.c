@@ -14,8 +14,9 @@ struct connect_args {
 	__u16 _pad0;
 };
 
+/* LRU: a thread killed inside connect() leaves its entry behind. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct connect_args);
@@ -90,7 +91,7 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		__builtin_memcpy(r->unix_path, a->sa + 2, WARDEN_UNIX_PATH_MAX);
 		r->unix_path_len = n;
 	}
-	bpf_ringbuf_submit(r, 0);
+	rb_submit(r);
 out:
 	bpf_map_delete_elem(&connect_inflight, &key);
 	return 0;

@@ -24,7 +24,7 @@ int BPF_PROG(warden_fork, struct task_struct *parent, struct task_struct *child)
 	r->task.uid = (__u32)bpf_get_current_uid_gid();
 	r->task.cgroup_id = bpf_get_current_cgroup_id();
 	r->parent_start_time = BPF_CORE_READ(parent, group_leader, start_boottime);
-	bpf_ringbuf_submit(r, 0);
+	rb_submit(r);
 	return 0;
 }
 
@@ -104,7 +104,7 @@ int warden_exit(void *ctx)
 		code = BPF_CORE_READ(t, signal, group_exit_code);
 	r->exit_code = code;
 	r->_pad0 = 0;
-	bpf_ringbuf_submit(r, 0);
+	rb_submit(r);
 	return 0;
 }
 

@@ -31,8 +31,9 @@ struct tls_call {
 	__u8 _pad0[7];
 };
 
+/* LRU: a thread that dies inside SSL_* never returns through us. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct tls_call);
@@ -360,7 +361,7 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 	task_fill_current(&r->task);
 	r->dev = k.dev;
 	r->ino = k.ino;
-	bpf_ringbuf_submit(r, 0);
+	rb_submit(r);
 	return 0;
 }
 

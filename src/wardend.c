@@ -15,7 +15,6 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +24,7 @@
 #include "warden/sensor.h"
 #include "warden/version.h"
 
-#define TICK_MS 200
+#define TICK_NS (200 * 1000000ull) /* housekeeping: deferred library checks */
 #define PROC_TABLE_CAPACITY 65536
 
 enum { EXIT_USAGE = 2 };
@@ -35,6 +34,7 @@ struct options {
 	uint64_t tls_capture_max;
 	uint64_t ringbuf_size;
 	uint64_t stats_interval_s;
+	uint64_t max_latency_ms;
 	bool tls;
 	bool verbose;
 };
@@ -73,6 +73,9 @@ static void usage(FILE *f)
 		"                            drops\n"
 		"      --stats-interval SEC  emit an agent.stats event every SEC seconds\n"
 		"                            (default 10; 0: only at exit)\n"
+		"      --max-latency-ms MS   longest an event waits in the kernel before\n"
+		"                            wardend reads it (default 50; 0: wake up for\n"
+		"                            every event, which costs a context switch each)\n"
 		"  -v, --verbose             show libbpf's own log (verifier output on errors)\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
@@ -98,13 +101,14 @@ static int log_error(const char *fmt, ...)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_TLS_MAX = 256, OPT_NO_TLS, OPT_RINGBUF, OPT_STATS };
+	enum { OPT_TLS_MAX = 256, OPT_NO_TLS, OPT_RINGBUF, OPT_STATS, OPT_LATENCY };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "tls-capture-max", required_argument, NULL, OPT_TLS_MAX },
 		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "stats-interval", required_argument, NULL, OPT_STATS },
+		{ "max-latency-ms", required_argument, NULL, OPT_LATENCY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -116,6 +120,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.tls_capture_max = WARDEN_TLS_CAPTURE_DEFAULT,
 		.ringbuf_size = 16 << 20,
 		.stats_interval_s = 10,
+		.max_latency_ms = 50,
 		.tls = true,
 	};
 	while ((c = getopt_long(argc, argv, "o:vhV", longopts, NULL)) != -1) {
@@ -145,6 +150,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_STATS:
 			if (parse_uint(optarg, 0, 86400, &o->stats_interval_s) < 0) {
 				log_error("--stats-interval: '%s' is not a number of seconds (0-86400)",
+					  optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_LATENCY:
+			if (parse_uint(optarg, 0, 10000, &o->max_latency_ms) < 0) {
+				log_error("--max-latency-ms: '%s' is not a number of ms (0-10000)",
 					  optarg);
 				return -EINVAL;
 			}
@@ -261,10 +273,8 @@ static void ensure_tracefs(void)
 			  strerror(errno));
 }
 
-static int setup_fds(int *sfd, int *tfd)
+static int setup_signals(int *sfd)
 {
-	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
-				  .it_value = { 0, TICK_MS * 1000000L } };
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -273,18 +283,18 @@ static int setup_fds(int *sfd, int *tfd)
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	*sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (*sfd < 0)
-		return -errno;
-	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (*tfd < 0 || timerfd_settime(*tfd, 0, &its, NULL) < 0)
-		return -errno;
-	return 0;
+	return *sfd < 0 ? -errno : 0;
 }
 
-static int run_loop(struct daemon *d, int sfd, int tfd)
+/*
+ * One loop: signals wake it at once; records wake it when the kernel says
+ * enough are waiting, and the timeout drains the rest within max_latency_ms.
+ */
+static int run_loop(struct daemon *d, int sfd)
 {
-	struct epoll_event evs[4], e = { .events = EPOLLIN };
-	uint64_t last_stats = now_ns(CLOCK_MONOTONIC);
+	struct epoll_event evs[2], e = { .events = EPOLLIN };
+	uint64_t now, last_tick, last_stats;
+	int timeout = d->opt.max_latency_ms ? (int)d->opt.max_latency_ms : 200;
 	int ep, r = 0;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -296,47 +306,35 @@ static int run_loop(struct daemon *d, int sfd, int tfd)
 	e.data.fd = sfd;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &e) < 0)
 		goto fail;
-	e.data.fd = tfd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &e) < 0)
-		goto fail;
+	last_tick = last_stats = now_ns(CLOCK_MONOTONIC);
 
 	for (;;) {
-		int n = epoll_wait(ep, evs, 4, -1);
+		int n = epoll_wait(ep, evs, 2, timeout);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno != EINTR)
+			goto fail;
+		for (int i = 0; i < n; i++) {
+			struct signalfd_siginfo si;
+
+			if (evs[i].data.fd == sfd && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				close(ep);
+				return 0;
+			}
+		}
+		r = sensor_poll(d->sensor);
+		if (r < 0) {
+			errno = -r;
 			goto fail;
 		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					close(ep);
-					return 0;
-				}
-			} else if (fd == tfd) {
-				uint64_t ticks;
-
-				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-					goto fail;
-				sensor_tick(d->sensor);
-				if (d->opt.stats_interval_s &&
-				    now_ns(CLOCK_MONOTONIC) - last_stats >=
-					    d->opt.stats_interval_s * 1000000000ull) {
-					emit_stats(d);
-					last_stats = now_ns(CLOCK_MONOTONIC);
-				}
-			} else {
-				r = sensor_poll(d->sensor);
-				if (r < 0) {
-					errno = -r;
-					goto fail;
-				}
-			}
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now - last_tick >= TICK_NS) {
+			sensor_tick(d->sensor);
+			last_tick = now;
+		}
+		if (d->opt.stats_interval_s &&
+		    now - last_stats >= d->opt.stats_interval_s * 1000000000ull) {
+			emit_stats(d);
+			last_stats = now;
 		}
 		fflush(d->out);
 	}
@@ -351,7 +349,7 @@ int main(int argc, char **argv)
 	struct daemon d = {};
 	struct sensor_config cfg = {};
 	const char *stage = NULL;
-	int r, probed, sfd = -1, tfd = -1, ret = 1;
+	int r, probed, sfd = -1, ret = 1;
 
 	if (parse_options(argc, argv, &d.opt) < 0)
 		return EXIT_USAGE;
@@ -386,6 +384,8 @@ int main(int argc, char **argv)
 	cfg = (struct sensor_config){ .tls_capture_max = d.opt.tls_capture_max,
 				      .ringbuf_size = d.opt.ringbuf_size,
 				      .tls = d.opt.tls,
+				      /* 0 latency: every record wakes us; else batch by fill. */
+				      .wakeup_bytes = d.opt.max_latency_ms ? d.opt.ringbuf_size / 8 : 0,
 				      .proc_root = "/proc",
 				      .ldcache = "/etc/ld.so.cache" };
 	r = sensor_open(&cfg, on_event, &d, &d.sensor, &stage);
@@ -402,15 +402,15 @@ int main(int argc, char **argv)
 	probed = sensor_discover_tls(d.sensor);
 	if (probed < 0)
 		log_error("warning: TLS library discovery failed: %s", strerror(-probed));
-	r = setup_fds(&sfd, &tfd);
+	r = setup_signals(&sfd);
 	if (r < 0) {
-		log_error("cannot set up signals and timer: %s", strerror(-r));
+		log_error("cannot set up signal handling: %s", strerror(-r));
 		goto cleanup;
 	}
 	fprintf(stderr, "wardend: ready (%d TLS libraries/binaries probed%s)\n", probed < 0 ? 0 : probed,
 		d.opt.tls ? "" : ", TLS capture off");
 
-	r = run_loop(&d, sfd, tfd);
+	r = run_loop(&d, sfd);
 	if (r < 0) {
 		log_error("event loop failed: %s", strerror(-r));
 		goto cleanup;
@@ -426,8 +426,6 @@ int main(int argc, char **argv)
 cleanup:
 	if (sfd >= 0)
 		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
 	sensor_free(d.sensor);
 	proctable_free(d.procs);
 	if (d.out && d.out != stdout)

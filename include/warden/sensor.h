@@ -18,6 +18,7 @@ struct sensor;
 struct sensor_config {
 	uint64_t tls_capture_max; /* bytes per SSL_* call, <= WARDEN_TLS_CHUNKS_MAX chunks */
 	uint32_t ringbuf_size; /* bytes, power of two */
+	uint64_t wakeup_bytes; /* wake the reader at this fill; 0: every record */
 	bool tls; /* attach the SSL_* uprobes */
 	const char *proc_root; /* "/proc" */
 	const char *ldcache; /* "/etc/ld.so.cache" */

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""make bench: Warden's cost, measured as ratios in one run.
+
+Each row runs one workload under several configurations, interleaved and
+repeated (the machines are noisy: the median of interleaved runs, and ratios
+between configurations measured minutes apart at most):
+  none    no BPF at all
+  empty   empty BPF programs on exactly Warden's hooks (the floor)
+  warden  wardend capturing, output to /dev/null
+A row is a function returning a dict; ROWS lists them. BENCH_QUICK=1 runs a
+tiny smoke (for make test): it checks the harness works, not the figures.
+"""
+import json, os, platform, signal, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+REPS = 1 if QUICK else 5
+LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+
+
+class Config:
+    """A running configuration: started before a workload, stopped after."""
+
+    def __init__(self, name, argv, ready):
+        self.name, self.argv, self.ready, self.proc = name, argv, ready, None
+
+    def __enter__(self):
+        if not self.argv:
+            return self
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.err)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            self.err.seek(0)
+            if self.ready in self.err.read().decode(errors="replace"):
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.err.seek(0)
+        raise RuntimeError(f"{self.name} did not start: {self.err.read().decode(errors='replace')}")
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def __exit__(self, *exc):
+        if self.proc:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return False
+
+
+def configs(extra_warden=()):
+    return {
+        "none": Config("none", None, None),
+        "empty": Config("empty", [os.path.join(BUILD, "bench", "empty_probe"), LIBSSL], "ready"),
+        "warden": Config("warden", [os.path.join(BUILD, "wardend"), "-o", "/dev/null",
+                                    "--stats-interval", "0", *extra_warden], "wardend: ready"),
+    }
+
+
+def run_json(argv):
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=600).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure(workload, per_op, names=("none", "empty", "warden")):
+    """Median ns per op for each configuration, runs interleaved."""
+    cfgs = configs()
+    samples = {n: [] for n in names}
+    for _ in range(REPS):
+        for n in names:
+            with cfgs[n]:
+                r = workload()
+            samples[n].append(r["ns"] / per_op(r))
+    return {n: statistics.median(v) for n, v in samples.items()}
+
+
+def overhead_row(name, figure, med, target_ratio, unit_div=1000.0, extra=None):
+    added_w = med["warden"] - med["none"]
+    added_e = med["empty"] - med["none"]
+    ratio = added_w / added_e if added_e > 0 else float("inf")
+    row = {
+        "workload": name, "figure": figure,
+        "baseline": round(med["none"] / unit_div, 3),
+        "empty": round(med["empty"] / unit_div, 3),
+        "warden": round(med["warden"] / unit_div, 3),
+        "ratio": round(ratio, 2),
+        "target": f"added <= {target_ratio}x empty's added",
+        "pass": ratio <= target_ratio,
+    }
+    row.update(extra or {})
+    return row
+
+
+def cert():
+    d = tempfile.mkdtemp(prefix="warden-bench-")
+    c, k = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", k,
+                    "-out", c, "-days", "1", "-subj", "/CN=127.0.0.1"], check=True,
+                   capture_output=True)
+    return c, k
+
+
+def row_tls():
+    c, k = cert()
+    n = 200 if QUICK else 5000
+    tool = os.path.join(BUILD, "bench", "tls_rt")
+    calls = {}
+
+    def work():
+        r = run_json([tool, c, k, str(n)])
+        calls["per_rt"] = r["ssl_calls"] / r["rounds"]
+        return r
+
+    med = measure(work, lambda r: r["rounds"])
+    added_per_call = (med["warden"] - med["none"]) / calls["per_rt"] / 1000.0
+    return overhead_row("TLS round trip (4K req, 16K resp)", "us/round trip", med, 1.5,
+                        extra={"added_us_per_ssl_call": round(added_per_call, 2),
+                               "ssl_calls_per_rt": round(calls["per_rt"], 2)})
+
+
+def row_exec():
+    n = 300 if QUICK else 20000
+    tool = os.path.join(BUILD, "bench", "exec_storm")
+    med = measure(lambda: run_json([tool, "exec", str(n)]), lambda r: r["ops"])
+    return overhead_row(f"exec storm ({n} fork+exec /bin/true)", "us/exec", med, 1.3)
+
+
+def row_connect():
+    n = 1000 if QUICK else 100000
+    tool = os.path.join(BUILD, "bench", "exec_storm")
+    med = measure(lambda: run_json([tool, "connect", str(n)]), lambda r: r["ops"])
+    return overhead_row(f"connect storm ({n} refused)", "us/connect", med, 1.3)
+
+
+def row_overload():
+    """A ring far too small for a TLS flood: drops happen and every one is counted."""
+    c, k = cert()
+    n = 500 if QUICK else 20000
+    out = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+    wd = Config("warden-small-ring", [os.path.join(BUILD, "wardend"), "-o", out,
+                                      "--ringbuf-size", "64K", "--stats-interval", "0"],
+                "wardend: ready")
+    with wd:
+        r = run_json([os.path.join(BUILD, "bench", "tls_rt"), c, k, str(n)])
+        rss = wd.rss_kib()
+    received, stats = 0, None
+    pid_calls = None
+    with open(out) as f:
+        for line in f:
+            e = json.loads(line)
+            if e["type"] in ("tls.write", "tls.read") and e.get("comm") == "tls_rt":
+                received += 1
+            elif e["type"] == "agent.stats":
+                stats = e
+    os.unlink(out)
+    dropped = stats["drops"]["tls"]
+    produced = r["ssl_calls"]  # every call moves <= 16 KiB: one record each
+    # Other processes' TLS on the host would only add to received+dropped.
+    ok = received + dropped >= produced and dropped > 0
+    return {"workload": f"overload: TLS flood into a 64 KiB ring ({n} round trips)",
+            "figure": "records produced / received + dropped",
+            "baseline": produced, "warden": received + dropped, "empty": None,
+            "ratio": round((received + dropped) / produced, 3),
+            "target": "received + dropped == produced, daemon up",
+            "received": received, "dropped": dropped, "rss_kib": rss, "pass": ok}
+
+
+def row_memory():
+    cfg = configs()["warden"]
+    with cfg:
+        time.sleep(0.5 if QUICK else 2)
+        idle = cfg.rss_kib()
+    return {"workload": "wardend RSS, idle", "figure": "MiB", "baseline": None, "empty": None,
+            "warden": round(idle / 1024, 1), "ratio": None, "target": "<= 64 MiB",
+            "pass": idle <= 64 * 1024}
+
+
+ROWS = [row_tls, row_exec, row_connect, row_overload, row_memory]
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: must run as root (loads eBPF programs)")
+    machine = {"cores": os.cpu_count(), "kernel": platform.release(),
+               "machine": platform.machine(), "quick": QUICK, "reps": REPS}
+    print(f"# machine: {machine['cores']} cores, kernel {machine['kernel']}, "
+          f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved runs'}")
+    results, failed = [], 0
+    for fn in ROWS:
+        try:
+            row = fn()
+        except Exception as e:  # one broken row must not hide the others
+            row = {"workload": fn.__name__, "error": str(e), "pass": False}
+        results.append(row)
+    hdr = f"{'workload':<52} {'figure':<22} {'none':>10} {'empty':>10} {'warden':>10} {'ratio':>7}  target"
+    print(hdr)
+    print("-" * len(hdr))
+    fmt = lambda v: "-" if v is None else str(v)
+    for r in results:
+        if "error" in r:
+            print(f"{r['workload']:<52} ERROR: {r['error']}")
+            failed += 1
+            continue
+        mark = "" if r["pass"] else "  (target missed)"
+        print(f"{r['workload']:<52} {r['figure']:<22} {fmt(r['baseline']):>10} "
+              f"{fmt(r['empty']):>10} {fmt(r['warden']):>10} {fmt(r['ratio']):>7}  {r['target']}{mark}")
+        extra = {k: v for k, v in r.items() if k not in
+                 ("workload", "figure", "baseline", "empty", "warden", "ratio", "target", "pass")}
+        if extra:
+            print(f"{'':<52} {extra}")
+    os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+        json.dump({"machine": machine, "rows": results}, f, indent=1)
+    # Targets missed are findings, not harness failures; errors are failures.
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

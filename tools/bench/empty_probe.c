@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Attach the empty programs of empty.bpf.c to Warden's hooks: every
+ * tracepoint, and SSL_{write,read}{,_ex} entry and return in each library
+ * given on the command line. Prints "ready" and waits for SIGINT/SIGTERM.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "empty.skel.h"
+
+static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
+{
+	(void)l, (void)f, (void)ap;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const funcs[] = { "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex" };
+	struct empty_bpf *skel;
+	sigset_t set;
+	int sig, n = 0;
+
+	libbpf_set_print(quiet);
+	skel = empty_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "empty_probe: load failed: %s\n", strerror(errno));
+		return 1;
+	}
+	bpf_program__set_autoattach(skel->progs.empty_ssl_entry, false);
+	bpf_program__set_autoattach(skel->progs.empty_ssl_ret, false);
+	if (empty_bpf__attach(skel)) {
+		fprintf(stderr, "empty_probe: attach failed: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		for (unsigned int f = 0; f < 4; f++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = funcs[f]);
+			LIBBPF_OPTS(bpf_uprobe_opts, r, .func_name = funcs[f], .retprobe = true);
+
+			if (bpf_program__attach_uprobe_opts(skel->progs.empty_ssl_entry, -1, argv[i], 0, &o))
+				n++;
+			if (bpf_program__attach_uprobe_opts(skel->progs.empty_ssl_ret, -1, argv[i], 0, &r))
+				n++;
+		}
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fprintf(stderr, "empty_probe: ready (%d uprobes)\n", n);
+	sigwait(&set, &sig);
+	empty_bpf__destroy(skel); /* links are freed with the process */
+	return 0;
+}

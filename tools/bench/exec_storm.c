@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Process and network storms. "exec N": N x (fork, exec /bin/true, wait).
+ * "connect N": N x connect() to a closed loopback port (refused at once).
+ * Prints one JSON line with the elapsed ns.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+	struct timespec t0, t1;
+	long n;
+
+	if (argc != 3 || (strcmp(argv[1], "exec") && strcmp(argv[1], "connect"))) {
+		fprintf(stderr, "usage: exec_storm exec|connect N\n");
+		return 2;
+	}
+	n = atol(argv[2]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!strcmp(argv[1], "exec")) {
+		char *args[] = { "/bin/true", NULL };
+
+		for (long i = 0; i < n; i++) {
+			pid_t p;
+			int st;
+
+			if (posix_spawn(&p, "/bin/true", NULL, NULL, args, environ) || waitpid(p, &st, 0) < 0)
+				return 1;
+		}
+	} else {
+		/* Port 1 on loopback: nothing listens, the kernel refuses at once. */
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(1),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		for (long i = 0; i < n; i++) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+			if (fd < 0)
+				return 1;
+			connect(fd, (void *)&a, sizeof(a));
+			close(fd);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("{\"ops\":%ld,\"ns\":%lld}\n", n,
+	       (t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
+	return 0;
+}
