@@ -78,7 +78,7 @@ unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
 e2e: all
-	$(PYTHON) tests/e2e/run.py --wardend $(BUILD)/wardend
+	$(PYTHON) tests/e2e/sensor_test.py --wardend $(BUILD)/wardend
 
 test: deps all
 	@$(MAKE) --no-print-directory unit

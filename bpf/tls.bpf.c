@@ -169,17 +169,56 @@ static __always_inline struct conn_info *conn_resolve(__u32 tgid, struct tls_cal
 	return bpf_map_lookup_elem(&tls_conns, &k);
 }
 
+struct chunk_ctx {
+	__u64 buf;
+	__u64 cap;
+	__u16 flags;
+};
+
+/*
+ * One chunk of a call's bytes per iteration. Run by bpf_loop() so the
+ * verifier checks the body once whatever the cap (up to 4 MiB = 256 chunks),
+ * instead of walking every iteration of an open-coded loop.
+ */
+static long emit_chunk(__u32 i, void *arg)
+{
+	struct chunk_ctx *cc = arg;
+	struct warden_rec_tls *r = scratch_get();
+	__u64 off = (__u64)i * WARDEN_TLS_CHUNK, len;
+
+	if (!r || off >= cc->cap)
+		return 1;
+	len = cc->cap - off;
+	if (len > WARDEN_TLS_CHUNK)
+		len = WARDEN_TLS_CHUNK;
+	barrier_var(len);
+	if (len > WARDEN_TLS_CHUNK)
+		return 1;
+	hdr_init(&r->hdr, WARDEN_REC_TLS_DATA, 0);
+	r->hdr.flags = cc->flags;
+	if (off + len >= cc->cap)
+		r->hdr.flags |= WARDEN_F_LAST;
+	r->offset = off;
+	if (bpf_probe_read_user(r->data, len, (void *)(cc->buf + off))) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		r->hdr.flags |= WARDEN_F_READ_FAULT;
+		len = 0;
+	}
+	r->len = len;
+	r->hdr.size = __builtin_offsetof(struct warden_rec_tls, data) + len;
+	rb_output(r, __builtin_offsetof(struct warden_rec_tls, data) + len, WARDEN_REC_TLS_DATA);
+	return 0;
+}
+
 static __always_inline int tls_exit(struct pt_regs *ctx)
 {
 	__u64 key = bpf_get_current_pid_tgid();
 	struct warden_rec_tls *r;
 	struct conn_info *ci;
 	struct tls_call call, *c;
-	__u64 total = 0, cap, off;
+	__u64 total = 0, cap;
 	/* SSL_* return int: the upper half of rax is not part of the value. */
 	int ret = (int)PT_REGS_RC(ctx);
-	__u64 len;
-	__u32 i;
 	__u16 flags = 0;
 
 	c = bpf_map_lookup_elem(&tls_active, &key);
@@ -230,30 +269,9 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 		flags |= WARDEN_F_TRUNCATED;
 		stat_inc(WARDEN_STAT_TLS_TRUNCATED);
 	}
-	for (i = 0; i < WARDEN_TLS_CHUNKS_MAX; i++) {
-		off = (__u64)i * WARDEN_TLS_CHUNK;
-		if (off >= cap)
-			break;
-		len = cap - off > WARDEN_TLS_CHUNK ? WARDEN_TLS_CHUNK : cap - off;
-		barrier_var(len);
-		if (len > WARDEN_TLS_CHUNK)
-			break;
-		hdr_init(&r->hdr, WARDEN_REC_TLS_DATA, 0);
-		r->hdr.flags = flags;
-		if (off + len >= cap)
-			r->hdr.flags |= WARDEN_F_LAST;
-		r->offset = off;
-		if (bpf_probe_read_user(r->data, len, (void *)(call.buf + off))) {
-			stat_inc(WARDEN_STAT_READ_FAULT);
-			r->hdr.flags |= WARDEN_F_READ_FAULT;
-			r->len = 0;
-			len = 0;
-		}
-		r->len = len;
-		r->hdr.size = __builtin_offsetof(struct warden_rec_tls, data) + len;
-		rb_output(r, __builtin_offsetof(struct warden_rec_tls, data) + len,
-			  WARDEN_REC_TLS_DATA);
-	}
+	struct chunk_ctx cc = { .buf = call.buf, .cap = cap, .flags = flags };
+
+	bpf_loop(WARDEN_TLS_CHUNKS_MAX, emit_chunk, &cc, 0);
 	return 0;
 }
 

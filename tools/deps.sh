@@ -7,7 +7,7 @@ pkgs=(
 	clang llvm make gcc pkg-config bpftool
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libnghttp2-dev
 	libvectorscan-dev libyaml-dev libsqlite3-dev libcmocka-dev
-	libssl-dev python3 openssl curl nodejs ca-certificates
+	bpftrace libssl-dev python3 openssl curl nodejs ca-certificates
 )
 
 missing=()

@@ -17,6 +17,7 @@ BUILD = os.path.join(ROOT, "build")
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPS = 1 if QUICK else 5
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+PEER = None  # set in main(): bpftrace installed?
 
 
 class Config:
@@ -29,7 +30,9 @@ class Config:
         if not self.argv:
             return self
         self.err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.err)
+        # bpftrace says it is ready on stdout, and prints its events there too.
+        out = self.err if self.name == "bpftrace" else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=self.err)
         deadline = time.time() + 30
         while time.time() < deadline:
             self.err.seek(0)
@@ -59,8 +62,33 @@ class Config:
         return False
 
 
+# The peer baseline: bpftrace on the same SSL_* and exec hooks, printing the
+# same fields (its buf() caps the plaintext at 200 bytes, BPFTRACE_STRLEN).
+BPFTRACE_SCRIPT = r"""
+uprobe:LIB:SSL_write,uprobe:LIB:SSL_read { @buf[tid] = arg1; }
+uprobe:LIB:SSL_write_ex,uprobe:LIB:SSL_read_ex { @buf[tid] = arg1; @outlen[tid] = arg3; }
+uretprobe:LIB:SSL_write,uretprobe:LIB:SSL_read /(int32)retval > 0/ {
+  printf("tls %d %d %s %d %r\n", pid, tid, comm, (int32)retval, buf(@buf[tid], (int32)retval));
+}
+uretprobe:LIB:SSL_write_ex,uretprobe:LIB:SSL_read_ex /(int32)retval == 1/ {
+  $n = *(uint64 *)@outlen[tid];
+  printf("tls %d %d %s %d %r\n", pid, tid, comm, $n, buf(@buf[tid], $n));
+}
+tracepoint:sched:sched_process_exec { printf("exec %d %s %s\n", pid, comm, str(args->filename)); }
+tracepoint:sched:sched_process_exit { printf("exit %d %s\n", pid, comm); }
+tracepoint:syscalls:sys_exit_connect { printf("connect %d %s %d\n", pid, comm, args->ret); }
+"""
+
+
+def have_bpftrace():
+    return subprocess.run(["sh", "-c", "command -v bpftrace"], capture_output=True).returncode == 0
+
+
 def configs(extra_warden=()):
+    script = BPFTRACE_SCRIPT.replace("LIB", LIBSSL)
     return {
+        "bpftrace": Config("bpftrace", ["env", "BPFTRACE_STRLEN=200", "bpftrace", "-e", script],
+                           "Attaching"),
         "none": Config("none", None, None),
         "empty": Config("empty", [os.path.join(BUILD, "bench", "empty_probe"), LIBSSL], "ready"),
         "warden": Config("warden", [os.path.join(BUILD, "wardend"), "-o", "/dev/null",
@@ -76,6 +104,8 @@ def run_json(argv):
 def measure(workload, per_op, names=("none", "empty", "warden")):
     """Median ns per op for each configuration, runs interleaved."""
     cfgs = configs()
+    if PEER and not QUICK:
+        names = (*names, "bpftrace")
     samples = {n: [] for n in names}
     for _ in range(REPS):
         for n in names:
@@ -98,6 +128,10 @@ def overhead_row(name, figure, med, target_ratio, unit_div=1000.0, extra=None):
         "target": f"added <= {target_ratio}x empty's added",
         "pass": ratio <= target_ratio,
     }
+    if "bpftrace" in med:
+        added_b = med["bpftrace"] - med["none"]
+        row["bpftrace"] = round(med["bpftrace"] / unit_div, 3)
+        row["bpftrace_added_vs_warden_added"] = round(added_b / added_w, 2) if added_w > 0 else None
     row.update(extra or {})
     return row
 
@@ -192,8 +226,10 @@ ROWS = [row_tls, row_exec, row_connect, row_overload, row_memory]
 def main():
     if os.geteuid() != 0:
         sys.exit("bench: must run as root (loads eBPF programs)")
+    global PEER
+    PEER = have_bpftrace()
     machine = {"cores": os.cpu_count(), "kernel": platform.release(),
-               "machine": platform.machine(), "quick": QUICK, "reps": REPS}
+               "machine": platform.machine(), "quick": QUICK, "reps": REPS, "peer_bpftrace": PEER}
     print(f"# machine: {machine['cores']} cores, kernel {machine['kernel']}, "
           f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved runs'}")
     results, failed = [], 0

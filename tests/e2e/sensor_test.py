@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the sensor: real eBPF, real processes, real TLS.
+
+Run as root from the repository root:
+    /usr/bin/python3 tests/e2e/sensor_test.py [--wardend build/wardend] [-k NAME]
+Each test starts its own wardend, runs real clients against a local HTTPS
+server on 127.0.0.1, stops wardend with SIGINT and checks the JSON lines it
+wrote. Prints PASS/FAIL per test and 'e2e: N passed, M failed' last.
+"""
+import argparse, base64, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import traceback, uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PY = "/usr/bin/python3"
+WARDEND = os.path.join(ROOT, "build", "wardend")
+WARDEN = os.path.join(ROOT, "build", "warden")
+TMP = tempfile.mkdtemp(prefix="warden-e2e-")
+PORT = None
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def marker():
+    return "M" + uuid.uuid4().hex[:16]
+
+
+class Wardend:
+    """wardend for one test: started, waited for, stopped, its events read."""
+
+    def __init__(self, *extra):
+        self.extra = extra
+        self.out = os.path.join(TMP, f"events-{uuid.uuid4().hex[:8]}.jsonl")
+        self.errpath = self.out + ".err"
+        self.events = []
+
+    def __enter__(self):
+        self.err = open(self.errpath, "w")
+        self.proc = subprocess.Popen([WARDEND, "--output", self.out, *self.extra],
+                                     stdout=subprocess.DEVNULL, stderr=self.err)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if "wardend: ready" in open(self.errpath).read():
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise Fail(f"wardend did not get ready: {open(self.errpath).read()[-2000:]}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Fail("wardend did not stop within 15 s of SIGINT")
+        self.err.close()
+        return self.proc.returncode
+
+    def __exit__(self, exc_type, *rest):
+        time.sleep(0.3)  # let the kernel hand over the last records
+        rc = self.stop()
+        if exc_type is None:
+            check(rc == 0, f"wardend exited {rc}: {open(self.errpath).read()[-2000:]}")
+        with open(self.out) as f:
+            for n, line in enumerate(f, 1):
+                try:
+                    self.events.append(json.loads(line))
+                except ValueError:
+                    raise Fail(f"{self.out}:{n}: not JSON: {line[:200]!r}")
+        return False
+
+
+def payload(e):
+    if "data" in e:
+        return e["data"].encode("utf-8", "surrogateescape")
+    return base64.b64decode(e.get("data_b64", ""))
+
+
+def stream(events, pid, typ, conn=None):
+    """The bytes of one pid's tls.write or tls.read events, in order, by connection."""
+    by_conn = {}
+    for e in events:
+        if e["type"] == typ and e["pid"] == pid and (conn is None or e["conn"] == conn):
+            by_conn.setdefault(e["conn"], []).append(e)
+    return {c: b"".join(payload(e) for e in evs) for c, evs in by_conn.items()}, by_conn
+
+
+def summary(events, pid=None):
+    seen = {}
+    for e in events:
+        if pid is None or e.get("pid") == pid:
+            seen[(e["type"], e.get("comm"))] = seen.get((e["type"], e.get("comm")), 0) + 1
+    return ", ".join(f"{t}/{c}x{n}" for (t, c), n in sorted(seen.items(), key=str)[:40])
+
+
+def check_tls_exchange(events, pid, m, need_addr=True):
+    writes, wevs = stream(events, pid, "tls.write")
+    conn = next((c for c, b in writes.items() if m.encode() in b), None)
+    check(conn is not None, f"no tls.write of pid {pid} carries {m}; pid's events: "
+          f"{summary(events, pid)}")
+    reads, revs = stream(events, pid, "tls.read", conn)
+    check(f"REPLY-{m}".encode() in reads.get(conn, b""),
+          f"no tls.read on conn {conn} of pid {pid} carries REPLY-{m}: {reads.get(conn, b'')[:300]!r}")
+    if need_addr:
+        for e in wevs[conn] + revs[conn]:
+            check(e.get("raddr") == "127.0.0.1" and e.get("rport") == PORT,
+                  f"tls event lacks remote 127.0.0.1:{PORT}: {dict((k, e.get(k)) for k in ('raddr', 'rport', 'fd'))}")
+            check(e.get("fd", -1) >= 0, f"tls event without fd: {e.get('fd')}")
+    return conn
+
+
+def run(argv, env=None, timeout=60, **kw):
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, **kw)
+    out, err = p.communicate(timeout=timeout)
+    return p.pid, p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+PY_CLIENT = r"""
+import json, ssl, sys, urllib.request
+m, port = sys.argv[1], sys.argv[2]
+ctx = ssl._create_unverified_context()
+req = urllib.request.Request(f"https://127.0.0.1:{port}/v1/chat/completions",
+    data=json.dumps({"marker": m}).encode(), headers={"X-Marker": m, "Content-Type": "application/json"})
+print(urllib.request.urlopen(req, context=ctx).read().decode())
+"""
+
+NODE_CLIENT = r"""
+const [m, port] = process.argv.slice(1);
+const req = require('https').request({host: '127.0.0.1', port: +port, method: 'POST', path: '/v1/messages',
+  headers: {'X-Marker': m, 'Content-Type': 'application/json'}, rejectUnauthorized: false}, res => {
+  let b = ''; res.on('data', d => b += d); res.on('end', () => console.log(b));
+});
+req.end(JSON.stringify({marker: m}));
+"""
+
+
+def t_tls_python():
+    m = marker()
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", PY_CLIENT, m, str(PORT)])
+        check(rc == 0 and f"REPLY-{m}" in out, f"client failed: {rc} {err[-500:]}")
+    check_tls_exchange(w.events, pid, m)
+
+
+def t_tls_curl():
+    m = marker()
+    with Wardend() as w:
+        pid, rc, out, err = run(["curl", "-sSk", "--http1.1", "-H", f"X-Marker: {m}", "-d",
+                                 json.dumps({"marker": m}), f"https://127.0.0.1:{PORT}/v1/chat"])
+        check(rc == 0 and f"REPLY-{m}" in out, f"curl failed: {rc} {err[-500:]}")
+    check_tls_exchange(w.events, pid, m)
+
+
+def t_tls_node():
+    m = marker()
+    with Wardend() as w:
+        pid, rc, out, err = run(["node", "-e", NODE_CLIENT, m, str(PORT)])
+        check(rc == 0 and f"REPLY-{m}" in out, f"node failed: {rc} {err[-500:]}")
+    # Node's TLS runs over memory BIOs: no socket inside SSL_*, so no address.
+    check_tls_exchange(w.events, pid, m, need_addr=False)
+
+
+def t_tls_dlopen_private_libssl():
+    """A libssl the linker cache does not know, loaded lazily: probed at its mmap."""
+    libdir = os.path.join(TMP, "privlib")
+    os.makedirs(libdir, exist_ok=True)
+    shutil.copy("/usr/lib/x86_64-linux-gnu/libssl.so.3", libdir)
+    m = marker()
+    env = dict(os.environ, LD_LIBRARY_PATH=libdir)
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", "import sys,os\n" + PY_CLIENT +
+                                 "\nprint([l.split()[-1] for l in open('/proc/self/maps') if 'libssl' in l][0])",
+                                 m, str(PORT)], env=env)
+        check(rc == 0 and libdir in out, f"client did not use the private libssl: {out[-300:]} {err[-300:]}")
+    check_tls_exchange(w.events, pid, m)
+
+
+def t_process_echo():
+    with Wardend() as w:
+        p = subprocess.Popen(["sh", "-c", "/bin/echo a b c"], stdout=subprocess.DEVNULL)
+        p.wait(timeout=10)
+        sh = p.pid
+    execs = [e for e in w.events if e["type"] == "process.exec" and e["argv"] == ["/bin/echo", "a", "b", "c"]]
+    check(len(execs) == 1, f"want one exec of /bin/echo a b c, got {len(execs)}: {summary(w.events)}")
+    ex = execs[0]
+    if ex["pid"] == sh:  # the shell exec'd its last command in place
+        check(ex["ppid"] == os.getpid(), f"exec ppid {ex['ppid']} != harness {os.getpid()}")
+    else:
+        check(ex["ppid"] == sh, f"exec ppid {ex['ppid']} != sh pid {sh}")
+        forks = [e for e in w.events if e["type"] == "process.fork" and e["pid"] == ex["pid"]]
+        check(len(forks) == 1 and forks[0]["ppid"] == sh, f"fork of {ex['pid']} by {sh}: {forks}")
+    check(ex["filename"] == "/bin/echo" and ex["exe"] == "/bin/echo", f"filename/exe: {ex}")
+    exits = [e for e in w.events if e["type"] == "process.exit" and e["pid"] == ex["pid"]]
+    check(len(exits) == 1 and exits[0]["exit_code"] == 0 and exits[0]["signal"] == 0,
+          f"exit of {ex['pid']}: {exits}")
+    check(exits[0]["exe"] == "/bin/echo", f"exit event exe {exits[0]['exe']}")
+
+
+def t_process_exit_code_and_signal():
+    with Wardend() as w:
+        a = subprocess.Popen(["sh", "-c", "exit 7"])
+        a.wait(timeout=10)
+        b = subprocess.Popen(["sleep", "30"])
+        time.sleep(0.2)
+        b.send_signal(signal.SIGKILL)
+        b.wait(timeout=10)
+    ea = [e for e in w.events if e["type"] == "process.exit" and e["pid"] == a.pid]
+    eb = [e for e in w.events if e["type"] == "process.exit" and e["pid"] == b.pid]
+    check(len(ea) == 1 and ea[0]["exit_code"] == 7, f"exit 7: {ea}")
+    check(len(eb) == 1 and eb[0]["signal"] == 9, f"SIGKILL: {eb}")
+
+
+def t_connect_refused():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    # A blocking connect: the refusal is its result (a non-blocking one says EINPROGRESS).
+    code = ("import socket,sys\ntry:\n socket.socket().connect(('127.0.0.1', %d))\n"
+            "except ConnectionRefusedError:\n sys.exit(3)\n" % port)
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", code])
+        check(rc == 3, f"the connect was not refused: rc {rc} {err[-300:]}")
+    cs = [e for e in w.events if e["type"] == "net.connect" and e["pid"] == pid and e.get("dport") == port]
+    check(len(cs) == 1, f"want one net.connect to port {port}: {summary(w.events, pid)}")
+    c = cs[0]
+    check(c["family"] == "inet" and c["daddr"] == "127.0.0.1", f"address: {c}")
+    check(c["result"] == -111 and c["error"] == "ECONNREFUSED", f"result: {c}")
+
+
+def t_connect_unix_and_inet6():
+    path = os.path.join(TMP, "e2e.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(1)
+    code = ("import socket\ns=socket.socket(socket.AF_UNIX); s.connect(%r)\n"
+            "t=socket.socket(socket.AF_INET6)\ntry: t.connect(('::1', 1))\nexcept OSError: pass\n" % path)
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", code])
+    srv.close()
+    check(rc == 0, f"client: {err[-300:]}")
+    u = [e for e in w.events if e["type"] == "net.connect" and e["pid"] == pid and e["family"] == "unix"]
+    check(any(e["path"] == path and e["result"] == 0 for e in u), f"unix connect to {path}: {u}")
+    v6 = [e for e in w.events if e["type"] == "net.connect" and e["pid"] == pid and e["family"] == "inet6"]
+    check(any(e["daddr"] == "::1" and e["dport"] == 1 and e["result"] < 0 for e in v6), f"inet6: {v6}")
+
+
+LARGE_CLIENT = r"""
+import socket, ssl, sys
+port, size = int(sys.argv[1]), int(sys.argv[2])
+body = bytes((i * 7 + i // 251) % 251 for i in range(size))
+ctx = ssl._create_unverified_context()
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+s.sendall(f"POST /upload HTTP/1.1\r\nHost: x\r\nX-Marker: big\r\nContent-Length: {size}\r\n\r\n".encode())
+s.sendall(body)  # one SSL_write_ex with the whole buffer
+resp = b""
+while not resp.endswith(b"}"):
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    resp += chunk
+print(resp.decode(errors="replace"))
+"""
+
+
+def large_body(size):
+    return bytes((i * 7 + i // 251) % 251 for i in range(size))
+
+
+def body_call(events, pid, size):
+    calls = {}
+    for e in events:
+        if e["type"] == "tls.write" and e["pid"] == pid:
+            calls.setdefault(e["call"], []).append(e)
+    big = [c for c in calls.values() if c[0]["total_len"] == size]
+    check(len(big) == 1, f"want one SSL_write call of {size} bytes; calls: "
+          f"{[(c[0]['call'], c[0]['total_len'], len(c)) for c in calls.values()]}")
+    chunks = big[0]
+    off = 0
+    for e in chunks:
+        check(e["offset"] == off, f"chunk offset {e['offset']} != {off}: chunks out of order or missing")
+        off += e["len"]
+    return chunks, off
+
+
+def t_tls_large_full():
+    size = 1 << 20
+    with Wardend("--tls-capture-max", "1M") as w:
+        pid, rc, out, err = run([PY, "-c", LARGE_CLIENT, str(PORT), str(size)])
+        check(rc == 0 and f'"len": {size}' in out, f"upload failed: {out[-300:]} {err[-300:]}")
+    chunks, total = body_call(w.events, pid, size)
+    check(total == size, f"chunks add up to {total}, not {size}")
+    check(not any(e["truncated"] for e in chunks), "a 1 MiB call under a 1 MiB cap is flagged truncated")
+    check(b"".join(payload(e) for e in chunks) == large_body(size), "captured bytes differ from those sent")
+
+
+def t_tls_large_truncated():
+    size = 1 << 20
+    with Wardend() as w:  # default cap: 256 KiB
+        pid, rc, out, err = run([PY, "-c", LARGE_CLIENT, str(PORT), str(size)])
+        check(rc == 0, f"upload failed: {err[-300:]}")
+    chunks, total = body_call(w.events, pid, size)
+    check(total == 256 * 1024, f"captured {total} bytes, want the 256 KiB cap")
+    check(all(e["truncated"] and e["total_len"] == size for e in chunks), "truncation not flagged on every chunk")
+    check(b"".join(payload(e) for e in chunks) == large_body(size)[:total], "captured prefix differs")
+    stats = [e for e in w.events if e["type"] == "agent.stats"][-1]
+    check(stats["counters"]["tls_truncated_calls"] >= 1, f"truncation not counted: {stats['counters']}")
+
+
+def t_existing_process():
+    go = os.path.join(TMP, "go-" + uuid.uuid4().hex[:6])
+    m = marker()
+    code = ("import os, time, sys\nwhile not os.path.exists(%r): time.sleep(0.05)\n" % go) + PY_CLIENT
+    p = subprocess.Popen([PY, "-c", code, m, str(PORT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.3)
+        with Wardend() as w:
+            open(go, "w").close()
+            out, err = p.communicate(timeout=30)
+            check(p.returncode == 0, f"client failed: {err[-300:]}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+    check_tls_exchange(w.events, p.pid, m)
+    evs = [e for e in w.events if e.get("pid") == p.pid]
+    want_exe = os.path.realpath(PY)
+    check(all(e["exe"] == want_exe for e in evs), f"exe {set(e['exe'] for e in evs)} != {want_exe}")
+    check(all(e["ppid"] == os.getpid() for e in evs), f"ppid {set(e['ppid'] for e in evs)} != {os.getpid()}")
+
+
+def t_stats_on_exit():
+    with Wardend("--stats-interval", "1") as w:
+        time.sleep(1.5)
+    check(w.events and w.events[-1]["type"] == "agent.stats", "last event is not agent.stats")
+    stats = [e for e in w.events if e["type"] == "agent.stats"]
+    check(len(stats) >= 2, f"want a periodic and a final agent.stats, got {len(stats)}")
+    last = stats[-1]
+    for k in ("fork", "exec", "exit", "connect", "tls"):
+        check(isinstance(last["drops"].get(k), int), f"drops.{k} missing: {last['drops']}")
+    check(last["counters"]["records_malformed"] == 0, f"malformed records: {last['counters']}")
+
+
+def t_cli():
+    _, rc, out, _ = run([WARDEN, "version"])
+    check(rc == 0 and "warden" in out, f"warden version: {rc} {out}")
+    _, rc, out, _ = run([WARDEN, "--help"])
+    check(rc == 0 and "Usage" in out, f"warden --help: {rc}")
+    _, rc, out, _ = run([WARDEND, "--help"])
+    check(rc == 0 and "--output" in out and "--tls-capture-max" in out, f"wardend --help: {rc}")
+    _, rc, _, err = run([WARDEND, "--bogus"])
+    check(rc == 2 and "--help" in err, f"wardend --bogus: {rc} {err}")
+    _, rc, _, err = run([WARDEND, "--tls-capture-max", "9G"])
+    check(rc == 2 and "tls-capture-max" in err, f"bad size: {rc} {err}")
+    # Not root: one clear line, exit 1, and no libbpf noise.
+    _, rc, _, err = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", WARDEND])
+    check(rc == 1 and "must run as root" in err and len(err.strip().splitlines()) == 1,
+          f"as nobody: rc {rc}, stderr {err!r}")
+
+
+TESTS = [t_tls_python, t_tls_curl, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
+         t_process_exit_code_and_signal, t_connect_refused, t_connect_unix_and_inet6,
+         t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
+
+
+def main():
+    global WARDEND, PORT
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wardend", default=WARDEND)
+    ap.add_argument("-k", help="run only tests whose name contains this")
+    a = ap.parse_args()
+    WARDEND = os.path.abspath(a.wardend)
+    if os.geteuid() != 0:
+        sys.exit("e2e: must run as root (wardend loads eBPF programs)")
+    cert, key, portfile = (os.path.join(TMP, n) for n in ("cert.pem", "key.pem", "port"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True,
+                   capture_output=True)
+    server = subprocess.Popen([PY, os.path.join(ROOT, "tools", "https_echo.py"), "--cert", cert,
+                               "--key", key, "--port-file", portfile])
+    passed = failed = 0
+    try:
+        for _ in range(100):
+            if os.path.exists(portfile):
+                break
+            time.sleep(0.05)
+        PORT = int(open(portfile).read())
+        for t in TESTS:
+            name = t.__name__[2:]
+            if a.k and a.k not in name:
+                continue
+            t0 = time.time()
+            try:
+                t()
+                passed += 1
+                print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
+            except Fail as e:
+                failed += 1
+                print(f"FAIL {name}: {e}", flush=True)
+            except Exception:
+                failed += 1
+                print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
+    finally:
+        server.kill()
+        server.wait()
+        if not failed:
+            shutil.rmtree(TMP, ignore_errors=True)
+        else:
+            print(f"e2e: artefacts kept in {TMP}")
+    print(f"e2e: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
