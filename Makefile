@@ -25,7 +25,7 @@ SKEL     := $(BUILD)/warden.skel.h
 # Everything but the two main()s: the daemon, the CLI and the tests link it.
 LIB_SRCS := src/event.c src/util/encode.c src/util/parse.c \
 	src/session/proctable.c src/sensor/record.c src/sensor/ldcache.c \
-	src/sensor/elfsym.c
+	src/sensor/elfsym.c $(wildcard src/decode/*.c)
 SENSOR_SRCS := src/sensor/sensor.c src/sensor/tls_attach.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 SENSOR_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SENSOR_SRCS))
@@ -34,7 +34,7 @@ LIB      := $(BUILD)/libwarden.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit e2e clean vmlinux format bench bench-smoke
+.PHONY: all deps run test unit e2e clean vmlinux format bench bench-smoke fuzz fuzz-smoke
 all: $(BUILD)/wardend $(BUILD)/warden
 
 deps:
@@ -83,6 +83,7 @@ e2e: all
 test: deps all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
 
 # Benchmarks: tools/bench. The empty-program floor has its own skeleton.
@@ -111,6 +112,31 @@ bench: deps all $(BENCH_BINS)
 
 bench-smoke: all $(BENCH_BINS)
 	BENCH_QUICK=1 $(PYTHON) tools/bench/bench.py
+
+# libFuzzer targets: tests/fuzz/fuzz_<name>.c, each over the pure decoders
+# and utilities (no BPF, no I/O), built with ASan and UBSan.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(filter-out src/session/% src/sensor/elfsym.c,$(LIB_SRCS))
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) $(WARN)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lz -ljansson -lnghttp2
+
+fuzz: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/<name>);
+# any crash fails the run.
+fuzz-smoke: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); c=tests/fuzz/corpus/$$n; \
+	  w=$(BUILD)/fuzz/work-$$n; rm -rf $$w; mkdir -p $$w; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=$(BUILD)/fuzz/ \
+	    $$w $$( [ -d $$c ] && echo $$c ) 2>$(BUILD)/fuzz/$$n.log || \
+	    { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; done
 
 vmlinux:
 	tools/gen-vmlinux.sh
