@@ -117,14 +117,14 @@ bench-smoke: all $(BENCH_BINS)
 # and utilities (no BPF, no I/O), built with ASan and UBSan.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_SRCS := $(filter-out src/session/% src/sensor/elfsym.c,$(LIB_SRCS))
+FUZZ_LIB_SRCS := $(LIB_SRCS)
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) $(WARN)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lz -ljansson -lnghttp2
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lelf -lz -ljansson -lnghttp2
 
 fuzz: $(FUZZ_BINS)
 

@@ -44,21 +44,22 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-/* Strings from the kernel are bytes: valid UTF-8 goes as is, the rest escaped. */
+/* Strings from the kernel are bytes: valid UTF-8 goes as is, bad bytes become U+FFFD. */
 static json_t *bytes_string(const char *s, size_t len)
 {
+	char stackbuf[1024], *tmp;
+	json_t *j;
+	size_t n;
+
 	if (encode_utf8_valid((const unsigned char *)s, len))
 		return json_stringn_nocheck(s, len);
-	/* Replace invalid bytes so that the field stays a readable string. */
-	char *tmp = malloc(len + 1);
-	json_t *j;
-
+	tmp = 3 * len <= sizeof(stackbuf) ? stackbuf : malloc(3 * len);
 	if (!tmp)
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-		tmp[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	j = json_stringn_nocheck(tmp, len);
-	free(tmp);
+	n = encode_utf8_sanitize((const unsigned char *)s, len, tmp);
+	j = json_stringn_nocheck(tmp, n);
+	if (tmp != stackbuf)
+		free(tmp);
 	return j;
 }
 

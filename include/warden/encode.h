@@ -8,6 +8,12 @@
 /* True when buf[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool encode_utf8_valid(const unsigned char *buf, size_t len);
 
+/*
+ * Copy in to out replacing each byte that is not part of well-formed UTF-8
+ * with U+FFFD; out holds 3 * len bytes. Returns the bytes written.
+ */
+size_t encode_utf8_sanitize(const unsigned char *in, size_t len, char *out);
+
 /* Bytes base64 of len input bytes needs, NUL included. */
 static inline size_t encode_base64_size(size_t len)
 {

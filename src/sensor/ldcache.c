@@ -46,11 +46,11 @@ static const char *str_at(const char *base, size_t len, uint32_t off)
 int ldcache_parse(const void *buf, size_t len, ldcache_cb cb, void *arg)
 {
 	const char *base = buf;
-	const struct cache_header *h;
+	struct cache_header h;
 	size_t off = 0, need;
 
 	/* An old-format ("ld.so-1.7.0") prefix may precede the new header. */
-	if (len < sizeof(*h))
+	if (len < sizeof(h))
 		return -EBADMSG;
 	if (memcmp(base, CACHE_MAGIC, strlen(CACHE_MAGIC))) {
 		const char *p = memmem(base, len, CACHE_MAGIC, strlen(CACHE_MAGIC));
@@ -61,18 +61,19 @@ int ldcache_parse(const void *buf, size_t len, ldcache_cb cb, void *arg)
 	}
 	base += off;
 	len -= off;
-	if (len < sizeof(*h))
+	if (len < sizeof(h))
 		return -EBADMSG;
-	h = (const void *)base;
-	need = sizeof(*h) + (size_t)h->nlibs * sizeof(struct cache_entry);
-	if (h->nlibs > len / sizeof(struct cache_entry) || need > len)
+	/* Copied out: after an old-format prefix the header may be unaligned. */
+	memcpy(&h, base, sizeof(h));
+	need = sizeof(h) + (size_t)h.nlibs * sizeof(struct cache_entry);
+	if (h.nlibs > len / sizeof(struct cache_entry) || need > len)
 		return -EBADMSG;
-	for (uint32_t i = 0; i < h->nlibs; i++) {
+	for (uint32_t i = 0; i < h.nlibs; i++) {
 		struct cache_entry e;
 		const char *key, *val;
 		int r;
 
-		memcpy(&e, base + sizeof(*h) + i * sizeof(e), sizeof(e));
+		memcpy(&e, base + sizeof(h) + i * sizeof(e), sizeof(e));
 		key = str_at(base, len, e.key);
 		val = str_at(base, len, e.value);
 		if (!key || !val)
@@ -98,7 +99,7 @@ int ldcache_walk_file(const char *path, ldcache_cb cb, void *arg)
 		goto cleanup;
 	}
 	if (st.st_size <= 0 || (uint64_t)st.st_size > CACHE_MAX_SIZE) {
-		r = -EFBIG;
+		r = st.st_size <= 0 ? -EBADMSG : -EFBIG;
 		goto cleanup;
 	}
 	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

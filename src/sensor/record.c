@@ -95,10 +95,13 @@ static int decode_connect(const struct warden_rec_connect *r, size_t size, struc
 static int decode_tls(const struct warden_rec_tls *r, size_t size, struct event *ev)
 {
 	size_t fixed = offsetof(struct warden_rec_tls, data);
-	const char *func = tls_func_name(r->func);
+	const char *func;
 
-	if (size < fixed || r->len > WARDEN_TLS_CHUNK || size != fixed + r->len || !func ||
-	    r->offset + r->len > r->total_len)
+	if (size < fixed)
+		return -EBADMSG;
+	func = tls_func_name(r->func);
+	if (r->len > WARDEN_TLS_CHUNK || size != fixed + r->len || !func ||
+	    r->offset > r->total_len || r->len > r->total_len - r->offset)
 		return -EBADMSG;
 	ev->type = r->func <= WARDEN_TLS_SSL_WRITE_EX ? EVENT_TLS_WRITE : EVENT_TLS_READ;
 	ev->tls.conn = r->conn_id;

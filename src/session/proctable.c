@@ -185,16 +185,31 @@ int proctable_set_cmdline(struct proc_entry *e, const char *args, size_t len)
 	return 0;
 }
 
+/* A decimal number in [p, end), without reading past end; NULL when none. */
+static const char *scan_u64(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *start = p;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (*p - '0')) / 10)
+			return NULL;
+		v = v * 10 + (*p - '0');
+	}
+	*out = v;
+	return p == start ? NULL : p;
+}
+
 /*
  * "pid (comm) state ppid ... starttime ...". comm may hold spaces and ')',
- * so the fields after it are found from the last ')'.
+ * so the fields after it are found from the last ')'. buf need not be
+ * NUL-terminated: nothing past buf + len is read.
  */
 int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 {
 	const char *open, *close = NULL, *p, *end = buf + len;
-	unsigned long long v;
+	uint64_t v;
 	int field;
-	char *e;
 
 	memset(out, 0, sizeof(*out));
 	open = memchr(buf, '(', len);
@@ -203,8 +218,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 			close = p;
 	if (!open || !close || close < open || close + 2 >= end)
 		return -EINVAL;
-	v = strtoull(buf, &e, 10);
-	if (e == buf || v == 0 || v > UINT32_MAX)
+	if (!scan_u64(buf, open, &v) || v == 0 || v > UINT32_MAX)
 		return -EINVAL;
 	out->pid = v;
 	len = close - open - 1;
@@ -216,20 +230,19 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 	out->state = *p;
 	for (field = 3; field < 22; field++) {
 		p = memchr(p, ' ', end - p);
-		if (!p)
-			return -EINVAL;
-		p++;
-		if (p >= end)
+		if (!p || ++p >= end)
 			return -EINVAL;
 		if (field + 1 == 4 || field + 1 == 22) {
-			errno = 0;
-			v = strtoull(p, &e, 10);
-			if (e == p || errno)
+			/* ppid and starttime are never negative. */
+			if (!scan_u64(p, end, &v))
 				return -EINVAL;
-			if (field + 1 == 4)
+			if (field + 1 == 4) {
+				if (v > UINT32_MAX)
+					return -EINVAL;
 				out->ppid = v;
-			else
+			} else {
 				out->start_ticks = v;
+			}
 		}
 	}
 	return 0;

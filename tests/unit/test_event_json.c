@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for src/event.c: event_to_json / event_write_json. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "warden/encode.h"
+#include "warden/event.h"
+
+static void base_event(struct event *ev, enum event_type type)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->id = 42;
+	ev->ts = 1700000000123456789ull;
+	ev->type = type;
+	ev->pid = 4242;
+	ev->tid = 4243;
+	ev->ppid = 1;
+	ev->uid = 1000;
+	ev->pid_start_ns = 99;
+	strcpy(ev->comm, "curl");
+	ev->exe = "/usr/bin/curl";
+}
+
+/* event_to_json, then a round trip through text so we check what a reader sees. */
+static json_t *to_json(const struct event *ev)
+{
+	json_t *o = NULL, *back;
+	json_error_t jerr;
+	char *text;
+
+	assert_int_equal(event_to_json(ev, &o), 0);
+	assert_non_null(o);
+	assert_true(json_is_object(o));
+	text = json_dumps(o, JSON_COMPACT);
+	assert_non_null(text);
+	json_decref(o);
+	back = json_loads(text, JSON_ALLOW_NUL, &jerr);
+	if (!back)
+		fail_msg("json_loads: %s: %s", jerr.text, text);
+	free(text);
+	return back;
+}
+
+static const char *get_str(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_string(v))
+		fail_msg("field \"%s\" is not a string", k);
+	return json_string_value(v);
+}
+
+static json_int_t get_int(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		fail_msg("field \"%s\" is not an integer", k);
+	return json_integer_value(v);
+}
+
+static int get_bool(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_boolean(v))
+		fail_msg("field \"%s\" is not a boolean", k);
+	return json_is_true(v);
+}
+
+static void check_common(json_t *o, const char *type)
+{
+	assert_int_equal(get_int(o, "id"), 42);
+	assert_int_equal(get_int(o, "ts"), 1700000000123456789ll);
+	assert_string_equal(get_str(o, "type"), type);
+	assert_int_equal(get_int(o, "pid"), 4242);
+	assert_int_equal(get_int(o, "tid"), 4243);
+	assert_int_equal(get_int(o, "ppid"), 1);
+	assert_int_equal(get_int(o, "uid"), 1000);
+	assert_string_equal(get_str(o, "comm"), "curl");
+	assert_string_equal(get_str(o, "exe"), "/usr/bin/curl");
+}
+
+/* ---- tls ------------------------------------------------------------------ */
+
+static void tls_event(struct event *ev, enum event_type type, const void *data, uint32_t len)
+{
+	base_event(ev, type);
+	ev->tls.conn = 7;
+	ev->tls.call = 11;
+	ev->tls.offset = 0;
+	ev->tls.total_len = len;
+	ev->tls.ssl = 0xdeadbeef;
+	ev->tls.data = data;
+	ev->tls.len = len;
+	ev->tls.fd = 5;
+	ev->tls.func = type == EVENT_TLS_WRITE ? "SSL_write" : "SSL_read_ex";
+	ev->tls.local.family = AF_INET;
+	ev->tls.local.port = 51000;
+	memcpy(ev->tls.local.addr, "\x0a\x00\x00\x02", 4);
+	ev->tls.remote.family = AF_INET6;
+	ev->tls.remote.port = 443;
+	ev->tls.remote.addr[15] = 1; /* ::1 */
+}
+
+static void tls_write_utf8(void **state)
+{
+	static const char data[] = "POST /api HTTP/1.1\r\nHost: caf\xc3\xa9.example\r\n\r\n{\"k\":\"\xe2\x82\xac\"}";
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	tls_event(&ev, EVENT_TLS_WRITE, data, sizeof(data) - 1);
+	o = to_json(&ev);
+	check_common(o, "tls.write");
+	assert_string_equal(get_str(o, "data"), data);
+	assert_int_equal(json_string_length(json_object_get(o, "data")), sizeof(data) - 1);
+	assert_null(json_object_get(o, "data_b64"));
+	assert_int_equal(get_int(o, "conn"), 7);
+	assert_int_equal(get_int(o, "call"), 11);
+	assert_int_equal(get_int(o, "fd"), 5);
+	assert_string_equal(get_str(o, "func"), "SSL_write");
+	assert_int_equal(get_int(o, "offset"), 0);
+	assert_int_equal(get_int(o, "len"), sizeof(data) - 1);
+	assert_int_equal(get_int(o, "total_len"), sizeof(data) - 1);
+	assert_false(get_bool(o, "truncated"));
+	assert_null(json_object_get(o, "fault"));
+	assert_string_equal(get_str(o, "laddr"), "10.0.0.2");
+	assert_int_equal(get_int(o, "lport"), 51000);
+	assert_string_equal(get_str(o, "raddr"), "::1");
+	assert_int_equal(get_int(o, "rport"), 443);
+	json_decref(o);
+}
+
+static void tls_read_flags_no_addrs(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	tls_event(&ev, EVENT_TLS_READ, "HTTP/1.1 200 OK\r\n", 17);
+	ev.tls.local.family = 0;
+	ev.tls.remote.family = AF_UNIX; /* not an IP: no address fields */
+	ev.tls.fd = -1;
+	ev.tls.truncated = true;
+	ev.tls.fault = true;
+	ev.tls.offset = 16384;
+	ev.tls.total_len = 300000;
+	o = to_json(&ev);
+	check_common(o, "tls.read");
+	assert_string_equal(get_str(o, "func"), "SSL_read_ex");
+	assert_string_equal(get_str(o, "data"), "HTTP/1.1 200 OK\r\n");
+	assert_int_equal(get_int(o, "fd"), -1);
+	assert_true(get_bool(o, "truncated"));
+	assert_true(get_bool(o, "fault"));
+	assert_int_equal(get_int(o, "offset"), 16384);
+	assert_int_equal(get_int(o, "total_len"), 300000);
+	assert_null(json_object_get(o, "laddr"));
+	assert_null(json_object_get(o, "lport"));
+	assert_null(json_object_get(o, "raddr"));
+	assert_null(json_object_get(o, "rport"));
+	json_decref(o);
+}
+
+static void tls_empty_data(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	tls_event(&ev, EVENT_TLS_WRITE, "", 0);
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "data"), "");
+	assert_null(json_object_get(o, "data_b64"));
+	json_decref(o);
+}
+
+static void tls_utf8_with_nul(void **state)
+{
+	static const char data[] = "a\0b";
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	/* NUL is valid UTF-8: kept as a string of 3 characters. */
+	tls_event(&ev, EVENT_TLS_WRITE, data, 3);
+	o = to_json(&ev);
+	assert_int_equal(json_string_length(json_object_get(o, "data")), 3);
+	assert_memory_equal(json_string_value(json_object_get(o, "data")), "a\0b", 3);
+	assert_null(json_object_get(o, "data_b64"));
+	json_decref(o);
+}
+
+static void tls_binary(void **state)
+{
+	static const unsigned char data[] = { 0x16, 0x03, 0x01, 0x00, 0xff, 0xfe, 'h', 'i' };
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	tls_event(&ev, EVENT_TLS_READ, data, sizeof(data));
+	o = to_json(&ev);
+	check_common(o, "tls.read");
+	assert_null(json_object_get(o, "data"));
+	assert_string_equal(get_str(o, "data_b64"), "FgMBAP/+aGk=");
+	assert_int_equal(get_int(o, "len"), 8);
+	json_decref(o);
+}
+
+static void tls_binary_large_heap(void **state)
+{
+	const size_t len = 40 * 1024;
+	unsigned char *data = malloc(len);
+	size_t need = encode_base64_size(len);
+	char *expect = malloc(need);
+	struct event ev;
+	json_t *o;
+	const char *b64;
+
+	(void)state;
+	assert_non_null(data);
+	assert_non_null(expect);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (i * 131 + 7) & 0xff;
+	data[0] = 0xff; /* certainly not UTF-8 */
+	data[len - 1] = 0x00;
+	assert_int_equal(encode_base64(data, len, expect), need - 1);
+	assert_true(need > 4096); /* beyond the stack buffer */
+
+	tls_event(&ev, EVENT_TLS_WRITE, data, len);
+	o = to_json(&ev);
+	assert_null(json_object_get(o, "data"));
+	b64 = get_str(o, "data_b64");
+	assert_int_equal(strlen(b64), need - 1);
+	assert_int_equal(strlen(b64), 54616); /* 4 * ceil(40960 / 3) */
+	assert_string_equal(b64, expect);
+	assert_int_equal(get_int(o, "len"), len);
+	json_decref(o);
+	free(expect);
+	free(data);
+}
+
+static void tls_binary_stack_boundary(void **state)
+{
+	/* 3069 bytes -> 4093 chars (+NUL fits 4096); 3072 -> 4097: first heap size. */
+	static const size_t lens[] = { 3069, 3070, 3071, 3072 };
+	unsigned char data[3072];
+	char expect[4200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = 0x80 | (i & 0x7f);
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		struct event ev;
+		json_t *o;
+
+		tls_event(&ev, EVENT_TLS_WRITE, data, lens[k]);
+		encode_base64(data, lens[k], expect);
+		o = to_json(&ev);
+		assert_string_equal(get_str(o, "data_b64"), expect);
+		json_decref(o);
+	}
+}
+
+/* ---- process ------------------------------------------------------------- */
+
+static void exec_argv(void **state)
+{
+	static const char args[] = "/bin/echo\0a\0b\0c"; /* final NUL included: 16 bytes */
+	struct event ev;
+	json_t *o, *argv;
+
+	(void)state;
+	base_event(&ev, EVENT_PROCESS_EXEC);
+	ev.exe = "/usr/bin/echo";
+	ev.exec.filename = "/bin/echo";
+	ev.exec.args = args;
+	ev.exec.args_len = sizeof(args);
+	ev.exec.args_total = sizeof(args);
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "type"), "process.exec");
+	assert_string_equal(get_str(o, "exe"), "/usr/bin/echo");
+	assert_string_equal(get_str(o, "filename"), "/bin/echo");
+	argv = json_object_get(o, "argv");
+	assert_true(json_is_array(argv));
+	assert_int_equal(json_array_size(argv), 4);
+	assert_string_equal(json_string_value(json_array_get(argv, 0)), "/bin/echo");
+	assert_string_equal(json_string_value(json_array_get(argv, 1)), "a");
+	assert_string_equal(json_string_value(json_array_get(argv, 2)), "b");
+	assert_string_equal(json_string_value(json_array_get(argv, 3)), "c");
+	assert_false(get_bool(o, "argv_truncated"));
+	json_decref(o);
+
+	/* Cut in the middle of the last argument, without its NUL: still 4 items. */
+	ev.exec.args_len = sizeof(args) - 1;
+	ev.exec.args_truncated = true;
+	o = to_json(&ev);
+	argv = json_object_get(o, "argv");
+	assert_int_equal(json_array_size(argv), 4);
+	assert_string_equal(json_string_value(json_array_get(argv, 3)), "c");
+	assert_true(get_bool(o, "argv_truncated"));
+	json_decref(o);
+
+	/* Empty argument in the middle. */
+	ev.exec.args = "x\0\0y";
+	ev.exec.args_len = 5;
+	o = to_json(&ev);
+	argv = json_object_get(o, "argv");
+	assert_int_equal(json_array_size(argv), 3);
+	assert_string_equal(json_string_value(json_array_get(argv, 0)), "x");
+	assert_string_equal(json_string_value(json_array_get(argv, 1)), "");
+	assert_string_equal(json_string_value(json_array_get(argv, 2)), "y");
+	json_decref(o);
+
+	/* No argv. */
+	ev.exec.args_len = 0;
+	o = to_json(&ev);
+	argv = json_object_get(o, "argv");
+	assert_true(json_is_array(argv));
+	assert_int_equal(json_array_size(argv), 0);
+	json_decref(o);
+}
+
+static void exec_invalid_utf8(void **state)
+{
+	static const char args[] = "ls\0\xff\xfe-x";
+	struct event ev;
+	json_t *o, *argv;
+	const char *fn;
+
+	(void)state;
+	base_event(&ev, EVENT_PROCESS_EXEC);
+	ev.exe = NULL;
+	ev.exec.filename = "/tmp/bad\xff\xc0name";
+	ev.exec.args = args;
+	ev.exec.args_len = sizeof(args);
+	o = to_json(&ev);
+	fn = get_str(o, "filename");
+	/* Each invalid byte becomes U+FFFD; ASCII kept; the result is valid UTF-8. */
+	assert_true(encode_utf8_valid((const unsigned char *)fn, strlen(fn)));
+	assert_string_equal(fn, "/tmp/bad\xef\xbf\xbd\xef\xbf\xbdname");
+	argv = json_object_get(o, "argv");
+	assert_int_equal(json_array_size(argv), 2);
+	assert_string_equal(json_string_value(json_array_get(argv, 0)), "ls");
+	assert_true(json_is_string(json_array_get(argv, 1)));
+	assert_string_equal(json_string_value(json_array_get(argv, 1)), "\xef\xbf\xbd\xef\xbf\xbd-x");
+	assert_true(json_is_null(json_object_get(o, "exe")));
+	json_decref(o);
+}
+
+static void fork_fields(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_PROCESS_FORK);
+	ev.fork.parent_start_ns = 12345;
+	o = to_json(&ev);
+	check_common(o, "process.fork");
+	json_decref(o);
+}
+
+static void exit_fields(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_PROCESS_EXIT);
+	ev.exit.status = 3;
+	o = to_json(&ev);
+	check_common(o, "process.exit");
+	assert_int_equal(get_int(o, "exit_code"), 3);
+	assert_int_equal(get_int(o, "signal"), 0);
+	assert_null(json_object_get(o, "core_dumped"));
+	json_decref(o);
+
+	ev.exit.status = 0;
+	ev.exit.signal = 11;
+	ev.exit.core_dumped = true;
+	o = to_json(&ev);
+	assert_int_equal(get_int(o, "exit_code"), 0);
+	assert_int_equal(get_int(o, "signal"), 11);
+	assert_true(get_bool(o, "core_dumped"));
+	json_decref(o);
+}
+
+static void comm_full_and_invalid(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_PROCESS_FORK);
+	memcpy(ev.comm, "0123456789abcdef", 17);
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "comm"), "0123456789abcdef");
+	json_decref(o);
+
+	strcpy(ev.comm, "x\xff");
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "comm"), "x\xef\xbf\xbd");
+	json_decref(o);
+
+	/* Valid multibyte text beside an invalid byte survives. */
+	strcpy(ev.comm, "\xc3\xa9\xff");
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "comm"), "\xc3\xa9\xef\xbf\xbd");
+	json_decref(o);
+}
+
+/* ---- net.connect --------------------------------------------------------- */
+
+static void connect_inet_refused(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_NET_CONNECT);
+	ev.connect.fd = 3;
+	ev.connect.result = -111;
+	ev.connect.remote.family = AF_INET;
+	ev.connect.remote.port = 8443;
+	memcpy(ev.connect.remote.addr, "\x7f\x00\x00\x01", 4);
+	o = to_json(&ev);
+	check_common(o, "net.connect");
+	assert_int_equal(get_int(o, "fd"), 3);
+	assert_string_equal(get_str(o, "family"), "inet");
+	assert_string_equal(get_str(o, "daddr"), "127.0.0.1");
+	assert_int_equal(get_int(o, "dport"), 8443);
+	assert_int_equal(get_int(o, "result"), -111);
+	assert_string_equal(get_str(o, "error"), "ECONNREFUSED");
+	assert_null(json_object_get(o, "path"));
+	json_decref(o);
+}
+
+static void connect_inet6_ok(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_NET_CONNECT);
+	ev.connect.fd = 4;
+	ev.connect.result = 0;
+	ev.connect.remote.family = AF_INET6;
+	ev.connect.remote.port = 443;
+	ev.connect.remote.addr[15] = 1;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "family"), "inet6");
+	assert_string_equal(get_str(o, "daddr"), "::1");
+	assert_int_equal(get_int(o, "dport"), 443);
+	assert_int_equal(get_int(o, "result"), 0);
+	assert_null(json_object_get(o, "error"));
+	json_decref(o);
+
+	/* RFC 5952 text and an in-progress connect. */
+	memcpy(ev.connect.remote.addr, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x42", 16);
+	ev.connect.result = -EINPROGRESS;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "daddr"), "2001:db8::42");
+	assert_string_equal(get_str(o, "error"), "EINPROGRESS");
+	json_decref(o);
+}
+
+static void connect_unix(void **state)
+{
+	static const char path[] = "/run/dbus/system_bus_socket";
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_NET_CONNECT);
+	ev.connect.fd = 9;
+	ev.connect.result = -2;
+	ev.connect.remote.family = AF_UNIX;
+	ev.connect.unix_path = path;
+	ev.connect.unix_path_len = sizeof(path) - 1;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "family"), "unix");
+	assert_string_equal(get_str(o, "path"), path);
+	assert_string_equal(get_str(o, "error"), "ENOENT");
+	assert_null(json_object_get(o, "daddr"));
+	assert_null(json_object_get(o, "dport"));
+	json_decref(o);
+
+	/* Abstract: leading NUL kept as a character. */
+	ev.connect.unix_path = "\0warden";
+	ev.connect.unix_path_len = 7;
+	ev.connect.result = 0;
+	o = to_json(&ev);
+	assert_int_equal(json_string_length(json_object_get(o, "path")), 7);
+	assert_memory_equal(get_str(o, "path"), "\0warden", 7);
+	json_decref(o);
+}
+
+static void connect_unknown_family(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_NET_CONNECT);
+	ev.connect.result = -4095; /* not an errno glibc knows */
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "family"), "unknown");
+	assert_null(json_object_get(o, "daddr"));
+	assert_null(json_object_get(o, "path"));
+	assert_string_equal(get_str(o, "error"), "EUNKNOWN");
+	json_decref(o);
+}
+
+/* ---- agent.stats --------------------------------------------------------- */
+
+static void stats_fields(void **state)
+{
+	struct event ev;
+	json_t *o, *drops, *counters;
+
+	(void)state;
+	base_event(&ev, EVENT_AGENT_STATS);
+	ev.stats.drops[0] = (struct event_stat){ "process.exec", 3 };
+	ev.stats.drops[1] = (struct event_stat){ "tls.data", 12 };
+	ev.stats.ndrops = 2;
+	ev.stats.counters[0] = (struct event_stat){ "read_fault", 1 };
+	ev.stats.counters[1] = (struct event_stat){ "tls_nested", 0 };
+	ev.stats.counters[2] = (struct event_stat){ "proc_lookups", 5000000000ull };
+	ev.stats.ncounters = 3;
+	ev.stats.events = 123456;
+	ev.stats.uptime_ns = 60000000000ull;
+	o = to_json(&ev);
+	assert_int_equal(get_int(o, "id"), 42);
+	assert_string_equal(get_str(o, "type"), "agent.stats");
+	/* No process fields on the agent's own event. */
+	assert_null(json_object_get(o, "pid"));
+	assert_null(json_object_get(o, "comm"));
+	assert_null(json_object_get(o, "exe"));
+	drops = json_object_get(o, "drops");
+	assert_true(json_is_object(drops));
+	assert_int_equal(json_object_size(drops), 2);
+	assert_int_equal(get_int(drops, "process.exec"), 3);
+	assert_int_equal(get_int(drops, "tls.data"), 12);
+	counters = json_object_get(o, "counters");
+	assert_true(json_is_object(counters));
+	assert_int_equal(json_object_size(counters), 3);
+	assert_int_equal(get_int(counters, "read_fault"), 1);
+	assert_int_equal(get_int(counters, "tls_nested"), 0);
+	assert_int_equal(get_int(counters, "proc_lookups"), 5000000000ll);
+	assert_int_equal(get_int(o, "events"), 123456);
+	assert_int_equal(get_int(o, "uptime_ns"), 60000000000ll);
+	json_decref(o);
+
+	/* Empty stats: still objects. */
+	ev.stats.ndrops = 0;
+	ev.stats.ncounters = 0;
+	o = to_json(&ev);
+	assert_int_equal(json_object_size(json_object_get(o, "drops")), 0);
+	assert_true(json_is_object(json_object_get(o, "counters")));
+	json_decref(o);
+}
+
+static void type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(event_type_name(EVENT_PROCESS_FORK), "process.fork");
+	assert_string_equal(event_type_name(EVENT_PROCESS_EXEC), "process.exec");
+	assert_string_equal(event_type_name(EVENT_PROCESS_EXIT), "process.exit");
+	assert_string_equal(event_type_name(EVENT_NET_CONNECT), "net.connect");
+	assert_string_equal(event_type_name(EVENT_TLS_WRITE), "tls.write");
+	assert_string_equal(event_type_name(EVENT_TLS_READ), "tls.read");
+	assert_string_equal(event_type_name(EVENT_AGENT_STATS), "agent.stats");
+	assert_string_equal(event_type_name(EVENT_LIB_MAP), "internal.lib_map");
+	assert_string_equal(event_type_name(EVENT_TYPE_MAX), "unknown");
+	assert_string_equal(event_type_name((enum event_type)-1), "unknown");
+}
+
+static void addr_str(void **state)
+{
+	struct event_addr a = { 0 };
+	char buf[INET6_ADDRSTRLEN];
+
+	(void)state;
+	memset(buf, 'x', sizeof(buf));
+	assert_string_equal(event_addr_str(&a, buf, sizeof(buf)), "");
+	a.family = AF_INET;
+	memcpy(a.addr, "\xc0\xa8\x01\xfe", 4);
+	assert_string_equal(event_addr_str(&a, buf, sizeof(buf)), "192.168.1.254");
+	a.family = AF_INET6;
+	memcpy(a.addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\x01", 16);
+	assert_string_equal(event_addr_str(&a, buf, sizeof(buf)), "::ffff:127.0.0.1");
+}
+
+/* ---- event_write_json ---------------------------------------------------- */
+
+static void write_json_one_line(void **state)
+{
+	static const char data[] = "line1\nline2\r\n";
+	struct event ev;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	json_t *o;
+	json_error_t jerr;
+
+	(void)state;
+	tls_event(&ev, EVENT_TLS_WRITE, data, sizeof(data) - 1);
+	f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	assert_int_equal(event_write_json(&ev, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_true(size > 2);
+	assert_int_equal(strlen(buf), size);
+	assert_int_equal(buf[size - 1], '\n');
+	/* Exactly one newline: the one ending the line. */
+	assert_ptr_equal(strchr(buf, '\n'), buf + size - 1);
+	o = json_loads(buf, JSON_ALLOW_NUL, &jerr);
+	assert_non_null(o);
+	assert_string_equal(get_str(o, "data"), data);
+	assert_string_equal(get_str(o, "type"), "tls.write");
+	json_decref(o);
+	free(buf);
+}
+
+static void write_json_two_events(void **state)
+{
+	struct event ev;
+	char buf[4096];
+	FILE *f;
+	char *nl;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	f = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_non_null(f);
+	base_event(&ev, EVENT_PROCESS_EXIT);
+	ev.exit.status = 1;
+	assert_int_equal(event_write_json(&ev, f), 0);
+	ev.id = 43;
+	assert_int_equal(event_write_json(&ev, f), 0);
+	assert_int_equal(fclose(f), 0);
+	nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	assert_non_null(strchr(nl + 1, '\n'));
+	assert_int_equal(strchr(nl + 1, '\n')[1], 0);
+	assert_int_equal(strncmp(buf, "{", 1), 0);
+	assert_int_equal(strncmp(nl + 1, "{", 1), 0);
+	assert_non_null(strstr(buf, "\"id\":42"));
+	assert_non_null(strstr(nl + 1, "\"id\":43"));
+}
+
+static void write_json_stream_error(void **state)
+{
+	struct event ev;
+	char buf[16];
+	FILE *f;
+
+	(void)state;
+	/* Opened read-only: every write fails, and the caller must hear of it. */
+	f = fmemopen(buf, sizeof(buf), "r");
+	assert_non_null(f);
+	base_event(&ev, EVENT_PROCESS_FORK);
+	assert_int_equal(event_write_json(&ev, f), -EIO);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tls_write_utf8),
+		cmocka_unit_test(tls_read_flags_no_addrs),
+		cmocka_unit_test(tls_empty_data),
+		cmocka_unit_test(tls_utf8_with_nul),
+		cmocka_unit_test(tls_binary),
+		cmocka_unit_test(tls_binary_large_heap),
+		cmocka_unit_test(tls_binary_stack_boundary),
+		cmocka_unit_test(exec_argv),
+		cmocka_unit_test(exec_invalid_utf8),
+		cmocka_unit_test(fork_fields),
+		cmocka_unit_test(exit_fields),
+		cmocka_unit_test(comm_full_and_invalid),
+		cmocka_unit_test(connect_inet_refused),
+		cmocka_unit_test(connect_inet6_ok),
+		cmocka_unit_test(connect_unix),
+		cmocka_unit_test(connect_unknown_family),
+		cmocka_unit_test(stats_fields),
+		cmocka_unit_test(type_names),
+		cmocka_unit_test(addr_str),
+		cmocka_unit_test(write_json_one_line),
+		cmocka_unit_test(write_json_two_events),
+		cmocka_unit_test(write_json_stream_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
