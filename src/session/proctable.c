@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "warden/event.h"
+#include "warden/parse.h"
 #include "warden/proctable.h"
 
 struct proctable {
@@ -185,21 +186,6 @@ int proctable_set_cmdline(struct proc_entry *e, const char *args, size_t len)
 	return 0;
 }
 
-/* A decimal number in [p, end), without reading past end; NULL when none. */
-static const char *scan_u64(const char *p, const char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *start = p;
-
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - (*p - '0')) / 10)
-			return NULL;
-		v = v * 10 + (*p - '0');
-	}
-	*out = v;
-	return p == start ? NULL : p;
-}
-
 /*
  * "pid (comm) state ppid ... starttime ...". comm may hold spaces and ')',
  * so the fields after it are found from the last ')'. buf need not be
@@ -218,7 +204,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 			close = p;
 	if (!open || !close || close < open || close + 2 >= end)
 		return -EINVAL;
-	if (!scan_u64(buf, open, &v) || v == 0 || v > UINT32_MAX)
+	if (!parse_u64_span(buf, open, &v) || v == 0 || v > UINT32_MAX)
 		return -EINVAL;
 	out->pid = v;
 	len = close - open - 1;
@@ -234,7 +220,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 			return -EINVAL;
 		if (field + 1 == 4 || field + 1 == 22) {
 			/* ppid and starttime are never negative. */
-			if (!scan_u64(p, end, &v))
+			if (!parse_u64_span(p, end, &v))
 				return -EINVAL;
 			if (field + 1 == 4) {
 				if (v > UINT32_MAX)

@@ -1,24 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Command-line value parsing shared by wardend and warden. */
-#include <ctype.h>
+/* Number parsing shared by the command lines and the /proc readers. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "warden/parse.h"
 
+const char *parse_u64_span(const char *p, const char *end, uint64_t *out)
+{
+	const char *start = p;
+	uint64_t v = 0;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return NULL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == start)
+		return NULL;
+	*out = v;
+	return p;
+}
+
+/* The leading number of s; *rest points past it. -ERANGE on overflow. */
+static int leading_number(const char *s, uint64_t *v, const char **rest)
+{
+	const char *end = s ? s + strlen(s) : NULL;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	*rest = parse_u64_span(s, end, v);
+	return *rest ? 0 : -ERANGE;
+}
+
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	const char *rest;
+	uint64_t v;
+	int r = leading_number(s, &v, &rest);
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (*end)
+	if (r < 0)
+		return r;
+	if (*rest)
 		return -EINVAL;
 	if (v < min || v > max)
 		return -ERANGE;
@@ -28,17 +50,14 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 int parse_size(const char *s, uint64_t *out)
 {
-	unsigned long long v;
 	unsigned int shift = 0;
-	char *end;
+	const char *rest;
+	uint64_t v;
+	int r = leading_number(s, &v, &rest);
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	switch (*end) {
+	if (r < 0)
+		return r;
+	switch (*rest) {
 	case 0:
 		break;
 	case 'k':
@@ -57,7 +76,7 @@ int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	}
 	/* "16M", "16MB" and "16MiB" all mean 16 * 2^20. */
-	if (*end && strcmp(end + 1, "") && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+	if (*rest && strcmp(rest + 1, "") && strcmp(rest + 1, "B") && strcmp(rest + 1, "iB"))
 		return -EINVAL;
 	if (shift && v > (UINT64_MAX >> shift))
 		return -ERANGE;
