@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The event type's names and its JSON encoding: every output formats from here. */
+/*
+ * The event type's names and its JSON encoding: every output formats from
+ * here. Events are written straight to the stream, field by field, with no
+ * intermediate objects: the daemon formats every event, so this path
+ * allocates nothing. event_to_json() reads that same text back for callers
+ * that want a json_t, so there is one definition of the format.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,48 +39,6 @@ const char *event_addr_str(const struct event_addr *a, char *buf, size_t size)
 	return buf;
 }
 
-/* json_object_set_new() that remembers a failure instead of leaking or crashing. */
-static void set(json_t *o, const char *k, json_t *v, int *err)
-{
-	if (!v || json_object_set_new_nocheck(o, k, v))
-		*err = -ENOMEM;
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-/* Strings from the kernel are bytes: valid UTF-8 goes as is, bad bytes become U+FFFD. */
-static json_t *bytes_string(const char *s, size_t len)
-{
-	char stackbuf[1024], *tmp;
-	json_t *j;
-	size_t n;
-
-	if (encode_utf8_valid((const unsigned char *)s, len))
-		return json_stringn_nocheck(s, len);
-	tmp = 3 * len <= sizeof(stackbuf) ? stackbuf : malloc(3 * len);
-	if (!tmp)
-		return NULL;
-	n = encode_utf8_sanitize((const unsigned char *)s, len, tmp);
-	j = json_stringn_nocheck(tmp, n);
-	if (tmp != stackbuf)
-		free(tmp);
-	return j;
-}
-
-static void set_addr(json_t *o, const char *kaddr, const char *kport, const struct event_addr *a,
-		     int *err)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	if (a->family != AF_INET && a->family != AF_INET6)
-		return;
-	set(o, kaddr, json_string(event_addr_str(a, buf, sizeof(buf))), err);
-	set(o, kport, json_integer(a->port), err);
-}
-
 static const char *family_name(uint16_t f)
 {
 	switch (f) {
@@ -88,144 +53,289 @@ static const char *family_name(uint16_t f)
 	}
 }
 
-static void set_exec(json_t *o, const struct event *ev, int *err)
+/* A JSON writer over a stdio stream; errors surface once, through ferror(). */
+struct jw {
+	FILE *f;
+	bool first;
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
 {
-	json_t *argv = json_array();
+	fwrite_unlocked(s, 1, n, w->f);
+}
+
+/* s must be valid UTF-8: only '"', '\\' and control bytes need escaping. */
+static void jw_escaped(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		char esc[6] = { '\\', 0, '0', '0', 0, 0 };
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jw_raw(w, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		jw_raw(w, esc, elen);
+	}
+	jw_raw(w, s + run, n - run);
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	if (!w->first)
+		putc_unlocked(',', w->f);
+	w->first = false;
+	putc_unlocked('"', w->f);
+	jw_raw(w, k, strlen(k));
+	jw_raw(w, "\":", 2);
+}
+
+static void jw_str(struct jw *w, const char *k, const char *s, size_t n)
+{
+	jw_key(w, k);
+	putc_unlocked('"', w->f);
+	jw_escaped(w, s, n);
+	putc_unlocked('"', w->f);
+}
+
+/* Bytes from the kernel as a JSON string: valid UTF-8 as is, each bad byte as U+FFFD. */
+static void jw_bytes_value(struct jw *w, const char *s, size_t n)
+{
+	char buf[3 * 256];
+	size_t i = 0, take;
+
+	putc_unlocked('"', w->f);
+	if (encode_utf8_valid((const unsigned char *)s, n)) {
+		jw_escaped(w, s, n);
+		putc_unlocked('"', w->f);
+		return;
+	}
+	while (i < n) {
+		take = n - i > 256 ? 256 : n - i;
+		/* End each piece before a continuation byte: never split a sequence. */
+		while (take < n - i && take > 0 && ((unsigned char)s[i + take] & 0xc0) == 0x80)
+			take--;
+		if (!take)
+			take = n - i > 256 ? 256 : n - i;
+		jw_escaped(w, buf, encode_utf8_sanitize((const unsigned char *)s + i, take, buf));
+		i += take;
+	}
+	putc_unlocked('"', w->f);
+}
+
+static void jw_bytes(struct jw *w, const char *k, const char *s, size_t n)
+{
+	jw_key(w, k);
+	jw_bytes_value(w, s, n);
+}
+
+static void jw_cstr(struct jw *w, const char *k, const char *s)
+{
+	jw_str(w, k, s, strlen(s));
+}
+
+static void jw_uint(struct jw *w, const char *k, uint64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+
+	jw_key(w, k);
+	jw_raw(w, buf, n);
+}
+
+static void jw_int(struct jw *w, const char *k, int64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+
+	jw_key(w, k);
+	jw_raw(w, buf, n);
+}
+
+static void jw_bool(struct jw *w, const char *k, bool v)
+{
+	jw_key(w, k);
+	jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+static void jw_addr(struct jw *w, const char *kaddr, const char *kport, const struct event_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (a->family != AF_INET && a->family != AF_INET6)
+		return;
+	jw_cstr(w, kaddr, event_addr_str(a, buf, sizeof(buf)));
+	jw_uint(w, kport, a->port);
+}
+
+/* Base64 in pieces through a stack buffer: no allocation for any size. */
+static void jw_base64(struct jw *w, const char *k, const uint8_t *data, size_t n)
+{
+	char buf[4096 + 1];
+	const size_t piece = 3 * 1024; /* a multiple of 3: pieces join without padding */
+
+	jw_key(w, k);
+	putc_unlocked('"', w->f);
+	for (size_t i = 0; i < n; i += piece)
+		jw_raw(w, buf, encode_base64(data + i, n - i < piece ? n - i : piece, buf));
+	putc_unlocked('"', w->f);
+}
+
+static void write_exec(struct jw *w, const struct event *ev)
+{
 	const char *p = ev->exec.args, *end = p + ev->exec.args_len;
+	bool first = true;
 
-	set(o, "filename", bytes_string(ev->exec.filename, strlen(ev->exec.filename)), err);
-	while (argv && p < end) {
+	jw_bytes(w, "filename", ev->exec.filename, strlen(ev->exec.filename));
+	jw_key(w, "argv");
+	putc_unlocked('[', w->f);
+	while (p < end) {
 		size_t n = strnlen(p, end - p);
-
-		if (json_array_append_new(argv, bytes_string(p, n)))
-			*err = -ENOMEM;
+		if (!first)
+			putc_unlocked(',', w->f);
+		first = false;
+		jw_bytes_value(w, p, n);
 		p += n + 1;
 	}
-	set(o, "argv", argv, err);
-	set(o, "argv_truncated", json_boolean(ev->exec.args_truncated), err);
+	putc_unlocked(']', w->f);
+	jw_bool(w, "argv_truncated", ev->exec.args_truncated);
 }
 
-static void set_tls(json_t *o, const struct event *ev, int *err)
+static void write_tls(struct jw *w, const struct event *ev)
 {
-	static const size_t b64_stack = 4096;
-	char stackbuf[b64_stack];
-
-	set(o, "conn", json_integer(ev->tls.conn), err);
-	set(o, "fd", json_integer(ev->tls.fd), err);
-	set(o, "func", json_string(ev->tls.func), err);
-	set(o, "call", json_integer(ev->tls.call), err);
-	set(o, "offset", json_integer(ev->tls.offset), err);
-	set(o, "len", json_integer(ev->tls.len), err);
-	set(o, "total_len", json_integer(ev->tls.total_len), err);
-	set(o, "truncated", json_boolean(ev->tls.truncated), err);
+	jw_uint(w, "conn", ev->tls.conn);
+	jw_int(w, "fd", ev->tls.fd);
+	jw_cstr(w, "func", ev->tls.func);
+	jw_uint(w, "call", ev->tls.call);
+	jw_uint(w, "offset", ev->tls.offset);
+	jw_uint(w, "len", ev->tls.len);
+	jw_uint(w, "total_len", ev->tls.total_len);
+	jw_bool(w, "truncated", ev->tls.truncated);
 	if (ev->tls.fault)
-		set(o, "fault", json_true(), err);
-	set_addr(o, "laddr", "lport", &ev->tls.local, err);
-	set_addr(o, "raddr", "rport", &ev->tls.remote, err);
-	if (encode_utf8_valid(ev->tls.data, ev->tls.len)) {
-		set(o, "data", json_stringn_nocheck((const char *)ev->tls.data, ev->tls.len), err);
-	} else {
-		size_t need = encode_base64_size(ev->tls.len);
-		char *b64 = need <= b64_stack ? stackbuf : malloc(need);
-		size_t n;
-
-		if (!b64) {
-			*err = -ENOMEM;
-			return;
-		}
-		n = encode_base64(ev->tls.data, ev->tls.len, b64);
-		set(o, "data_b64", json_stringn_nocheck(b64, n), err);
-		if (b64 != stackbuf)
-			free(b64);
-	}
+		jw_bool(w, "fault", true);
+	jw_addr(w, "laddr", "lport", &ev->tls.local);
+	jw_addr(w, "raddr", "rport", &ev->tls.remote);
+	if (encode_utf8_valid(ev->tls.data, ev->tls.len))
+		jw_str(w, "data", (const char *)ev->tls.data, ev->tls.len);
+	else
+		jw_base64(w, "data_b64", ev->tls.data, ev->tls.len);
 }
 
-static void set_stats(json_t *o, const struct event *ev, int *err)
+static void write_stats_object(struct jw *w, const char *k, const struct event_stat *st,
+			       unsigned int n)
 {
-	json_t *drops = json_object(), *counters = json_object();
+	struct jw inner = { .f = w->f, .first = true };
 
-	for (unsigned int i = 0; drops && i < ev->stats.ndrops; i++)
-		set(drops, ev->stats.drops[i].name, json_integer(ev->stats.drops[i].value), err);
-	for (unsigned int i = 0; counters && i < ev->stats.ncounters; i++)
-		set(counters, ev->stats.counters[i].name, json_integer(ev->stats.counters[i].value),
-		    err);
-	set(o, "drops", drops, err);
-	set(o, "counters", counters, err);
-	set(o, "events", json_integer(ev->stats.events), err);
-	set(o, "uptime_ns", json_integer(ev->stats.uptime_ns), err);
-}
-
-int event_to_json(const struct event *ev, json_t **out)
-{
-	json_t *o = json_object();
-	int err = 0;
-
-	*out = NULL;
-	if (!o)
-		return -ENOMEM;
-	set(o, "id", json_integer(ev->id), &err);
-	set(o, "ts", json_integer(ev->ts), &err);
-	set(o, "type", json_string(event_type_name(ev->type)), &err);
-	if (ev->type != EVENT_AGENT_STATS) {
-		set(o, "pid", json_integer(ev->pid), &err);
-		set(o, "tid", json_integer(ev->tid), &err);
-		set(o, "ppid", json_integer(ev->ppid), &err);
-		set(o, "uid", json_integer(ev->uid), &err);
-		set(o, "comm", bytes_string(ev->comm, strnlen(ev->comm, sizeof(ev->comm))), &err);
-		set(o, "exe", str_or_null(ev->exe), &err);
-	}
-
-	switch (ev->type) {
-	case EVENT_PROCESS_EXEC:
-		set_exec(o, ev, &err);
-		break;
-	case EVENT_PROCESS_EXIT:
-		set(o, "exit_code", json_integer(ev->exit.status), &err);
-		set(o, "signal", json_integer(ev->exit.signal), &err);
-		if (ev->exit.core_dumped)
-			set(o, "core_dumped", json_true(), &err);
-		break;
-	case EVENT_NET_CONNECT:
-		set(o, "fd", json_integer(ev->connect.fd), &err);
-		set(o, "family", json_string(family_name(ev->connect.remote.family)), &err);
-		if (ev->connect.remote.family == AF_UNIX)
-			set(o, "path",
-			    bytes_string(ev->connect.unix_path, ev->connect.unix_path_len), &err);
-		else
-			set_addr(o, "daddr", "dport", &ev->connect.remote, &err);
-		set(o, "result", json_integer(ev->connect.result), &err);
-		if (ev->connect.result < 0) {
-			const char *name = strerrorname_np(-ev->connect.result);
-
-			set(o, "error", json_string(name ? name : "EUNKNOWN"), &err);
-		}
-		break;
-	case EVENT_TLS_WRITE:
-	case EVENT_TLS_READ:
-		set_tls(o, ev, &err);
-		break;
-	case EVENT_AGENT_STATS:
-		set_stats(o, ev, &err);
-		break;
-	default:
-		break;
-	}
-	if (err) {
-		json_decref(o);
-		return err;
-	}
-	*out = o;
-	return 0;
+	jw_key(w, k);
+	putc_unlocked('{', w->f);
+	for (unsigned int i = 0; i < n; i++)
+		jw_uint(&inner, st[i].name, st[i].value);
+	putc_unlocked('}', w->f);
 }
 
 int event_write_json(const struct event *ev, FILE *f)
 {
-	json_t *o;
-	int r = event_to_json(ev, &o);
+	struct jw w = { .f = f, .first = true };
 
-	if (r < 0)
-		return r;
-	r = json_dumpf(o, f, JSON_COMPACT) < 0 || fputc('\n', f) == EOF ? -EIO : 0;
-	json_decref(o);
+	if (ferror(f))
+		return -EIO;
+	putc_unlocked('{', f);
+	jw_uint(&w, "id", ev->id);
+	jw_uint(&w, "ts", ev->ts);
+	jw_cstr(&w, "type", event_type_name(ev->type));
+	if (ev->type != EVENT_AGENT_STATS) {
+		jw_uint(&w, "pid", ev->pid);
+		jw_uint(&w, "tid", ev->tid);
+		jw_uint(&w, "ppid", ev->ppid);
+		jw_uint(&w, "uid", ev->uid);
+		jw_bytes(&w, "comm", ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+		if (ev->exe) {
+			jw_bytes(&w, "exe", ev->exe, strlen(ev->exe));
+		} else {
+			jw_key(&w, "exe");
+			jw_raw(&w, "null", 4);
+		}
+	}
+
+	switch (ev->type) {
+	case EVENT_PROCESS_EXEC:
+		write_exec(&w, ev);
+		break;
+	case EVENT_PROCESS_EXIT:
+		jw_int(&w, "exit_code", ev->exit.status);
+		jw_int(&w, "signal", ev->exit.signal);
+		if (ev->exit.core_dumped)
+			jw_bool(&w, "core_dumped", true);
+		break;
+	case EVENT_NET_CONNECT:
+		jw_int(&w, "fd", ev->connect.fd);
+		jw_cstr(&w, "family", family_name(ev->connect.remote.family));
+		if (ev->connect.remote.family == AF_UNIX)
+			jw_bytes(&w, "path", ev->connect.unix_path, ev->connect.unix_path_len);
+		else
+			jw_addr(&w, "daddr", "dport", &ev->connect.remote);
+		jw_int(&w, "result", ev->connect.result);
+		if (ev->connect.result < 0) {
+			const char *name = strerrorname_np(-ev->connect.result);
+
+			jw_cstr(&w, "error", name ? name : "EUNKNOWN");
+		}
+		break;
+	case EVENT_TLS_WRITE:
+	case EVENT_TLS_READ:
+		write_tls(&w, ev);
+		break;
+	case EVENT_AGENT_STATS:
+		write_stats_object(&w, "drops", ev->stats.drops, ev->stats.ndrops);
+		write_stats_object(&w, "counters", ev->stats.counters, ev->stats.ncounters);
+		jw_uint(&w, "events", ev->stats.events);
+		jw_uint(&w, "uptime_ns", ev->stats.uptime_ns);
+		break;
+	default:
+		break;
+	}
+	putc_unlocked('}', f);
+	putc_unlocked('\n', f);
+	return ferror(f) ? -EIO : 0;
+}
+
+int event_to_json(const struct event *ev, json_t **out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	json_error_t jerr;
+	int r;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	r = event_write_json(ev, f);
+	if (fclose(f) != 0 && !r)
+		r = -ENOMEM;
+	if (!r) {
+		*out = json_loadb(text, len, JSON_ALLOW_NUL, &jerr);
+		if (!*out)
+			r = -EINVAL; /* the writer produced invalid JSON: a bug, caught by tests */
+	}
+	free(text);
 	return r;
 }
