@@ -9,6 +9,7 @@ between configurations measured minutes apart at most):
   warden  wardend capturing, output to /dev/null
 A row is a function returning a dict; ROWS lists them. BENCH_QUICK=1 runs a
 tiny smoke (for make test): it checks the harness works, not the figures.
+BENCH_ROWS=tls,exec runs only the rows whose function names contain those words.
 """
 import json, os, platform, signal, statistics, subprocess, sys, tempfile, time
 
@@ -242,7 +243,10 @@ def main():
     print(f"# machine: {machine['cores']} cores, kernel {machine['kernel']}, "
           f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved runs'}")
     results, failed = [], 0
+    only = os.environ.get("BENCH_ROWS")  # e.g. BENCH_ROWS=tls,exec
     for fn in ROWS:
+        if only and not any(w in fn.__name__ for w in only.split(",")):
+            continue
         try:
             row = fn()
         except Exception as e:  # one broken row must not hide the others
