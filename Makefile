@@ -52,7 +52,7 @@ $(BUILD)/warden.bpf.o: $(BPF_OBJS)
 $(SKEL): $(BUILD)/warden.bpf.o
 	$(BPFTOOL) gen skeleton $< name warden_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard include/warden/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/warden/*.h include/warden/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -142,7 +142,7 @@ vmlinux:
 	tools/gen-vmlinux.sh
 
 format:
-	clang-format -i $(wildcard src/*.c src/*/*.c include/warden/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+	clang-format -i $(wildcard src/*.c src/*/*.c include/warden/*.h include/warden/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c)
 
 clean:
 	rm -rf $(BUILD)

@@ -152,10 +152,14 @@ static void jw_cstr(struct jw *w, const char *k, const char *s)
 	jw_str(w, k, s, strlen(s));
 }
 
+/*
+ * Consumers (jansson, most SIEM parsers) read JSON integers as int64: keep
+ * every number in that range. Only a corrupt record gets near the limit.
+ */
 static void jw_uint(struct jw *w, const char *k, uint64_t v)
 {
 	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v > INT64_MAX ? (uint64_t)INT64_MAX : v);
 
 	jw_key(w, k);
 	jw_raw(w, buf, n);
