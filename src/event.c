@@ -22,6 +22,11 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_PROCESS_EXIT] = "process.exit", [EVENT_NET_CONNECT] = "net.connect",
 	[EVENT_TLS_WRITE] = "tls.write",       [EVENT_TLS_READ] = "tls.read",
 	[EVENT_AGENT_STATS] = "agent.stats",   [EVENT_LIB_MAP] = "internal.lib_map",
+	[EVENT_DNS_ANSWER] = "dns.answer",     [EVENT_HTTP_REQUEST] = "http.request",
+	[EVENT_HTTP_RESPONSE] = "http.response", [EVENT_LLM_REQUEST] = "llm.request",
+	[EVENT_LLM_RESPONSE] = "llm.response", [EVENT_MCP_CALL] = "mcp.call",
+	[EVENT_MCP_RESULT] = "mcp.result",     [EVENT_CAPTURE_BLIND] = "capture.blind",
+	[EVENT_DECODE_ERROR] = "decode.error",
 };
 
 const char *event_type_name(enum event_type t)

@@ -9,6 +9,7 @@
 #define WARDEN_EVENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,6 +22,15 @@ enum event_type {
 	EVENT_TLS_READ,
 	EVENT_AGENT_STATS,
 	EVENT_LIB_MAP, /* internal: a new executable mapping to inspect, never printed */
+	EVENT_DNS_ANSWER,
+	EVENT_HTTP_REQUEST,
+	EVENT_HTTP_RESPONSE,
+	EVENT_LLM_REQUEST,
+	EVENT_LLM_RESPONSE,
+	EVENT_MCP_CALL,
+	EVENT_MCP_RESULT,
+	EVENT_CAPTURE_BLIND,
+	EVENT_DECODE_ERROR,
 	EVENT_TYPE_MAX,
 };
 
@@ -28,6 +38,25 @@ struct event_addr {
 	uint16_t family; /* AF_INET, AF_INET6, AF_UNIX, 0 = unknown */
 	uint16_t port;
 	uint8_t addr[16];
+};
+
+/* Borrowed bytes, not NUL-terminated; ptr NULL when absent. */
+struct event_str {
+	const char *ptr;
+	size_t len;
+};
+
+struct dns_message;
+struct llm_request;
+struct llm_response;
+
+/* Where an application-layer event came from: a TLS connection, one HTTP/2 stream of it. */
+struct event_flow {
+	uint64_t conn; /* the tls.* events' conn */
+	uint32_t stream; /* HTTP/2 stream id; 0 for HTTP/1 */
+	uint8_t http_version; /* 11 or 20 */
+	struct event_addr remote; /* family 0 when unknown (memory BIOs) */
+	struct event_str host; /* Host / :authority, else the DNS name of remote */
 };
 
 struct event_stat {
@@ -70,6 +99,7 @@ struct event {
 			struct event_addr remote;
 			const char *unix_path;
 			uint16_t unix_path_len;
+			const char *host; /* the DNS name the process resolved remote from; NULL */
 		} connect;
 		struct {
 			uint64_t conn, call, offset, total_len, ssl;
@@ -91,6 +121,46 @@ struct event {
 		struct {
 			uint64_t dev, ino; /* kernel dev encoding */
 		} lib_map;
+		struct {
+			int fd;
+			struct event_addr server; /* family 0 when unknown */
+			const uint8_t *data; /* the reply as received (DNS wire format) */
+			uint32_t len;
+			uint32_t total_len; /* bytes the syscall returned */
+			const struct dns_message *msg; /* parsed by the decoder; NULL before */
+		} dns;
+		struct {
+			struct event_flow flow;
+			struct event_str method, target, content_type, content_encoding;
+			int status; /* responses */
+			uint64_t body_len; /* decoded body bytes */
+			uint64_t wire_len; /* body bytes on the wire (after de-chunking) */
+			bool complete;
+			bool body_undecoded; /* a content coding Warden does not decode (br, zstd) */
+			uint64_t request_id; /* responses: the http.request event's id; 0 */
+			uint64_t latency_ns; /* responses: since the request's head */
+		} http;
+		struct {
+			struct event_flow flow;
+			struct event_str path;
+			const struct llm_request *req; /* llm.request, mcp.call */
+			const struct llm_response *resp; /* llm.response, mcp.result */
+			uint64_t request_id; /* responses: the request event's id; 0 */
+			uint64_t latency_ns; /* responses: request head to response end */
+		} llm;
+		struct {
+			struct event_flow flow;
+			const char *reason; /* static text */
+			uint64_t connect_id; /* the net.connect event */
+		} blind;
+		struct {
+			struct event_flow flow;
+			const char *proto; /* "http1", "http2", "sse", "llm" */
+			const char *what; /* static text */
+			int err; /* negative errno: -EBADMSG, -EMSGSIZE, ... */
+			uint64_t offset; /* in the direction's byte stream */
+			bool from_server; /* the direction: response bytes */
+		} decode_error;
 	};
 };
 
