@@ -50,6 +50,8 @@ struct conn_info {
 	__u64 sk; /* struct sock *: a new one under the same SSL * is a new connection */
 	__s32 fd;
 	__u32 _pad0;
+	/* Bytes moved so far, [0] written and [1] read: lets userspace see lost calls. */
+	__u64 stream_off[2];
 	struct warden_sockaddr local;
 	struct warden_sockaddr remote;
 };
@@ -262,6 +264,13 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	r->call_id = __sync_fetch_and_add(&warden_call_seq, 1) + 1;
 	r->total_len = total;
 	__builtin_memset(r->_pad0, 0, sizeof(r->_pad0));
+	if (ci) {
+		int dir = call.func == WARDEN_TLS_SSL_READ || call.func == WARDEN_TLS_SSL_READ_EX;
+
+		r->stream_offset = __sync_fetch_and_add(&ci->stream_off[dir & 1], total);
+	} else {
+		r->stream_offset = WARDEN_TLS_NO_OFFSET;
+	}
 
 	cap = total;
 	if (cap > warden_tls_capture_max) {

@@ -235,6 +235,8 @@ static void write_tls(struct jw *w, const struct event *ev)
 	jw_cstr(w, "func", ev->tls.func);
 	jw_uint(w, "call", ev->tls.call);
 	jw_uint(w, "offset", ev->tls.offset);
+	if (ev->tls.stream_offset != UINT64_MAX)
+		jw_uint(w, "stream_offset", ev->tls.stream_offset);
 	jw_uint(w, "len", ev->tls.len);
 	jw_uint(w, "total_len", ev->tls.total_len);
 	jw_bool(w, "truncated", ev->tls.truncated);

@@ -103,6 +103,7 @@ struct event {
 		} connect;
 		struct {
 			uint64_t conn, call, offset, total_len, ssl;
+			uint64_t stream_offset; /* of the call in its direction; UINT64_MAX unknown */
 			const uint8_t *data;
 			uint32_t len;
 			int fd;

@@ -17,6 +17,7 @@
 #define WARDEN_TLS_CHUNK 16384 /* bytes of plaintext per record */
 #define WARDEN_TLS_CHUNKS_MAX 256 /* chunks per SSL call: 4 MiB hard cap */
 #define WARDEN_TLS_CAPTURE_DEFAULT (256 * 1024)
+#define WARDEN_TLS_NO_OFFSET (~0ULL) /* warden_rec_tls.stream_offset unknown */
 
 /* Record types. Append only; never renumber or reuse a retired number. */
 enum warden_rec_type {
@@ -134,6 +135,12 @@ struct warden_rec_tls {
 	__u64 call_id; /* same for all chunks of one SSL_* call */
 	__u64 total_len; /* bytes the call really moved */
 	__u64 offset; /* offset of data[] within the call's bytes */
+	/*
+	 * Offset of the call's first byte in its direction of the connection
+	 * (bytes written, or read, before it): a jump says calls were lost.
+	 * WARDEN_TLS_NO_OFFSET when the connection could not be tracked.
+	 */
+	__u64 stream_offset;
 	__s32 fd; /* -1: no syscall seen inside SSL_* (memory BIO) */
 	__u32 len; /* bytes in data[] */
 	__u8 func; /* enum warden_tls_func */
@@ -165,12 +172,12 @@ WARDEN_ASSERT_SIZE(struct warden_rec_exec, 4704);
 WARDEN_ASSERT_SIZE(struct warden_rec_exit, 72);
 WARDEN_ASSERT_SIZE(struct warden_sockaddr, 24);
 WARDEN_ASSERT_SIZE(struct warden_rec_connect, 216);
-WARDEN_ASSERT_SIZE(struct warden_rec_tls, 168 + WARDEN_TLS_CHUNK);
+WARDEN_ASSERT_SIZE(struct warden_rec_tls, 176 + WARDEN_TLS_CHUNK);
 WARDEN_ASSERT_SIZE(struct warden_rec_lib_map, 80);
 WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN_ARGS_MAX,
 	       "exec args must be last");
-_Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 168, "tls data must be last");
+_Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data must be last");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
 

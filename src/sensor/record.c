@@ -107,6 +107,7 @@ static int decode_tls(const struct warden_rec_tls *r, size_t size, struct event 
 	ev->tls.conn = r->conn_id;
 	ev->tls.call = r->call_id;
 	ev->tls.offset = r->offset;
+	ev->tls.stream_offset = r->stream_offset;
 	ev->tls.total_len = r->total_len;
 	ev->tls.ssl = r->ssl;
 	ev->tls.data = r->data;

@@ -481,7 +481,7 @@ static void tls_record_fields(void **state)
 
 	(void)state;
 	r = make_tls(WARDEN_TLS_SSL_WRITE, "GET / HTTP/1.1\r\n", 16, &size);
-	assert_int_equal(size, 168 + 16);
+	assert_int_equal(size, 176 + 16);
 	memset(&ev, 0xa5, sizeof(ev));
 	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
 	assert_int_equal(ev.type, EVENT_TLS_WRITE);
