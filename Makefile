@@ -23,8 +23,8 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL     := $(BUILD)/warden.skel.h
 
 # Everything but the two main()s: the daemon, the CLI and the tests link it.
-LIB_SRCS := src/event.c src/util/encode.c src/util/parse.c \
-	src/session/proctable.c src/sensor/record.c src/sensor/ldcache.c \
+LIB_SRCS := src/event.c src/pipeline.c src/capture.c src/util/encode.c src/util/parse.c $(wildcard src/session/*.c) \
+	src/sensor/record.c src/sensor/ldcache.c \
 	src/sensor/elfsym.c $(wildcard src/decode/*.c)
 SENSOR_SRCS := src/sensor/sensor.c src/sensor/tls_attach.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -35,7 +35,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test unit e2e clean vmlinux format bench bench-smoke fuzz fuzz-smoke
-all: $(BUILD)/wardend $(BUILD)/warden
+all: $(BUILD)/wardend $(BUILD)/warden $(BUILD)/replay
 
 deps:
 	@tools/deps.sh
@@ -67,6 +67,9 @@ $(BUILD)/wardend: $(BUILD)/src/wardend.o $(SENSOR_OBJS) $(LIB)
 $(BUILD)/warden: $(BUILD)/src/warden.o $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/replay: tools/replay.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -77,8 +80,10 @@ run: deps all
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
+# Sensor tests, then decoding tests (real SDKs from the npm registry, see tools/npm-setup.sh).
 e2e: all
-	$(PYTHON) tests/e2e/sensor_test.py --wardend $(BUILD)/wardend
+	@fail=0; $(PYTHON) tests/e2e/sensor_test.py --wardend $(BUILD)/wardend || fail=1; \
+	  $(PYTHON) tests/e2e/decode_test.py --wardend $(BUILD)/wardend || fail=1; exit $$fail
 
 test: deps all
 	@$(MAKE) --no-print-directory unit
@@ -87,7 +92,8 @@ test: deps all
 	@$(MAKE) --no-print-directory bench-smoke
 
 # Benchmarks: tools/bench. The empty-program floor has its own skeleton.
-BENCH_BINS := $(BUILD)/bench/empty_probe $(BUILD)/bench/tls_rt $(BUILD)/bench/exec_storm
+BENCH_BINS := $(BUILD)/bench/empty_probe $(BUILD)/bench/tls_rt $(BUILD)/bench/exec_storm \
+	$(BUILD)/bench/gen_capture $(BUILD)/replay
 
 $(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c
 	@mkdir -p $(@D)
@@ -102,6 +108,10 @@ $(BUILD)/bench/empty_probe: tools/bench/empty_probe.c $(BUILD)/bench/empty.skel.
 $(BUILD)/bench/tls_rt: tools/bench/tls_rt.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lssl -lcrypto -lpthread
+
+$(BUILD)/bench/gen_capture: tools/bench/gen_capture.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/exec_storm: tools/bench/exec_storm.c
 	@mkdir -p $(@D)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "warden/decode/llm.h"
 #include "warden/encode.h"
 #include "warden/event.h"
 
@@ -250,6 +251,246 @@ static void write_tls(struct jw *w, const struct event *ev)
 		jw_base64(w, "data_b64", ev->tls.data, ev->tls.len);
 }
 
+/* Text from the HTTP decoders: raw bytes, possibly invalid UTF-8. Absent: no key. */
+static void jw_estr(struct jw *w, const char *k, struct event_str s)
+{
+	if (s.ptr)
+		jw_bytes(w, k, s.ptr, s.len);
+}
+
+static void write_flow(struct jw *w, const struct event_flow *f)
+{
+	jw_uint(w, "conn", f->conn);
+	jw_cstr(w, "http_version", f->http_version == 20 ? "2" : "1.1");
+	if (f->http_version == 20)
+		jw_uint(w, "h2_stream", f->stream);
+	jw_addr(w, "raddr", "rport", &f->remote);
+	jw_estr(w, "host", f->host);
+}
+
+static void write_http(struct jw *w, const struct event *ev)
+{
+	write_flow(w, &ev->http.flow);
+	jw_estr(w, "method", ev->http.method);
+	jw_estr(w, "path", ev->http.target);
+	if (ev->type == EVENT_HTTP_RESPONSE)
+		jw_int(w, "status", ev->http.status);
+	jw_estr(w, "content_type", ev->http.content_type);
+	jw_estr(w, "content_encoding", ev->http.content_encoding);
+	jw_uint(w, "body_len", ev->http.body_len);
+	jw_uint(w, "wire_len", ev->http.wire_len);
+	jw_bool(w, "complete", ev->http.complete);
+	if (ev->http.body_undecoded)
+		jw_bool(w, "body_undecoded", true);
+	if (ev->http.request_id) {
+		jw_uint(w, "request_id", ev->http.request_id);
+		jw_uint(w, "latency_ns", ev->http.latency_ns);
+	}
+}
+
+/*
+ * An extracted text: its value, and when it was cut, the true length
+ * ("<key>_len") and "<key>_truncated". Absent texts write nothing.
+ */
+static void jw_text(struct jw *w, const char *k, const struct llm_text *t)
+{
+	char key[64];
+
+	if (!t->ptr)
+		return;
+	jw_str(w, k, t->ptr, t->len);
+	if (!t->truncated)
+		return;
+	snprintf(key, sizeof(key), "%s_len", k);
+	jw_uint(w, key, t->total);
+	snprintf(key, sizeof(key), "%s_truncated", k);
+	jw_bool(w, key, true);
+}
+
+/* JSON text the extractor produced (jansson's compact dump) goes in as is. */
+static void jw_json_or_text(struct jw *w, const char *k, const struct llm_text *t, bool is_json)
+{
+	if (is_json && t->ptr && !t->truncated) {
+		jw_key(w, k);
+		jw_raw(w, t->ptr, t->len);
+	} else {
+		jw_text(w, k, t);
+	}
+}
+
+static void jw_array_open(struct jw *w, const char *k)
+{
+	jw_key(w, k);
+	putc_unlocked('[', w->f);
+}
+
+static void jw_obj_open(struct jw *w, struct jw *inner, bool first)
+{
+	if (!first)
+		putc_unlocked(',', w->f);
+	putc_unlocked('{', w->f);
+	inner->f = w->f;
+	inner->first = true;
+}
+
+static void write_llm_request(struct jw *w, const struct llm_request *r)
+{
+	struct jw o;
+
+	jw_cstr(w, "provider", llm_provider_name(r->provider));
+	jw_cstr(w, "api", llm_api_name(r->api));
+	if (r->api == LLM_API_MCP) {
+		jw_cstr(w, "method", r->mcp_method ? r->mcp_method : "");
+		if (r->mcp_id && r->mcp_id[0])
+			jw_cstr(w, "id", r->mcp_id);
+		if (r->mcp_tool)
+			jw_cstr(w, "tool", r->mcp_tool);
+		jw_json_or_text(w, "arguments", &r->mcp_args, true);
+		return;
+	}
+	jw_cstr(w, "model", r->model ? r->model : "");
+	jw_bool(w, "stream", r->stream);
+	jw_text(w, "system", &r->system);
+	jw_array_open(w, "messages");
+	for (size_t i = 0; i < r->n_messages; i++) {
+		jw_obj_open(w, &o, i == 0);
+		jw_cstr(&o, "role", r->messages[i].role ? r->messages[i].role : "");
+		jw_text(&o, "text", &r->messages[i].text);
+		putc_unlocked('}', w->f);
+	}
+	putc_unlocked(']', w->f);
+	if (r->messages_total > r->n_messages)
+		jw_uint(w, "messages_total", r->messages_total);
+	jw_array_open(w, "tools");
+	for (size_t i = 0; i < r->n_tools; i++) {
+		if (i)
+			putc_unlocked(',', w->f);
+		putc_unlocked('"', w->f);
+		jw_escaped(w, r->tools[i], strlen(r->tools[i]));
+		putc_unlocked('"', w->f);
+	}
+	putc_unlocked(']', w->f);
+	if (r->tools_total > r->n_tools)
+		jw_uint(w, "tools_total", r->tools_total);
+	if (!r->n_tool_results)
+		return;
+	jw_array_open(w, "tool_results");
+	for (size_t i = 0; i < r->n_tool_results; i++) {
+		const struct llm_tool_result *tr = &r->tool_results[i];
+
+		jw_obj_open(w, &o, i == 0);
+		jw_cstr(&o, "tool_call_id", tr->tool_call_id ? tr->tool_call_id : "");
+		if (tr->name && tr->name[0])
+			jw_cstr(&o, "name", tr->name);
+		jw_text(&o, "content", &tr->content);
+		if (tr->is_error)
+			jw_bool(&o, "is_error", true);
+		putc_unlocked('}', w->f);
+	}
+	putc_unlocked(']', w->f);
+}
+
+static void write_usage(struct jw *w, const struct llm_usage *u)
+{
+	struct jw o = { .f = w->f, .first = true };
+
+	jw_key(w, "usage");
+	putc_unlocked('{', w->f);
+	if (u->input_tokens >= 0)
+		jw_int(&o, "input_tokens", u->input_tokens);
+	if (u->output_tokens >= 0)
+		jw_int(&o, "output_tokens", u->output_tokens);
+	if (u->cache_read_tokens >= 0)
+		jw_int(&o, "cache_read_tokens", u->cache_read_tokens);
+	if (u->total_tokens >= 0)
+		jw_int(&o, "total_tokens", u->total_tokens);
+	putc_unlocked('}', w->f);
+}
+
+static void write_llm_response(struct jw *w, const struct llm_response *r)
+{
+	struct jw o;
+
+	jw_cstr(w, "provider", llm_provider_name(r->provider));
+	jw_cstr(w, "api", llm_api_name(r->api));
+	jw_int(w, "status", r->http_status);
+	jw_bool(w, "complete", r->complete);
+	if (r->error)
+		jw_cstr(w, "error", r->error);
+	if (r->api == LLM_API_MCP) {
+		if (r->mcp_id && r->mcp_id[0])
+			jw_cstr(w, "id", r->mcp_id);
+		jw_text(w, "result", &r->mcp_result);
+		if (r->mcp_is_error)
+			jw_bool(w, "is_error", true);
+		if (r->n_mcp_tools) {
+			jw_array_open(w, "tools");
+			for (size_t i = 0; i < r->n_mcp_tools; i++) {
+				if (i)
+					putc_unlocked(',', w->f);
+				putc_unlocked('"', w->f);
+				jw_escaped(w, r->mcp_tools[i], strlen(r->mcp_tools[i]));
+				putc_unlocked('"', w->f);
+			}
+			putc_unlocked(']', w->f);
+		}
+		return;
+	}
+	jw_cstr(w, "model", r->model ? r->model : "");
+	jw_bool(w, "stream", r->stream);
+	jw_text(w, "text", &r->text);
+	jw_array_open(w, "tool_calls");
+	for (size_t i = 0; i < r->n_tool_calls; i++) {
+		const struct llm_tool_call *tc = &r->tool_calls[i];
+
+		jw_obj_open(w, &o, i == 0);
+		jw_cstr(&o, "id", tc->id ? tc->id : "");
+		jw_cstr(&o, "name", tc->name ? tc->name : "");
+		jw_json_or_text(&o, "arguments", &tc->args, tc->args_json);
+		putc_unlocked('}', w->f);
+	}
+	putc_unlocked(']', w->f);
+	if (r->tool_calls_total > r->n_tool_calls)
+		jw_uint(w, "tool_calls_total", r->tool_calls_total);
+	jw_cstr(w, "stop_reason", r->stop_reason ? r->stop_reason : "");
+	write_usage(w, &r->usage);
+}
+
+static void write_llm(struct jw *w, const struct event *ev)
+{
+	write_flow(w, &ev->llm.flow);
+	jw_estr(w, "path", ev->llm.path);
+	if (ev->llm.req)
+		write_llm_request(w, ev->llm.req);
+	if (ev->llm.resp)
+		write_llm_response(w, ev->llm.resp);
+	if (ev->llm.request_id) {
+		jw_uint(w, "request_id", ev->llm.request_id);
+		jw_uint(w, "latency_ns", ev->llm.latency_ns);
+	}
+}
+
+static void write_decode_error(struct jw *w, const struct event *ev)
+{
+	const char *name = strerrorname_np(-ev->decode_error.err);
+
+	write_flow(w, &ev->decode_error.flow);
+	jw_cstr(w, "proto", ev->decode_error.proto ? ev->decode_error.proto : "");
+	jw_cstr(w, "direction", ev->decode_error.from_server ? "response" : "request");
+	jw_cstr(w, "what", ev->decode_error.what ? ev->decode_error.what : "");
+	jw_cstr(w, "error", name ? name : "EUNKNOWN");
+	jw_uint(w, "offset", ev->decode_error.offset);
+}
+
+static void write_blind(struct jw *w, const struct event *ev)
+{
+	jw_addr(w, "raddr", "rport", &ev->blind.flow.remote);
+	jw_estr(w, "host", ev->blind.flow.host);
+	jw_cstr(w, "reason", ev->blind.reason ? ev->blind.reason : "");
+	if (ev->blind.connect_id)
+		jw_uint(w, "connect_id", ev->blind.connect_id);
+}
+
 static void write_stats_object(struct jw *w, const char *k, const struct event_stat *st,
 			       unsigned int n)
 {
@@ -309,10 +550,28 @@ int event_write_json(const struct event *ev, FILE *f)
 
 			jw_cstr(&w, "error", name ? name : "EUNKNOWN");
 		}
+		if (ev->connect.host)
+			jw_bytes(&w, "host", ev->connect.host, strlen(ev->connect.host));
 		break;
 	case EVENT_TLS_WRITE:
 	case EVENT_TLS_READ:
 		write_tls(&w, ev);
+		break;
+	case EVENT_HTTP_REQUEST:
+	case EVENT_HTTP_RESPONSE:
+		write_http(&w, ev);
+		break;
+	case EVENT_LLM_REQUEST:
+	case EVENT_LLM_RESPONSE:
+	case EVENT_MCP_CALL:
+	case EVENT_MCP_RESULT:
+		write_llm(&w, ev);
+		break;
+	case EVENT_DECODE_ERROR:
+		write_decode_error(&w, ev);
+		break;
+	case EVENT_CAPTURE_BLIND:
+		write_blind(&w, ev);
 		break;
 	case EVENT_AGENT_STATS:
 		write_stats_object(&w, "drops", ev->stats.drops, ev->stats.ndrops);

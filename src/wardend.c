@@ -18,8 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "warden/capture.h"
 #include "warden/event.h"
 #include "warden/parse.h"
+#include "warden/pipeline.h"
 #include "warden/proctable.h"
 #include "warden/sensor.h"
 #include "warden/version.h"
@@ -31,11 +33,17 @@ enum { EXIT_USAGE = 2 };
 
 struct options {
 	const char *output;
+	const char *capture;
 	uint64_t tls_capture_max;
 	uint64_t ringbuf_size;
 	uint64_t stats_interval_s;
 	uint64_t max_latency_ms;
+	uint64_t blind_after_s;
+	const char *llm_hosts[PIPELINE_LLM_HOSTS_MAX];
+	size_t n_llm_hosts;
 	bool tls;
+	bool raw_tls;
+	bool decode;
 	bool verbose;
 };
 
@@ -43,10 +51,9 @@ struct daemon {
 	struct options opt;
 	FILE *out;
 	struct sensor *sensor;
-	struct proctable *procs;
-	uint64_t next_id;
-	uint64_t events;
-	uint64_t output_errors;
+	struct pipeline *pipe;
+	struct capture_writer *capture;
+	uint64_t stats_errors;
 	uint64_t started_ns;
 };
 
@@ -63,11 +70,25 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -o, --output FILE         write events to FILE (appended) instead of stdout\n"
+		"      --capture FILE        also write every kernel record, undecoded, to FILE\n"
+		"                            (truncated), for tools/replay and bug reports\n"
 		"      --tls-capture-max N   bytes of plaintext kept per SSL_read/SSL_write call\n"
 		"                            (default 256K, at most 4M; K/M suffixes). Larger\n"
 		"                            calls are reported with their true total_len and\n"
 		"                            truncated: true\n"
 		"      --no-tls              do not capture TLS plaintext\n"
+		"      --raw-tls             also print every captured chunk as tls.write /\n"
+		"                            tls.read events (plaintext; large)\n"
+		"      --no-decode           do not decode HTTP and LLM traffic (implies\n"
+		"                            --raw-tls)\n"
+		"      --llm-host NAME       treat NAME (or *.SUFFIX) as an LLM API host, in\n"
+		"                            addition to the built-in list (api.openai.com,\n"
+		"                            api.anthropic.com, ...); repeatable. A process that\n"
+		"                            talks TLS to one without plaintext captured gets a\n"
+		"                            capture.blind event\n"
+		"      --blind-after SEC     how long a connection to an LLM API host may go\n"
+		"                            without captured plaintext before capture.blind\n"
+		"                            (default 5)\n"
 		"      --ringbuf-size N      kernel ring buffer size (default 16M; a power of\n"
 		"                            two, at least 64K). Raise it if agent.stats shows\n"
 		"                            drops\n"
@@ -80,9 +101,14 @@ static void usage(FILE *f)
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
-		"Event types: process.fork, process.exec, process.exit, net.connect,\n"
-		"tls.write, tls.read, agent.stats. Every event has id, ts (unix ns), type,\n"
-		"pid, tid, ppid, uid, comm and exe.\n"
+		"Event types: process.fork, process.exec, process.exit, net.connect (with\n"
+		"host: the DNS name the process resolved), dns.answer, http.request,\n"
+		"http.response, llm.request, llm.response, mcp.call, mcp.result,\n"
+		"capture.blind, decode.error, agent.stats; tls.write and tls.read with\n"
+		"--raw-tls. Every event has id, ts (unix ns), type, pid, tid, ppid, uid, comm\n"
+		"and exe. llm.* events are decoded from HTTP/1.1 and HTTP/2 (gzip, chunked,\n"
+		"SSE) for the OpenAI, Anthropic, Gemini, Ollama and MCP APIs; llm.response\n"
+		"carries request_id, the id of its llm.request.\n"
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error.\n");
 }
@@ -101,11 +127,27 @@ static int log_error(const char *fmt, ...)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_TLS_MAX = 256, OPT_NO_TLS, OPT_RINGBUF, OPT_STATS, OPT_LATENCY };
+	enum {
+		OPT_TLS_MAX = 256,
+		OPT_NO_TLS,
+		OPT_RINGBUF,
+		OPT_STATS,
+		OPT_LATENCY,
+		OPT_RAW_TLS,
+		OPT_NO_DECODE,
+		OPT_LLM_HOST,
+		OPT_BLIND_AFTER,
+		OPT_CAPTURE,
+	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "tls-capture-max", required_argument, NULL, OPT_TLS_MAX },
 		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+		{ "raw-tls", no_argument, NULL, OPT_RAW_TLS },
+		{ "capture", required_argument, NULL, OPT_CAPTURE },
+		{ "no-decode", no_argument, NULL, OPT_NO_DECODE },
+		{ "llm-host", required_argument, NULL, OPT_LLM_HOST },
+		{ "blind-after", required_argument, NULL, OPT_BLIND_AFTER },
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "stats-interval", required_argument, NULL, OPT_STATS },
 		{ "max-latency-ms", required_argument, NULL, OPT_LATENCY },
@@ -121,7 +163,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.ringbuf_size = 16 << 20,
 		.stats_interval_s = 10,
 		.max_latency_ms = 50,
+		.blind_after_s = 5,
 		.tls = true,
+		.decode = true,
 	};
 	while ((c = getopt_long(argc, argv, "o:vhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -137,6 +181,30 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_TLS:
 			o->tls = false;
+			break;
+		case OPT_CAPTURE:
+			o->capture = optarg;
+			break;
+		case OPT_RAW_TLS:
+			o->raw_tls = true;
+			break;
+		case OPT_NO_DECODE:
+			o->decode = false;
+			o->raw_tls = true;
+			break;
+		case OPT_LLM_HOST:
+			if (o->n_llm_hosts >= PIPELINE_LLM_HOSTS_MAX) {
+				log_error("--llm-host: at most %d hosts", PIPELINE_LLM_HOSTS_MAX);
+				return -EINVAL;
+			}
+			o->llm_hosts[o->n_llm_hosts++] = optarg;
+			break;
+		case OPT_BLIND_AFTER:
+			if (parse_uint(optarg, 1, 3600, &o->blind_after_s) < 0) {
+				log_error("--blind-after: '%s' is not a number of seconds (1-3600)",
+					  optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_RINGBUF:
 			if (parse_size(optarg, &o->ringbuf_size) < 0 || o->ringbuf_size < 65536 ||
@@ -201,18 +269,12 @@ static uint64_t now_ns(clockid_t clk)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int on_event(struct event *ev, void *arg)
+static void on_raw_record(const void *rec, size_t size, void *arg)
 {
 	struct daemon *d = arg;
 
-	proctable_apply(d->procs, ev);
-	ev->id = ++d->next_id;
-	if (event_write_json(ev, d->out) < 0)
-		d->output_errors++;
-	else
-		d->events++;
-	proctable_event_done(d->procs, ev);
-	return 0;
+	if (d->capture)
+		capture_write(d->capture, rec, size);
 }
 
 static void stat_add(struct event *ev, bool drop, const char *name, uint64_t v)
@@ -227,12 +289,11 @@ static void stat_add(struct event *ev, bool drop, const char *name, uint64_t v)
 static void emit_stats(struct daemon *d)
 {
 	struct sensor_stats ss;
-	struct proctable_stats ps;
+	struct pipeline_stats pst;
 	struct event ev = { .type = EVENT_AGENT_STATS };
 
 	if (sensor_get_stats(d->sensor, &ss) < 0)
-		d->output_errors++;
-	proctable_get_stats(d->procs, &ps);
+		d->stats_errors++;
 	ev.ts = now_ns(CLOCK_REALTIME);
 	for (unsigned int i = 0; i < WARDEN_REC_TYPE_MAX; i++)
 		if (sensor_stat_name(WARDEN_STAT_RB_DROP + i))
@@ -244,21 +305,19 @@ static void emit_stats(struct daemon *d)
 	stat_add(&ev, false, "records", ss.records);
 	stat_add(&ev, false, "records_malformed", ss.records_malformed);
 	stat_add(&ev, false, "records_unknown", ss.records_unknown);
-	stat_add(&ev, false, "output_errors", d->output_errors);
-	stat_add(&ev, false, "proc_table_live", ps.live);
-	stat_add(&ev, false, "proc_table_full", ps.full);
-	stat_add(&ev, false, "proc_table_pid_reused", ps.stale);
 	stat_add(&ev, false, "tls_targets", ss.tls_targets);
 	stat_add(&ev, false, "tls_uprobes", ss.tls_links);
 	stat_add(&ev, false, "tls_attach_errors", ss.tls_attach_errors);
 	stat_add(&ev, false, "tls_targets_full", ss.tls_targets_full);
 	stat_add(&ev, false, "tls_lib_map_missed", ss.tls_lib_map_missed);
 	stat_add(&ev, false, "files_checked", ss.files_checked);
-	ev.stats.events = d->events;
+	pipeline_add_counters(d->pipe, &ev);
+	pipeline_get_stats(d->pipe, &pst);
+	ev.stats.events = pst.events_out;
 	ev.stats.uptime_ns = now_ns(CLOCK_MONOTONIC) - d->started_ns;
-	ev.id = ++d->next_id;
+	ev.id = pipeline_next_id(d->pipe);
 	if (event_write_json(&ev, d->out) < 0)
-		d->output_errors++;
+		d->stats_errors++;
 }
 
 /* libbpf resolves tracepoint ids through tracefs, which may not be mounted. */
@@ -328,7 +387,12 @@ static int run_loop(struct daemon *d, int sfd)
 		}
 		now = now_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= TICK_NS) {
+			uint64_t wall = now_ns(CLOCK_REALTIME);
+
 			sensor_tick(d->sensor);
+			if (d->capture)
+				capture_writer_flush(d->capture);
+			pipeline_tick(d->pipe, wall);
 			last_tick = now;
 		}
 		if (d->opt.stats_interval_s &&
@@ -348,6 +412,7 @@ int main(int argc, char **argv)
 {
 	struct daemon d = {};
 	struct sensor_config cfg = {};
+	struct pipeline_config pcfg;
 	const char *stage = NULL;
 	int r, probed, sfd = -1, ret = 1;
 
@@ -375,9 +440,21 @@ int main(int argc, char **argv)
 	setvbuf(d.out, NULL, _IOFBF, 1 << 20);
 	d.started_ns = now_ns(CLOCK_MONOTONIC);
 
-	r = proctable_new(PROC_TABLE_CAPACITY, "/proc", &d.procs);
-	if (r < 0) {
-		log_error("cannot allocate the process table: %s", strerror(-r));
+	pcfg = (struct pipeline_config){ .out = d.out,
+					 .raw_tls = d.opt.raw_tls,
+					 .decode = d.opt.decode,
+					 .blind_window_ns = d.opt.blind_after_s * 1000000000ull,
+					 .n_llm_hosts = d.opt.n_llm_hosts,
+					 .proc_root = "/proc",
+					 .proc_capacity = PROC_TABLE_CAPACITY };
+	memcpy(pcfg.llm_hosts, d.opt.llm_hosts, sizeof(pcfg.llm_hosts));
+	r = pipeline_new(&pcfg, &d.pipe, &stage);
+	if (r == -EINVAL) {
+		log_error("--llm-host '%s': not a host name or *.suffix pattern", stage);
+		ret = EXIT_USAGE;
+		goto cleanup;
+	} else if (r < 0) {
+		log_error("cannot set up the %s: %s", stage, strerror(-r));
 		goto cleanup;
 	}
 	ensure_tracefs();
@@ -387,15 +464,24 @@ int main(int argc, char **argv)
 				      /* 0 latency: every record wakes us; else batch by fill. */
 				      .wakeup_bytes = d.opt.max_latency_ms ? d.opt.ringbuf_size / 8 : 0,
 				      .proc_root = "/proc",
-				      .ldcache = "/etc/ld.so.cache" };
-	r = sensor_open(&cfg, on_event, &d, &d.sensor, &stage);
+				      .ldcache = "/etc/ld.so.cache",
+				      .raw_fn = d.opt.capture ? on_raw_record : NULL,
+				      .raw_arg = &d };
+	r = sensor_open(&cfg, pipeline_event, d.pipe, &d.sensor, &stage);
 	if (r < 0) {
 		log_error("%s failed: %s%s", stage, strerror(-r),
 			  d.opt.verbose ? "" : " (run with --verbose for libbpf's log)");
 		goto cleanup;
 	}
+	if (d.opt.capture) {
+		r = capture_writer_open(d.opt.capture, sensor_clock_offset(d.sensor), &d.capture);
+		if (r < 0) {
+			log_error("cannot create capture file %s: %s", d.opt.capture, strerror(-r));
+			goto cleanup;
+		}
+	}
 	/* Processes that already run: their next event gets parent and exe. */
-	r = proctable_scan(d.procs);
+	r = proctable_scan(pipeline_procs(d.pipe));
 	if (r < 0)
 		log_error("warning: cannot read /proc: %s; running processes will lack exe",
 			  strerror(-r));
@@ -415,11 +501,18 @@ int main(int argc, char **argv)
 		log_error("event loop failed: %s", strerror(-r));
 		goto cleanup;
 	}
-	/* Drain what the kernel still holds, then say what was lost. */
+	/* Drain what the kernel still holds, end what is in flight, then say what was lost. */
 	sensor_poll(d.sensor);
+	pipeline_finish(d.pipe, now_ns(CLOCK_REALTIME));
 	emit_stats(&d);
 	if (fflush(d.out) == EOF) {
 		log_error("writing events failed: %s", strerror(errno));
+		goto cleanup;
+	}
+	r = capture_writer_close(d.capture);
+	d.capture = NULL;
+	if (r < 0) {
+		log_error("writing capture file %s failed: %s", d.opt.capture, strerror(-r));
 		goto cleanup;
 	}
 	ret = 0;
@@ -427,7 +520,8 @@ cleanup:
 	if (sfd >= 0)
 		close(sfd);
 	sensor_free(d.sensor);
-	proctable_free(d.procs);
+	capture_writer_close(d.capture);
+	pipeline_free(d.pipe);
 	if (d.out && d.out != stdout)
 		fclose(d.out);
 	return ret;

@@ -64,7 +64,7 @@ struct event_stat {
 	uint64_t value;
 };
 
-#define EVENT_STATS_MAX 48
+#define EVENT_STATS_MAX 64
 
 struct event {
 	uint64_t id; /* monotonic, assigned when the event is emitted */

@@ -8,12 +8,16 @@
 #define WARDEN_SENSOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "warden/events.h"
 
 struct event;
 struct sensor;
+
+/* Every record as the ring buffer delivered it, before decoding (for capture files). */
+typedef void (*sensor_raw_fn)(const void *rec, size_t size, void *arg);
 
 struct sensor_config {
 	uint64_t tls_capture_max; /* bytes per SSL_* call, <= WARDEN_TLS_CHUNKS_MAX chunks */
@@ -22,6 +26,8 @@ struct sensor_config {
 	bool tls; /* attach the SSL_* uprobes */
 	const char *proc_root; /* "/proc" */
 	const char *ldcache; /* "/etc/ld.so.cache" */
+	sensor_raw_fn raw_fn; /* NULL: none */
+	void *raw_arg;
 };
 
 /* Called for every event, in ring-buffer order. Non-zero stops the current poll. */
@@ -46,6 +52,8 @@ void sensor_free(struct sensor *s);
 
 /* Find TLS libraries already on the host; returns files probed or -errno. */
 int sensor_discover_tls(struct sensor *s);
+/* CLOCK_MONOTONIC -> unix ns offset the sensor stamps events with. */
+int64_t sensor_clock_offset(const struct sensor *s);
 /* The fd to wait on for records. */
 int sensor_fd(const struct sensor *s);
 /* Handle every record available now; returns records handled or -errno. */

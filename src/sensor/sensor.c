@@ -21,6 +21,8 @@ struct sensor {
 	struct bpf_link *links[16];
 	unsigned int nlinks;
 	int64_t mono_to_unix_ns;
+	sensor_raw_fn raw_fn;
+	void *raw_arg;
 	sensor_event_fn fn;
 	void *arg;
 	int ncpus;
@@ -66,6 +68,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	int r;
 
 	s->records++;
+	if (s->raw_fn)
+		s->raw_fn(data, size, s->raw_arg);
 	r = record_decode(data, size, s->mono_to_unix_ns, &ev);
 	if (r == -EPROTONOSUPPORT) {
 		s->unknown++;
@@ -83,6 +87,11 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (ev.type == EVENT_PROCESS_EXEC && s->tls)
 		tls_attach_on_exec(s->tls, ev.pid, ev.exec.exe_dev, ev.exec.exe_ino);
 	return s->fn(&ev, s->arg) ? -ECANCELED : 0;
+}
+
+int64_t sensor_clock_offset(const struct sensor *s)
+{
+	return s->mono_to_unix_ns;
 }
 
 static int attach_prog(struct sensor *s, struct bpf_program *p)
@@ -180,6 +189,8 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 
 	*stage = "opening the ring buffer";
 	s->mono_to_unix_ns = mono_to_unix_offset();
+	s->raw_fn = cfg->raw_fn;
+	s->raw_arg = cfg->raw_arg;
 	s->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, s, NULL);
 	if (!s->rb) {
 		r = -errno;

@@ -42,7 +42,7 @@ class Wardend:
 
     def __enter__(self):
         self.err = open(self.errpath, "w")
-        self.proc = subprocess.Popen([WARDEND, "--output", self.out, *self.extra],
+        self.proc = subprocess.Popen([WARDEND, "--output", self.out, "--raw-tls", *self.extra],
                                      stdout=subprocess.DEVNULL, stderr=self.err)
         deadline = time.time() + 30
         while time.time() < deadline:

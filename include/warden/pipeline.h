@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The stages after the sensor, in one place so that the daemon and the
+ * replay tool run exactly the same code: process table, DNS names, the
+ * connection decoder (HTTP, LLM APIs), the blind-spot detector, and the
+ * JSON output. Events in (from the sensor or a capture file), events out.
+ */
+#ifndef WARDEN_PIPELINE_H
+#define WARDEN_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct event;
+struct proctable;
+
+#define PIPELINE_LLM_HOSTS_MAX 64
+
+struct pipeline_config {
+	FILE *out; /* JSON lines; NULL: formatted nowhere (benchmarks) */
+	bool raw_tls; /* print tls.write / tls.read chunks too */
+	bool decode; /* run the connection decoder */
+	uint64_t blind_window_ns;
+	const char *llm_hosts[PIPELINE_LLM_HOSTS_MAX]; /* in addition to the built-in ones */
+	size_t n_llm_hosts;
+	const char *proc_root; /* "/proc"; a missing directory for replays */
+	unsigned int proc_capacity;
+};
+
+struct pipeline_stats {
+	uint64_t events_in; /* from the sensor */
+	uint64_t events_out; /* written */
+	uint64_t output_errors;
+};
+
+struct pipeline;
+
+/*
+ * 0, or -errno with *what naming the part that failed; -EINVAL with *what
+ * set to the offending --llm-host value.
+ */
+int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, const char **what);
+void pipeline_free(struct pipeline *p);
+
+/* One event from the sensor (a sensor_event_fn). Always 0. */
+int pipeline_event(struct event *ev, void *arg);
+/* Housekeeping: idle connections, overdue blind-spot reports. now: unix ns. */
+void pipeline_tick(struct pipeline *p, uint64_t now_ns);
+/* The end: reports and ends what is in flight. */
+void pipeline_finish(struct pipeline *p, uint64_t now_ns);
+
+/* The next event id (agent.stats events are numbered with the rest). */
+uint64_t pipeline_next_id(struct pipeline *p);
+struct proctable *pipeline_procs(struct pipeline *p);
+void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
+/* Adds the stages' counters to an agent.stats event. */
+void pipeline_add_counters(const struct pipeline *p, struct event *stats);
+
+#endif

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The stages after the sensor. See pipeline.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/blind.h"
+#include "warden/decode/dns.h"
+#include "warden/decode/flow.h"
+#include "warden/event.h"
+#include "warden/hostcache.h"
+#include "warden/pipeline.h"
+#include "warden/proctable.h"
+
+#define HOSTCACHE_CAPACITY 8192
+#define HOSTCACHE_MIN_TTL_S 300 /* CDNs answer with TTLs of seconds; the connect comes later */
+#define HOST_HEADER_TTL_S 600
+#define BLIND_MAX_WATCHES 1024
+
+struct pipeline {
+	struct pipeline_config cfg;
+	struct proctable *procs;
+	struct flow_table *flow;
+	struct hostcache *hosts;
+	struct blind *blind;
+	uint64_t next_id;
+	struct pipeline_stats stats;
+};
+
+static void write_event(struct pipeline *p, struct event *ev)
+{
+	ev->id = ++p->next_id;
+	if (!p->cfg.out)
+		return;
+	if (event_write_json(ev, p->cfg.out) < 0)
+		p->stats.output_errors++;
+	else
+		p->stats.events_out++;
+}
+
+/* A Host header names the address for later connects, as a DNS answer would. */
+static void learn_host_header(struct pipeline *p, const struct event *ev)
+{
+	const struct event_flow *f = NULL;
+	const char *colon;
+	char name[256];
+	size_t n;
+
+	if (ev->type == EVENT_HTTP_REQUEST)
+		f = &ev->http.flow;
+	else if (ev->type == EVENT_LLM_REQUEST || ev->type == EVENT_MCP_CALL)
+		f = &ev->llm.flow;
+	if (!f || !f->host.len || f->host.len >= sizeof(name) || f->host.ptr[0] == '[' ||
+	    !f->remote.family)
+		return;
+	colon = memchr(f->host.ptr, ':', f->host.len);
+	n = colon ? (size_t)(colon - f->host.ptr) : f->host.len; /* without ":port" */
+	memcpy(name, f->host.ptr, n);
+	name[n] = 0;
+	hostcache_learn(p->hosts, &f->remote, name, HOST_HEADER_TTL_S, ev->ts);
+}
+
+/* Events the decoders and detectors make: exe from the process table, then out. */
+static void emit_derived(struct event *ev, void *arg)
+{
+	struct pipeline *p = arg;
+
+	if (!ev->exe) {
+		struct proc_entry *e = proctable_find(
+			p->procs, ev->pid, proctable_ns_to_ticks(p->procs, ev->pid_start_ns));
+
+		if (e)
+			ev->exe = e->exe;
+	}
+	learn_host_header(p, ev);
+	write_event(p, ev);
+}
+
+static void learn_dns(struct pipeline *p, struct event *ev, struct dns_message *msg)
+{
+	if (dns_parse(ev->dns.data, ev->dns.len, msg) < 0 || !msg->is_response)
+		return;
+	ev->dns.msg = msg;
+	for (unsigned int i = 0; i < msg->n_addrs; i++) {
+		struct event_addr a = { .family = msg->addrs[i].family };
+
+		memcpy(a.addr, msg->addrs[i].addr, sizeof(a.addr));
+		hostcache_learn(p->hosts, &a, msg->qname, msg->addrs[i].ttl, ev->ts);
+	}
+}
+
+int pipeline_event(struct event *ev, void *arg)
+{
+	struct pipeline *p = arg;
+	struct dns_message msg;
+	bool print = true;
+
+	p->stats.events_in++;
+	proctable_apply(p->procs, ev);
+	switch (ev->type) {
+	case EVENT_DNS_ANSWER:
+		learn_dns(p, ev, &msg);
+		break;
+	case EVENT_NET_CONNECT:
+		ev->connect.host = hostcache_lookup(p->hosts, &ev->connect.remote, ev->ts);
+		break;
+	case EVENT_TLS_WRITE:
+	case EVENT_TLS_READ:
+		print = p->cfg.raw_tls;
+		break;
+	default:
+		break;
+	}
+	if (print)
+		write_event(p, ev);
+	else
+		ev->id = ++p->next_id;
+
+	switch (ev->type) {
+	case EVENT_NET_CONNECT:
+		blind_on_connect(p->blind, ev, emit_derived, p);
+		break;
+	case EVENT_TLS_WRITE:
+	case EVENT_TLS_READ:
+		blind_on_tls(p->blind, ev);
+		if (p->flow)
+			flow_feed_tls(p->flow, ev);
+		break;
+	case EVENT_PROCESS_EXIT:
+		if (p->flow)
+			flow_process_exit(p->flow, ev->pid, ev->pid_start_ns);
+		break;
+	default:
+		break;
+	}
+	proctable_event_done(p->procs, ev);
+	return 0;
+}
+
+void pipeline_tick(struct pipeline *p, uint64_t now_ns)
+{
+	if (p->flow)
+		flow_expire(p->flow, now_ns);
+	blind_check(p->blind, now_ns, emit_derived, p);
+}
+
+void pipeline_finish(struct pipeline *p, uint64_t now_ns)
+{
+	blind_check(p->blind, now_ns, emit_derived, p);
+	if (p->flow)
+		flow_end_all(p->flow, now_ns);
+}
+
+int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, const char **what)
+{
+	struct pipeline *p;
+	int r;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		*what = "pipeline";
+		return -ENOMEM;
+	}
+	p->cfg = *cfg;
+	*what = "process table";
+	r = proctable_new(cfg->proc_capacity, cfg->proc_root, &p->procs);
+	if (!r) {
+		*what = "DNS name cache";
+		r = hostcache_new(HOSTCACHE_CAPACITY, HOSTCACHE_MIN_TTL_S, &p->hosts);
+	}
+	if (!r) {
+		*what = "blind-spot detector";
+		r = blind_new(cfg->blind_window_ns, BLIND_MAX_WATCHES, &p->blind);
+	}
+	if (!r && cfg->decode) {
+		*what = "connection decoder";
+		r = flow_table_new(NULL, emit_derived, p, &p->flow);
+	}
+	for (size_t i = 0; !r && i < cfg->n_llm_hosts; i++) {
+		*what = cfg->llm_hosts[i];
+		r = blind_add_host(p->blind, cfg->llm_hosts[i]);
+	}
+	if (r) {
+		pipeline_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	flow_table_free(p->flow);
+	blind_free(p->blind);
+	hostcache_free(p->hosts);
+	proctable_free(p->procs);
+	free(p);
+}
+
+uint64_t pipeline_next_id(struct pipeline *p)
+{
+	return ++p->next_id;
+}
+
+struct proctable *pipeline_procs(struct pipeline *p)
+{
+	return p->procs;
+}
+
+void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
+{
+	*out = p->stats;
+}
+
+static void counter(struct event *ev, const char *name, uint64_t v)
+{
+	if (ev->stats.ncounters < EVENT_STATS_MAX)
+		ev->stats.counters[ev->stats.ncounters++] = (struct event_stat){ name, v };
+}
+
+void pipeline_add_counters(const struct pipeline *p, struct event *ev)
+{
+	struct proctable_stats ps;
+	struct hostcache_stats hs;
+	struct blind_stats bs;
+
+	proctable_get_stats(p->procs, &ps);
+	counter(ev, "output_errors", p->stats.output_errors);
+	counter(ev, "proc_table_live", ps.live);
+	counter(ev, "proc_table_full", ps.full);
+	counter(ev, "proc_table_pid_reused", ps.stale);
+	if (p->flow) {
+		struct flow_stats fs;
+
+		flow_get_stats(p->flow, &fs);
+		counter(ev, "tls_conns", fs.conns);
+		counter(ev, "http1_conns", fs.conns_http1);
+		counter(ev, "http2_conns", fs.conns_http2);
+		counter(ev, "server_side_conns", fs.conns_server);
+		counter(ev, "other_conns", fs.conns_other);
+		counter(ev, "conns_evicted", fs.conns_evicted);
+		counter(ev, "stream_gaps", fs.gaps);
+		counter(ev, "stream_gap_bytes", fs.gap_bytes);
+		counter(ev, "http_requests", fs.requests);
+		counter(ev, "http_responses", fs.responses);
+		counter(ev, "llm_requests", fs.llm_requests);
+		counter(ev, "llm_responses", fs.llm_responses);
+		counter(ev, "llm_parse_errors", fs.llm_parse_errors);
+		counter(ev, "decode_errors", fs.errors);
+		counter(ev, "decode_errors_suppressed", fs.errors_suppressed);
+		counter(ev, "decode_alloc_failures", fs.alloc_failures);
+	}
+	hostcache_get_stats(p->hosts, &hs);
+	blind_get_stats(p->blind, &bs);
+	counter(ev, "dns_names", hs.entries);
+	counter(ev, "dns_names_evicted", hs.evicted);
+	counter(ev, "blind_watches", bs.watches);
+	counter(ev, "capture_blind", bs.reported);
+}
