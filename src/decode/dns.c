@@ -89,7 +89,8 @@ static int read_name(const uint8_t *d, size_t len, size_t *off, struct wname *ou
 		if (wire > DNS_WIRE_MAX)
 			return -EBADMSG;
 		if (pos + 1 + c > len)
-			return end ? -EBADMSG : ERR_SHORT; /* behind a pointer, bytes are all there */
+			return end ? -EBADMSG :
+				     ERR_SHORT; /* behind a pointer, bytes are all there */
 		out->b[out->n++] = c;
 		for (size_t i = 0; i < c; i++) {
 			uint8_t ch = d[pos + 1 + i];
@@ -271,25 +272,45 @@ int dns_parse(const uint8_t *data, size_t len, struct dns_message *out)
 const char *dns_type_name(uint16_t qtype)
 {
 	switch (qtype) {
-	case 1: return "A";
-	case 2: return "NS";
-	case 5: return "CNAME";
-	case 6: return "SOA";
-	case 12: return "PTR";
-	case 15: return "MX";
-	case 16: return "TXT";
-	case 28: return "AAAA";
-	case 33: return "SRV";
-	case 35: return "NAPTR";
-	case 41: return "OPT";
-	case 43: return "DS";
-	case 46: return "RRSIG";
-	case 47: return "NSEC";
-	case 48: return "DNSKEY";
-	case 64: return "SVCB";
-	case 65: return "HTTPS";
-	case 255: return "ANY";
-	case 257: return "CAA";
-	default: return NULL;
+	case 1:
+		return "A";
+	case 2:
+		return "NS";
+	case 5:
+		return "CNAME";
+	case 6:
+		return "SOA";
+	case 12:
+		return "PTR";
+	case 15:
+		return "MX";
+	case 16:
+		return "TXT";
+	case 28:
+		return "AAAA";
+	case 33:
+		return "SRV";
+	case 35:
+		return "NAPTR";
+	case 41:
+		return "OPT";
+	case 43:
+		return "DS";
+	case 46:
+		return "RRSIG";
+	case 47:
+		return "NSEC";
+	case 48:
+		return "DNSKEY";
+	case 64:
+		return "SVCB";
+	case 65:
+		return "HTTPS";
+	case 255:
+		return "ANY";
+	case 257:
+		return "CAA";
+	default:
+		return NULL;
 	}
 }
