@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "warden/decode/llm.h"
+#include "warden/decode/dns.h"
 #include "warden/encode.h"
 #include "warden/event.h"
 
@@ -489,6 +490,49 @@ static void write_blind(struct jw *w, const struct event *ev)
 	jw_cstr(w, "reason", ev->blind.reason ? ev->blind.reason : "");
 	if (ev->blind.connect_id)
 		jw_uint(w, "connect_id", ev->blind.connect_id);
+static void write_dns(struct jw *w, const struct event *ev)
+{
+	const struct dns_message *m = ev->dns.msg;
+	char buf[INET6_ADDRSTRLEN];
+	const char *tname;
+
+	jw_int(w, "fd", ev->dns.fd);
+	jw_addr(w, "server", "port", &ev->dns.server);
+	if (!m) {
+		jw_uint(w, "len", ev->dns.len);
+		if (ev->dns.total_len > ev->dns.len)
+			jw_uint(w, "total_len", ev->dns.total_len);
+		return;
+	}
+	jw_uint(w, "dns_id", m->id);
+	if (!m->is_response)
+		jw_bool(w, "response", false);
+	jw_bytes(w, "qname", m->qname, strnlen(m->qname, sizeof(m->qname)));
+	tname = dns_type_name(m->qtype);
+	if (tname)
+		jw_cstr(w, "qtype", tname);
+	else
+		jw_uint(w, "qtype", m->qtype);
+	jw_uint(w, "rcode", m->rcode);
+	jw_key(w, "addrs");
+	putc_unlocked('[', w->f);
+	for (unsigned int i = 0; i < m->n_addrs && i < DNS_MAX_ADDRS; i++) {
+		const struct dns_addr *a = &m->addrs[i];
+
+		if (i)
+			putc_unlocked(',', w->f);
+		buf[0] = 0;
+		inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->addr, buf, sizeof(buf));
+		putc_unlocked('"', w->f);
+		jw_escaped(w, buf, strlen(buf));
+		putc_unlocked('"', w->f);
+	}
+	putc_unlocked(']', w->f);
+	if (m->cname[0])
+		jw_bytes(w, "cname", m->cname, strnlen(m->cname, sizeof(m->cname)));
+	jw_bool(w, "tc", m->truncated_flag);
+	jw_bool(w, "addrs_truncated", m->addrs_truncated);
+	jw_bool(w, "truncated", ev->dns.total_len > ev->dns.len);
 }
 
 static void write_stats_object(struct jw *w, const char *k, const struct event_stat *st,
@@ -572,6 +616,9 @@ int event_write_json(const struct event *ev, FILE *f)
 		break;
 	case EVENT_CAPTURE_BLIND:
 		write_blind(&w, ev);
+		break;
+	case EVENT_DNS_ANSWER:
+		write_dns(&w, ev);
 		break;
 	case EVENT_AGENT_STATS:
 		write_stats_object(&w, "drops", ev->stats.drops, ev->stats.ndrops);

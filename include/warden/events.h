@@ -18,6 +18,7 @@
 #define WARDEN_TLS_CHUNKS_MAX 256 /* chunks per SSL call: 4 MiB hard cap */
 #define WARDEN_TLS_CAPTURE_DEFAULT (256 * 1024)
 #define WARDEN_TLS_NO_OFFSET (~0ULL) /* warden_rec_tls.stream_offset unknown */
+#define WARDEN_DNS_MAX 1232 /* bytes of a DNS reply kept: the EDNS default UDP size */
 
 /* Record types. Append only; never renumber or reuse a retired number. */
 enum warden_rec_type {
@@ -27,6 +28,7 @@ enum warden_rec_type {
 	WARDEN_REC_CONNECT = 4,
 	WARDEN_REC_TLS_DATA = 5,
 	WARDEN_REC_LIB_MAP = 6,
+	WARDEN_REC_DNS = 7,
 	WARDEN_REC_TYPE_MAX = 16, /* size of the per-type drop counters */
 };
 
@@ -49,6 +51,9 @@ enum warden_stat {
 	WARDEN_STAT_CONN_UPDATE_FAIL, /* conn table full or update failed */
 	WARDEN_STAT_CONNECT_STASH_FAIL, /* connect() entry not recorded */
 	WARDEN_STAT_LIBMAP_UPDATE_FAIL,
+	WARDEN_STAT_DNS_MARK_FAIL, /* dns_socks full or update failed: a resolver socket missed */
+	WARDEN_STAT_DNS_STASH_FAIL, /* recvfrom/recvmsg entry on a DNS socket not recorded */
+	WARDEN_STAT_DNS_TRUNCATED, /* DNS replies longer than WARDEN_DNS_MAX (or the buffer) */
 	WARDEN_STAT_MAX = 32,
 };
 
@@ -158,6 +163,22 @@ struct warden_rec_lib_map {
 	__u64 ino;
 };
 
+/*
+ * A datagram a process received on a socket it sent DNS queries to (a UDP
+ * socket connected to port 53, or one it sent to port 53): the reply as
+ * the process read it, cut to WARDEN_DNS_MAX (then WARDEN_F_TRUNCATED).
+ */
+struct warden_rec_dns {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__s32 fd;
+	__u32 len; /* bytes in data[] */
+	__u32 total_len; /* bytes the syscall returned */
+	__u32 _pad0;
+	struct warden_sockaddr server; /* the peer the reply came from; family 0 = unknown */
+	__u8 data[WARDEN_DNS_MAX]; /* only len bytes sent */
+};
+
 /* Key of the "checked_files" map: files already inspected by userspace. */
 struct warden_file_key {
 	__u64 dev; /* kernel s_dev encoding */
@@ -175,9 +196,13 @@ WARDEN_ASSERT_SIZE(struct warden_rec_connect, 216);
 WARDEN_ASSERT_SIZE(struct warden_rec_tls, 176 + WARDEN_TLS_CHUNK);
 WARDEN_ASSERT_SIZE(struct warden_rec_lib_map, 80);
 WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
+WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 _Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN_ARGS_MAX,
 	       "exec args must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data must be last");
+_Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");
+_Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
+_Static_assert(WARDEN_STAT_DNS_TRUNCATED < WARDEN_STAT_MAX, "stats slots exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
 

@@ -122,6 +122,26 @@ static int decode_tls(const struct warden_rec_tls *r, size_t size, struct event 
 	return 0;
 }
 
+static int decode_dns(const struct warden_rec_dns *r, size_t size, struct event *ev)
+{
+	size_t fixed = offsetof(struct warden_rec_dns, data);
+
+	if (size < fixed)
+		return -EBADMSG;
+	/* len says what follows; total_len can only be larger when the copy was cut. */
+	if (r->len > WARDEN_DNS_MAX || size != fixed + r->len || r->len > r->total_len ||
+	    (r->len < r->total_len && !(r->hdr.flags & WARDEN_F_TRUNCATED)))
+		return -EBADMSG;
+	ev->type = EVENT_DNS_ANSWER;
+	ev->dns.fd = r->fd;
+	addr_copy(&ev->dns.server, &r->server);
+	ev->dns.data = r->data;
+	ev->dns.len = r->len;
+	ev->dns.total_len = r->total_len;
+	ev->dns.msg = NULL;
+	return 0;
+}
+
 int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct event *ev)
 {
 	const struct warden_rec_hdr *h = data;
@@ -170,6 +190,8 @@ int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct
 		ev->lib_map.ino = r->ino;
 		return 0;
 	}
+	case WARDEN_REC_DNS:
+		return decode_dns(data, size, ev);
 	default:
 		return -EPROTONOSUPPORT;
 	}

@@ -18,7 +18,7 @@ struct sensor {
 	struct warden_bpf *skel;
 	struct ring_buffer *rb;
 	struct tls_attach *tls;
-	struct bpf_link *links[16];
+	struct bpf_link *links[32];
 	unsigned int nlinks;
 	int64_t mono_to_unix_ns;
 	sensor_raw_fn raw_fn;
@@ -37,6 +37,7 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_CONNECT] = "connect",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_TLS_DATA] = "tls",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_LIB_MAP] = "lib_map",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_DNS] = "dns",
 	[WARDEN_STAT_READ_FAULT] = "read_fault",
 	[WARDEN_STAT_TLS_STASH_FAIL] = "tls_stash_fail",
 	[WARDEN_STAT_TLS_NESTED] = "tls_nested",
@@ -45,6 +46,9 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_CONN_UPDATE_FAIL] = "tls_conn_update_fail",
 	[WARDEN_STAT_CONNECT_STASH_FAIL] = "connect_stash_fail",
 	[WARDEN_STAT_LIBMAP_UPDATE_FAIL] = "lib_map_update_fail",
+	[WARDEN_STAT_DNS_MARK_FAIL] = "dns_mark_fail",
+	[WARDEN_STAT_DNS_STASH_FAIL] = "dns_stash_fail",
+	[WARDEN_STAT_DNS_TRUNCATED] = "dns_truncated",
 };
 
 const char *sensor_stat_name(unsigned int i)
@@ -172,6 +176,14 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	*stage = "attaching connect tracepoints";
 	if ((r = attach_prog(s, skel->progs.warden_connect_enter)) ||
 	    (r = attach_prog(s, skel->progs.warden_connect_exit)))
+		goto cleanup;
+	*stage = "attaching DNS tracepoints";
+	if ((r = attach_prog(s, skel->progs.warden_dns_connect)) ||
+	    (r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
+	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_enter)) ||
+	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_exit)) ||
+	    (r = attach_prog(s, skel->progs.warden_dns_recvmsg_enter)) ||
+	    (r = attach_prog(s, skel->progs.warden_dns_recvmsg_exit)))
 		goto cleanup;
 	if (cfg->tls) {
 		*stage = "attaching TLS syscall tracepoints";

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "warden/decode/dns.h"
 #include "warden/encode.h"
 #include "warden/event.h"
 
@@ -523,6 +524,114 @@ static void connect_unknown_family(void **state)
 	json_decref(o);
 }
 
+/* ---- dns.answer ---------------------------------------------------------- */
+
+static const uint8_t dns_bytes[] = { 0x12, 0x34, 0x81, 0x80 };
+
+static void dns_event(struct event *ev)
+{
+	base_event(ev, EVENT_DNS_ANSWER);
+	ev->dns.fd = 3;
+	ev->dns.server.family = AF_INET;
+	ev->dns.server.port = 53;
+	memcpy(ev->dns.server.addr, "\x0a\xff\xff\x35", 4);
+	ev->dns.data = dns_bytes;
+	ev->dns.len = sizeof(dns_bytes);
+	ev->dns.total_len = sizeof(dns_bytes);
+}
+
+/* Before the decoder: where it came from and how long it was. */
+static void dns_unparsed(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	dns_event(&ev);
+	o = to_json(&ev);
+	check_common(o, "dns.answer");
+	assert_int_equal(get_int(o, "fd"), 3);
+	assert_string_equal(get_str(o, "server"), "10.255.255.53");
+	assert_int_equal(get_int(o, "port"), 53);
+	assert_int_equal(get_int(o, "len"), 4);
+	assert_null(json_object_get(o, "total_len"));
+	assert_null(json_object_get(o, "qname"));
+	assert_null(json_object_get(o, "addrs"));
+	json_decref(o);
+
+	/* Cut by the capture; server unknown. */
+	ev.dns.total_len = 1500;
+	ev.dns.server.family = 0;
+	o = to_json(&ev);
+	assert_int_equal(get_int(o, "total_len"), 1500);
+	assert_null(json_object_get(o, "server"));
+	assert_null(json_object_get(o, "port"));
+	json_decref(o);
+}
+
+static void dns_parsed(void **state)
+{
+	static struct dns_message m;
+	struct event ev;
+	json_t *o, *a;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.id = 0x1234;
+	m.is_response = true;
+	m.qtype = 1;
+	m.qclass = 1;
+	strcpy(m.qname, "www.example.com");
+	strcpy(m.cname, "edge.\"cdn\".net");
+	m.addrs[0].family = AF_INET;
+	memcpy(m.addrs[0].addr, "\xc6\x33\x64\x07", 4);
+	m.addrs[1].family = AF_INET6;
+	memcpy(m.addrs[1].addr, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x07", 16);
+	m.n_addrs = 2;
+	m.addrs_truncated = true;
+	m.truncated_flag = true;
+	dns_event(&ev);
+	ev.dns.server.family = AF_INET6;
+	memset(ev.dns.server.addr, 0, 16);
+	ev.dns.server.addr[15] = 1;
+	ev.dns.msg = &m;
+	o = to_json(&ev);
+	check_common(o, "dns.answer");
+	assert_int_equal(get_int(o, "fd"), 3);
+	assert_string_equal(get_str(o, "server"), "::1");
+	assert_int_equal(get_int(o, "port"), 53);
+	assert_int_equal(get_int(o, "dns_id"), 0x1234);
+	assert_string_equal(get_str(o, "qname"), "www.example.com");
+	assert_string_equal(get_str(o, "qtype"), "A");
+	assert_int_equal(get_int(o, "rcode"), 0);
+	assert_string_equal(get_str(o, "cname"), "edge.\"cdn\".net");
+	a = json_object_get(o, "addrs");
+	assert_true(json_is_array(a));
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(json_string_value(json_array_get(a, 0)), "198.51.100.7");
+	assert_string_equal(json_string_value(json_array_get(a, 1)), "2001:db8::7");
+	assert_true(get_bool(o, "tc"));
+	assert_true(get_bool(o, "addrs_truncated"));
+	assert_false(get_bool(o, "truncated"));
+	assert_null(json_object_get(o, "response"));
+	json_decref(o);
+
+	/* NXDOMAIN for a type without a name here, no addresses, no CNAME; a query. */
+	memset(&m, 0, sizeof(m));
+	m.rcode = 3;
+	m.qtype = 4242;
+	strcpy(m.qname, "nope.invalid");
+	ev.dns.total_len = 2000;
+	o = to_json(&ev);
+	assert_int_equal(get_int(o, "qtype"), 4242);
+	assert_int_equal(get_int(o, "rcode"), 3);
+	assert_int_equal(json_array_size(json_object_get(o, "addrs")), 0);
+	assert_null(json_object_get(o, "cname"));
+	assert_false(get_bool(o, "response"));
+	assert_true(get_bool(o, "truncated"));
+	json_decref(o);
+}
+
 /* ---- agent.stats --------------------------------------------------------- */
 
 static void stats_fields(void **state)
@@ -695,6 +804,8 @@ int main(void)
 		cmocka_unit_test(connect_inet6_ok),
 		cmocka_unit_test(connect_unix),
 		cmocka_unit_test(connect_unknown_family),
+		cmocka_unit_test(dns_unparsed),
+		cmocka_unit_test(dns_parsed),
 		cmocka_unit_test(stats_fields),
 		cmocka_unit_test(type_names),
 		cmocka_unit_test(addr_str),

@@ -766,6 +766,142 @@ static void lib_map_record(void **state)
 	assert_int_equal(decode_err(&r, sizeof(r) - 8), -EBADMSG);
 }
 
+/* ---- dns ------------------------------------------------------------------ */
+
+/* A reply for example.com A 93.184.215.14, as a resolver reads it. */
+static const uint8_t dns_reply[] = {
+	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* header */
+	0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'c', 'o', 'm', 0x00, 0x00, 0x01, 0x00, 0x01,
+	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x04, 93, 184, 215, 14,
+};
+
+static struct warden_rec_dns *make_dns(const void *data, uint32_t len, uint32_t total_len,
+				       unsigned int flags, size_t *size)
+{
+	struct warden_rec_dns *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	*size = offsetof(struct warden_rec_dns, data) + len;
+	fill_hdr(&r->hdr, WARDEN_REC_DNS, flags, *size);
+	fill_task(&r->task);
+	r->fd = 3;
+	r->len = len;
+	r->total_len = total_len;
+	r->server.family = AF_INET;
+	r->server.port = 53;
+	memcpy(r->server.addr, "\x0a\xff\xff\x35", 4);
+	memcpy(r->data, data, len);
+	return r;
+}
+
+static void dns_record(void **state)
+{
+	struct warden_rec_dns *r;
+	struct event ev;
+	size_t size;
+	void *copy;
+
+	(void)state;
+	r = make_dns(dns_reply, sizeof(dns_reply), sizeof(dns_reply), 0, &size);
+	assert_int_equal(size, 104 + sizeof(dns_reply));
+	memset(&ev, 0xa5, sizeof(ev));
+	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_DNS_ANSWER);
+	check_task(&ev);
+	assert_int_equal(ev.dns.fd, 3);
+	assert_int_equal(ev.dns.server.family, AF_INET);
+	assert_int_equal(ev.dns.server.port, 53);
+	assert_memory_equal(ev.dns.server.addr, "\x0a\xff\xff\x35", 4);
+	assert_int_equal(ev.dns.len, sizeof(dns_reply));
+	assert_int_equal(ev.dns.total_len, sizeof(dns_reply));
+	/* Borrowed from the record, not copied. */
+	assert_ptr_equal(ev.dns.data, (const uint8_t *)copy + 104);
+	assert_memory_equal(ev.dns.data, dns_reply, sizeof(dns_reply));
+	assert_null(ev.dns.msg);
+	free(copy);
+	assert_int_equal(decode_guarded(r, size), 0);
+	free(r);
+
+	/* Cut by the capture: total_len larger, with the flag. */
+	r = make_dns(dns_reply, 20, 1500, WARDEN_F_TRUNCATED, &size);
+	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
+	assert_int_equal(ev.dns.len, 20);
+	assert_int_equal(ev.dns.total_len, 1500);
+	free(copy);
+	free(r);
+
+	/* An empty datagram and one of exactly WARDEN_DNS_MAX bytes. */
+	r = make_dns(dns_reply, 0, 0, 0, &size);
+	assert_int_equal(decode_err(r, size), 0);
+	free(r);
+	{
+		static uint8_t big[WARDEN_DNS_MAX];
+
+		r = make_dns(big, WARDEN_DNS_MAX, WARDEN_DNS_MAX, 0, &size);
+		assert_int_equal(size, sizeof(struct warden_rec_dns));
+		assert_int_equal(decode_err(r, size), 0);
+		free(r);
+	}
+}
+
+/* Sizes that lie: len against the record's size, the maximum, total_len. */
+static void dns_malformed(void **state)
+{
+	struct warden_rec_dns *r;
+	size_t size;
+
+	(void)state;
+	r = make_dns(dns_reply, sizeof(dns_reply), sizeof(dns_reply), 0, &size);
+	/* len larger / smaller than the bytes delivered */
+	r->len = sizeof(dns_reply) + 1;
+	assert_int_equal(decode_err(r, size), -EBADMSG);
+	r->len = sizeof(dns_reply) - 1;
+	assert_int_equal(decode_err(r, size), -EBADMSG);
+	/* len beyond WARDEN_DNS_MAX, with a size that agrees (never from the kernel) */
+	r->len = WARDEN_DNS_MAX + 1;
+	r->total_len = WARDEN_DNS_MAX + 1;
+	r->hdr.size = 104 + WARDEN_DNS_MAX + 1;
+	{
+		uint8_t *big = calloc(1, 104 + WARDEN_DNS_MAX + 1);
+
+		assert_non_null(big);
+		memcpy(big, r, 104);
+		assert_int_equal(decode_err(big, 104 + WARDEN_DNS_MAX + 1), -EBADMSG);
+		free(big);
+	}
+	r->hdr.size = size;
+	/* total_len smaller than len */
+	r->len = sizeof(dns_reply);
+	r->total_len = sizeof(dns_reply) - 1;
+	assert_int_equal(decode_err(r, size), -EBADMSG);
+	/* total_len larger without the truncation flag */
+	r->total_len = sizeof(dns_reply) + 1;
+	assert_int_equal(decode_err(r, size), -EBADMSG);
+	r->hdr.flags = WARDEN_F_TRUNCATED;
+	assert_int_equal(decode_err(r, size), 0);
+	free(r);
+}
+
+/* Every truncation of a valid dns record is an error, never a read past the end. */
+static void dns_every_truncation(void **state)
+{
+	struct warden_rec_dns *r;
+	size_t size;
+
+	(void)state;
+	r = make_dns(dns_reply, sizeof(dns_reply), sizeof(dns_reply), 0, &size);
+	for (size_t n = 0; n < size; n++) {
+		assert_int_equal(decode_guarded(r, n), -EBADMSG);
+		if (n >= sizeof(struct warden_rec_hdr)) {
+			r->hdr.size = n;
+			assert_int_equal(decode_guarded(r, n), -EBADMSG);
+			r->hdr.size = size;
+		}
+	}
+	assert_int_equal(decode_guarded(r, size), 0);
+	free(r);
+}
+
 /* ---- header --------------------------------------------------------------- */
 
 static void header_malformed(void **state)
@@ -801,14 +937,15 @@ static void header_unknown_type(void **state)
 	fill_task(&r.task);
 	fill_hdr(&r.hdr, 0, 0, sizeof(r));
 	assert_int_equal(decode_err(&r, sizeof(r)), -EPROTONOSUPPORT);
-	fill_hdr(&r.hdr, 7, 0, sizeof(r));
+	/* The last number below the counters' range: never assigned before the end. */
+	fill_hdr(&r.hdr, WARDEN_REC_TYPE_MAX - 1, 0, sizeof(r));
 	assert_int_equal(decode_err(&r, sizeof(r)), -EPROTONOSUPPORT);
 	fill_hdr(&r.hdr, WARDEN_REC_TYPE_MAX, 0, sizeof(r));
 	assert_int_equal(decode_err(&r, sizeof(r)), -EPROTONOSUPPORT);
 	fill_hdr(&r.hdr, 0xffff, 0, sizeof(r));
 	assert_int_equal(record_decode(&r, sizeof(r), 0, &ev), -EPROTONOSUPPORT);
 	/* A malformed size wins over an unknown type. */
-	fill_hdr(&r.hdr, 7, 0, 8);
+	fill_hdr(&r.hdr, WARDEN_REC_TYPE_MAX - 1, 0, 8);
 	assert_int_equal(decode_err(&r, 8), -EBADMSG);
 }
 
@@ -877,6 +1014,9 @@ int main(void)
 		cmocka_unit_test(tls_every_truncation),
 		cmocka_unit_test(every_truncation_other_types),
 		cmocka_unit_test(lib_map_record),
+		cmocka_unit_test(dns_record),
+		cmocka_unit_test(dns_malformed),
+		cmocka_unit_test(dns_every_truncation),
 		cmocka_unit_test(header_malformed),
 		cmocka_unit_test(header_unknown_type),
 		cmocka_unit_test(mono_offset_applied),
