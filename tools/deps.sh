@@ -8,6 +8,7 @@ pkgs=(
 	libbpf-dev libelf-dev zlib1g-dev libjansson-dev libnghttp2-dev
 	libvectorscan-dev libyaml-dev libsqlite3-dev libcmocka-dev
 	bpftrace libssl-dev python3 openssl curl nodejs ca-certificates
+	gnutls-bin npm
 )
 
 missing=()
@@ -18,7 +19,11 @@ done
 if [[ " ${missing[*]} " == *" nodejs "* ]] && command -v node >/dev/null; then
 	missing=("${missing[@]/nodejs/}")
 fi
-missing=(${missing[@]+"${missing[@]}"})
+# Same for npm (it often comes with that node, not as Debian's package).
+if [[ " ${missing[*]} " == *" npm "* ]] && command -v npm >/dev/null; then
+	missing=("${missing[@]/npm/}")
+fi
+missing=(${missing[@]+${missing[@]}}) # unquoted: drops the emptied entries
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
