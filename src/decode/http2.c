@@ -526,12 +526,14 @@ static void field_add(struct http2_conn *c, struct half *h, struct blkctx *b, co
 	sp = &h->spans[h->n_spans++];
 	sp->name = h->hbuf_len;
 	sp->name_len = nv->namelen;
-	memcpy(h->hbuf + h->hbuf_len, nv->name, nv->namelen);
-	h->hbuf_len += nv->namelen;
-	sp->value = h->hbuf_len;
+	sp->value = h->hbuf_len + nv->namelen;
 	sp->value_len = nv->valuelen;
-	memcpy(h->hbuf + h->hbuf_len, nv->value, nv->valuelen);
-	h->hbuf_len += nv->valuelen;
+	/* An empty field may meet a buffer not yet allocated: no memcpy to NULL. */
+	if (need) {
+		memcpy(h->hbuf + sp->name, nv->name, nv->namelen);
+		memcpy(h->hbuf + sp->value, nv->value, nv->valuelen);
+	}
+	h->hbuf_len += need;
 	if (!pseudo)
 		b->regular++;
 }
@@ -702,7 +704,8 @@ static void block_done(struct http2_conn *c, enum http2_dir dir)
 	struct h2stream *s = NULL;
 	struct half *h = NULL, *target = NULL;
 	struct blkctx b = { 0 };
-	const uint8_t *in = d->blk;
+	/* An empty block may have no buffer yet: no arithmetic on NULL. */
+	const uint8_t *in = d->blk ? d->blk : (const uint8_t *)"";
 	size_t left = d->blk_len;
 	bool end_stream = d->blk_end_stream;
 	const char *bad;
@@ -796,22 +799,29 @@ static void block_done(struct http2_conn *c, enum http2_dir dir)
 	stream_settle(c, s);
 }
 
-static void block_append(struct http2_conn *c, enum http2_dir dir, const uint8_t *p, size_t n)
+/*
+ * Gather header block bytes: how many were taken. Exactly those that fit,
+ * so that where decoding stops does not depend on how the input was cut.
+ */
+static size_t block_append(struct http2_conn *c, enum http2_dir dir, const uint8_t *p, size_t n)
 {
 	struct dirstate *d = &c->d[dir];
+	size_t room = c->lim.max_header_block - d->blk_len, take = min_sz(n, room);
 
-	if (n > c->lim.max_header_block - d->blk_len) {
-		c->st.header_blocks_too_long++;
-		die_frame(c, dir, -EMSGSIZE, "header block too long");
-		return;
-	}
-	if (reserve((void **)&d->blk, &d->blk_cap, d->blk_len + n, 1, c->lim.max_header_block)) {
+	if (take &&
+	    reserve((void **)&d->blk, &d->blk_cap, d->blk_len + take, 1, c->lim.max_header_block)) {
 		nomem(c);
 		die_frame(c, dir, -ENOMEM, "out of memory buffering headers");
-		return;
+		return 0;
 	}
-	memcpy(d->blk + d->blk_len, p, n);
-	d->blk_len += n;
+	if (take)
+		memcpy(d->blk + d->blk_len, p, take);
+	d->blk_len += take;
+	if (n > room) {
+		c->st.header_blocks_too_long++;
+		die_frame(c, dir, -EMSGSIZE, "header block too long");
+	}
+	return take;
 }
 
 /* ---- control frames ------------------------------------------------------- */
@@ -1030,14 +1040,16 @@ static void prefix_done(struct http2_conn *c, enum http2_dir dir)
 	}
 }
 
-static void frame_body(struct http2_conn *c, enum http2_dir dir, const uint8_t *p, size_t n)
+/* Body bytes of the frame: how many were used (fewer when decoding stopped in them). */
+static size_t frame_body(struct http2_conn *c, enum http2_dir dir, const uint8_t *p, size_t n)
 {
 	struct dirstate *d = &c->d[dir];
 	struct h2stream *s;
+	size_t used = 0;
 
 	if (d->skip) {
 		c->st.bytes_discarded += n;
-		return;
+		return n;
 	}
 	switch (d->type) {
 	case FT_DATA:
@@ -1050,26 +1062,25 @@ static void frame_body(struct http2_conn *c, enum http2_dir dir, const uint8_t *
 	case FT_HEADERS:
 	case FT_PUSH_PROMISE:
 	case FT_CONTINUATION:
-		block_append(c, dir, p, n);
-		break;
+		return block_append(c, dir, p, n);
 	case FT_SETTINGS:
-		while (n && !c->dead) {
-			size_t k = min_sz(n, 6 - d->set_len);
+		while (used < n && !c->dead) {
+			size_t k = min_sz(n - used, 6 - d->set_len);
 
-			memcpy(d->set + d->set_len, p, k);
+			memcpy(d->set + d->set_len, p + used, k);
 			d->set_len += k;
-			p += k;
-			n -= k;
+			used += k;
 			if (d->set_len == 6) {
 				d->set_len = 0;
 				setting(c, dir, (uint16_t)(d->set[0] << 8 | d->set[1]),
 					be32(d->set + 2));
 			}
 		}
-		break;
+		return used;
 	default:
 		break;
 	}
+	return n;
 }
 
 static void frame_end(struct http2_conn *c, enum http2_dir dir)
@@ -1132,9 +1143,14 @@ static size_t step(struct http2_conn *c, enum http2_dir dir, const uint8_t *p, s
 	switch (d->st) {
 	case F_PREFACE:
 		k = min_sz(n, HTTP2_PREFACE_LEN - d->preface_len);
-		if (memcmp(p, preface + d->preface_len, k)) {
-			die(c, -EPROTO, "no HTTP/2 connection preface", dir, d->off);
-			return 0;
+		for (size_t i = 0; i < k; i++) {
+			if (p[i] != preface[d->preface_len + i]) {
+				/* At the first byte that differs: the same however the input was cut. */
+				die(c, -EPROTO, "no HTTP/2 connection preface", dir, d->off + i);
+				/* All of it, however much of it came in earlier pieces. */
+				c->st.bytes_discarded += d->preface_len;
+				return 0;
+			}
 		}
 		d->preface_len += k;
 		if (d->preface_len == HTTP2_PREFACE_LEN) {
@@ -1157,9 +1173,8 @@ static size_t step(struct http2_conn *c, enum http2_dir dir, const uint8_t *p, s
 		d->pre_len += k;
 		return k;
 	case F_BODY:
-		k = min_sz(n, d->left);
+		k = frame_body(c, dir, p, min_sz(n, d->left));
 		d->left -= k;
-		frame_body(c, dir, p, k);
 		return k;
 	case F_PAD:
 		k = min_sz(n, d->left);
