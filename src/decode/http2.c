@@ -485,7 +485,8 @@ static void field_add(struct http2_conn *c, struct half *h, struct blkctx *b, co
 	size_t need = nv->namelen + nv->valuelen;
 	struct hdr_span *sp;
 
-	if (b->nomem)
+	/* A field without a name is no field (RFC 9110 5.1); it would not be kept anyway. */
+	if (b->nomem || !nv->namelen)
 		return;
 	if (pseudo) {
 		int k = pseudo_index(nv->name, nv->namelen);
@@ -528,11 +529,8 @@ static void field_add(struct http2_conn *c, struct half *h, struct blkctx *b, co
 	sp->name_len = nv->namelen;
 	sp->value = h->hbuf_len + nv->namelen;
 	sp->value_len = nv->valuelen;
-	/* An empty field may meet a buffer not yet allocated: no memcpy to NULL. */
-	if (need) {
-		memcpy(h->hbuf + sp->name, nv->name, nv->namelen);
-		memcpy(h->hbuf + sp->value, nv->value, nv->valuelen);
-	}
+	memcpy(h->hbuf + sp->name, nv->name, nv->namelen);
+	memcpy(h->hbuf + sp->value, nv->value, nv->valuelen);
 	h->hbuf_len += need;
 	if (!pseudo)
 		b->regular++;
