@@ -92,7 +92,9 @@ struct http2_callbacks {
 	void (*on_message)(const struct http2_message *m, void *arg);
 	/*
 	 * Something went wrong at byte offset of direction dir (the start of the
-	 * frame concerned); what is a static string. err says what happens next:
+	 * frame concerned; for a gap, where the bytes went missing; for a bad
+	 * preface, the first byte that differs); what is a static string. err
+	 * says what happens next:
 	 * -EPROTO   framing (preface, frame length, stream id, padding, a header
 	 *           block not continued by CONTINUATION): the connection is
 	 *           undecodable from here on, messages in flight end incomplete;
@@ -187,10 +189,10 @@ void http2_end(struct http2_conn *c);
 
 void http2_get_stats(const struct http2_conn *c, struct http2_stats *out);
 
-/* data is a prefix of the connection preface, or starts with it. */
+/* data (non-empty) is a prefix of the connection preface, or starts with it. */
 bool http2_is_preface(const uint8_t *data, size_t len);
 
-/* The first regular header called name (lower case): 0, or -ENOENT. */
+/* The first regular header called name (case-insensitive): 0, or -ENOENT. */
 int http2_header_get(const struct http2_message *m, const char *name, struct http2_slice *out);
 
 #endif
