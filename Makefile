@@ -13,7 +13,7 @@ VMLINUX_DIR := bpf/vmlinux/$(ARCH)
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz -ljansson
+LDLIBS   := -lbpf -lelf -lz -ljansson -lnghttp2
 # BPF_PROG/BPF_KPROBE name every argument, used or not.
 BPF_CFLAGS := -g -O2 $(WARN) -Wno-unused-parameter -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(VMLINUX_DIR) -Iinclude -Ibpf

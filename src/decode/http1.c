@@ -13,15 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
-#define ZLIB_CONST
-#include <zlib.h>
-
 #include "warden/decode/http1.h"
+#include "warden/decode/inflate.h"
 
 /* A chunk-size line keeps nothing but counters: this only bounds garbage. */
 #define CHUNK_LINE_MAX 4096
 #define METHOD_MAX 32
-#define INFLATE_OUT 16384
 /* Offsets into the head are 32-bit. */
 #define HEAD_LIMIT (1u << 30)
 
@@ -44,24 +41,9 @@ enum state {
 /* A start-line match at some position. */
 enum { SL_NO, SL_MORE, SL_MATCH, SL_LONG };
 
-enum zstate {
-	Z_OFF,
-	Z_DETECT, /* deflate: zlib or raw is told by the first two bytes */
-	Z_RUN,
-	Z_MEMBER_END, /* gzip member done: another may follow */
-	Z_DONE,
-	Z_STOPPED, /* corrupt, or at max_decoded */
-};
-
 /* A header as offsets: the head buffer may move while it grows. */
 struct hdr_span {
 	uint32_t name, name_len, value, value_len;
-};
-
-struct zdec {
-	z_stream z;
-	bool ready;
-	uint8_t out[INFLATE_OUT];
 };
 
 struct http1_stream {
@@ -98,10 +80,8 @@ struct http1_stream {
 	uint8_t *body;
 	size_t body_cap;
 	bool body_nomem;
-	struct zdec *zd;
-	enum zstate zstate;
-	uint8_t zhdr[2];
-	unsigned int zhdr_len;
+	struct winflate *zd; /* allocated at the first compressed body, then reused */
+	bool zon; /* the body in flight is being decompressed */
 };
 
 /* What resynchronising looks for: the methods clients use. */
@@ -372,140 +352,53 @@ static void decode_error(struct http1_stream *s, const char *what)
 {
 	s->m.decode_error = true;
 	s->st.decode_errors++;
-	s->zstate = Z_STOPPED;
+	s->zon = false;
 	report(s, -EILSEQ, what, s->m.stream_offset);
 }
 
-static int zinit(struct http1_stream *s, int wbits)
+static void zsink(const uint8_t *p, size_t n, void *arg)
 {
-	if (!s->zd) {
-		s->zd = calloc(1, sizeof(*s->zd));
-		if (!s->zd)
-			return -ENOMEM;
-	}
-	if (s->zd->ready)
-		return inflateReset2(&s->zd->z, wbits) == Z_OK ? 0 : -ENOMEM;
-	if (inflateInit2(&s->zd->z, wbits) != Z_OK)
-		return -ENOMEM;
-	s->zd->ready = true;
-	return 0;
-}
-
-static void zrun(struct http1_stream *s, const uint8_t *p, size_t n)
-{
-	struct http1_message *m = &s->m;
-	z_stream *z;
-
-	/* Not running (or never allocated): nothing to do. */
-	if (s->zstate != Z_RUN && s->zstate != Z_MEMBER_END)
-		return;
-	z = &s->zd->z;
-	if (s->zstate == Z_MEMBER_END && n) {
-		/* Concatenated gzip members are one body; other trailing bytes are ignored. */
-		if (p[0] != 0x1f) {
-			s->zstate = Z_DONE;
-			return;
-		}
-		inflateReset(z);
-		s->zstate = Z_RUN;
-	}
-	if (s->zstate != Z_RUN)
-		return;
-	z->next_in = p;
-	z->avail_in = n;
-	for (;;) {
-		uint64_t left = s->lim.max_decoded - m->body_total;
-		/* One byte beyond the cap says whether there was more. */
-		size_t room = left >= INFLATE_OUT ? INFLATE_OUT : left + 1, got;
-		int r;
-
-		z->next_out = s->zd->out;
-		z->avail_out = room;
-		r = inflate(z, Z_NO_FLUSH);
-		got = room - z->avail_out;
-		if (got > left) {
-			if (left)
-				body_out(s, s->zd->out, left);
-			m->decode_truncated = true;
-			s->st.decode_capped++;
-			s->zstate = Z_STOPPED;
-			return;
-		}
-		if (got)
-			body_out(s, s->zd->out, got);
-		if (r == Z_STREAM_END) {
-			if (m->coding != HTTP1_CODING_GZIP) {
-				s->zstate = Z_DONE;
-			} else if (!z->avail_in) {
-				s->zstate = Z_MEMBER_END;
-			} else if (*z->next_in != 0x1f) {
-				s->zstate = Z_DONE;
-			} else {
-				inflateReset(z);
-				continue;
-			}
-			return;
-		}
-		if (r == Z_MEM_ERROR) {
-			nomem(s);
-			decode_error(s, "out of memory decompressing body");
-			return;
-		}
-		if (r != Z_OK && r != Z_BUF_ERROR) {
-			decode_error(s, m->coding == HTTP1_CODING_GZIP ? "invalid gzip data" :
-									 "invalid deflate data");
-			return;
-		}
-		/*
-		 * Room left means the input is used up. A full buffer may leave
-		 * output pending inside zlib even without input: go round again.
-		 */
-		if (z->avail_out || r == Z_BUF_ERROR)
-			return;
-	}
+	body_out(arg, p, n);
 }
 
 static void zfeed(struct http1_stream *s, const uint8_t *p, size_t n)
 {
-	if (s->zstate == Z_DETECT) {
-		uint8_t cmf, flg;
+	int r;
 
-		while (n && s->zhdr_len < 2) {
-			s->zhdr[s->zhdr_len++] = *p++;
-			n--;
-		}
-		if (s->zhdr_len < 2)
-			return;
-		/* "deflate" means zlib (RFC 9110), but raw deflate is common enough. */
-		cmf = s->zhdr[0];
-		flg = s->zhdr[1];
-		if (zinit(s, (cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && ((cmf << 8) | flg) % 31 == 0 ?
-				     MAX_WBITS :
-				     -MAX_WBITS)) {
-			nomem(s);
-			decode_error(s, "out of memory decompressing body");
-			return;
-		}
-		s->zstate = Z_RUN;
-		zrun(s, s->zhdr, 2);
+	if (!s->zon)
+		return;
+	r = winflate_feed(s->zd, p, n, zsink, s);
+	if (!r)
+		return;
+	if (r == -EFBIG) {
+		s->m.decode_truncated = true;
+		s->st.decode_capped++;
+		s->zon = false;
+	} else if (r == -ENOMEM) {
+		nomem(s);
+		decode_error(s, "out of memory decompressing body");
+	} else {
+		decode_error(s, s->m.coding == HTTP1_CODING_GZIP ? "invalid gzip data" :
+								   "invalid deflate data");
 	}
-	zrun(s, p, n);
 }
 
 static void zstart(struct http1_stream *s)
 {
-	if (s->m.coding == HTTP1_CODING_DEFLATE) {
-		s->zstate = Z_DETECT;
-		s->zhdr_len = 0;
-	} else if (s->m.coding == HTTP1_CODING_GZIP) {
-		/* 32: gzip, or a zlib stream mislabelled as gzip. */
-		if (zinit(s, 32 + MAX_WBITS)) {
-			nomem(s);
-			decode_error(s, "out of memory decompressing body");
-			return;
-		}
-		s->zstate = Z_RUN;
+	enum winflate_coding c;
+
+	if (s->m.coding == HTTP1_CODING_GZIP)
+		c = WINFLATE_GZIP;
+	else if (s->m.coding == HTTP1_CODING_DEFLATE)
+		c = WINFLATE_DEFLATE;
+	else
+		return;
+	if ((!s->zd && winflate_new(&s->zd)) || winflate_start(s->zd, c, s->lim.max_decoded)) {
+		nomem(s);
+		decode_error(s, "out of memory decompressing body");
+		return;
 	}
+	s->zon = true;
 }
 
 /* Body bytes as framed (de-chunked), before content decoding. */
@@ -530,7 +423,7 @@ static void msg_finish(struct http1_stream *s, bool complete)
 {
 	struct http1_message *m = &s->m;
 
-	if (complete && (s->zstate == Z_RUN || s->zstate == Z_DETECT))
+	if (s->zon && winflate_end(s->zd) && complete)
 		decode_error(s, "truncated compressed body");
 	m->complete = complete;
 	m->body = m->body_len ? s->body : NULL;
@@ -546,7 +439,7 @@ static void msg_finish(struct http1_stream *s, bool complete)
 	s->seq++;
 	s->head_len = 0;
 	s->n_spans = 0;
-	s->zstate = Z_OFF;
+	s->zon = false;
 	s->body_nomem = false;
 	memset(m, 0, sizeof(*m));
 }
@@ -1246,9 +1139,7 @@ void http1_stream_free(struct http1_stream *s)
 {
 	if (!s)
 		return;
-	if (s->zd && s->zd->ready)
-		inflateEnd(&s->zd->z);
-	free(s->zd);
+	winflate_free(s->zd);
 	free(s->head);
 	free(s->spans);
 	free(s->hdrs);
@@ -1322,7 +1213,7 @@ void http1_end(struct http1_stream *s)
 	s->seq = 0;
 	s->maybe_tunnel = false;
 	s->skip = false;
-	s->zstate = Z_OFF;
+	s->zon = false;
 }
 
 void http1_get_stats(const struct http1_stream *s, struct http1_stats *out)
