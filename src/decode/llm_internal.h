@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared by the LLM extractors (llm.c and one file per provider): the record
+ * arena, capped buffers, and the two contexts the providers fill in, one for
+ * a request body and one for a response being built.
+ */
+#ifndef WARDEN_DECODE_LLM_INTERNAL_H
+#define WARDEN_DECODE_LLM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "warden/decode/llm.h"
+
+/* Model names, ids, tool names, stop reasons: short by nature, capped anyway. */
+#define LLM_STR_MAX 1024
+/* An API's error message. */
+#define LLM_ERR_MAX 4096
+
+/* Bump allocator: a record and everything it points to live in one. */
+struct arena_chunk;
+struct arena {
+	struct arena_chunk *head;
+	bool nomem;
+};
+
+void *arena_alloc(struct arena *a, size_t n);
+/* A NUL-terminated copy of at most max bytes, cut on a UTF-8 boundary. */
+char *arena_str(struct arena *a, const char *s, size_t n, size_t max);
+void arena_free(struct arena *a);
+
+/* Longest prefix of s[0..n) no longer than max that does not split a UTF-8 sequence. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
+
+/*
+ * A growable buffer keeping at most max bytes of what is added; total counts
+ * everything. Once something was left out nothing more is kept, so the kept
+ * bytes are always a prefix.
+ */
+struct gbuf {
+	char *p;
+	size_t len, cap;
+	uint64_t total;
+};
+
+int gbuf_add(struct gbuf *g, const char *s, size_t n, size_t max);
+/* Add with "\n" before it unless g is empty. */
+int gbuf_join(struct gbuf *g, const char *s, size_t n, size_t max);
+void gbuf_free(struct gbuf *g);
+/* Copy into the arena as a text; ptr NULL when nothing was ever added and !present. */
+void gbuf_text(struct arena *a, const struct gbuf *g, bool present, struct llm_text *t);
+
+/* jansson helpers: NULL / dflt when absent or of another type. */
+const char *jstr(const json_t *o, const char *key, size_t *len);
+int64_t jint(const json_t *o, const char *key, int64_t dflt);
+bool jbool(const json_t *o, const char *key, bool dflt);
+json_t *jparse(const void *d, size_t n);
+
+/*
+ * Text of a message content: a string, an array of parts (strings, objects
+ * with a "text" whose type, if any, is a text type; Gemini's thoughts are
+ * left out), or an object with parts. Parts are joined with "\n". other_json:
+ * anything else is kept as compact JSON (tool results).
+ */
+int content_text(struct gbuf *g, const json_t *content, size_t max, bool other_json);
+
+/* ---- requests ---- */
+
+/* A borrowed view of something in the parsed body, kept in a ring (the last ones win). */
+struct ritem {
+	const char *a; /* role; tool call or result id */
+	size_t a_len;
+	const char *b; /* tool name */
+	size_t b_len;
+	const json_t *j; /* content; arguments */
+	bool flag; /* is_error */
+};
+
+struct ring {
+	struct ritem *v;
+	size_t cap, limit;
+	uint64_t n;
+};
+
+struct rq_ctx {
+	struct llm_limits lim;
+	struct llm_request *r;
+	struct arena *a;
+	struct ring msgs, results, calls;
+	struct gbuf sys;
+	bool have_sys;
+	int err;
+};
+
+void rq_model(struct rq_ctx *c, const char *s, size_t n);
+void rq_msg(struct rq_ctx *c, const char *role, size_t role_len, const json_t *content);
+void rq_result(struct rq_ctx *c, const char *id, size_t id_len, const char *name,
+	       size_t name_len, const json_t *content, bool is_error);
+void rq_call(struct rq_ctx *c, const char *id, size_t id_len, const char *name, size_t name_len,
+	     const json_t *args);
+void rq_tool(struct rq_ctx *c, const char *name, size_t n);
+void rq_system(struct rq_ctx *c, const json_t *content);
+
+/* Fill c->r from the body; 0 or -EBADMSG (the shape is not the API's). */
+int openai_chat_request(struct rq_ctx *c, const json_t *root);
+int openai_responses_request(struct rq_ctx *c, const json_t *root);
+int anthropic_request(struct rq_ctx *c, const json_t *root);
+int gemini_request(struct rq_ctx *c, const json_t *root);
+int ollama_request(struct rq_ctx *c, const json_t *root);
+int mcp_request(struct rq_ctx *c, const json_t *root);
+
+/* ---- responses ---- */
+
+/* A tool call being assembled. */
+struct tcacc {
+	uint64_t key; /* the stream's index for it */
+	char *id, *name;
+	struct gbuf args;
+	bool compact; /* args is our own compact JSON dump */
+	bool empty_obj; /* no arguments at all mean {} (Anthropic) */
+};
+
+/* A JSON value splitter for bodies: objects back to back, NDJSON, or one array of them. */
+struct jsplit {
+	uint64_t depth;
+	bool in_str, esc, in_elem, outer, outer_closed, seen;
+};
+
+struct llm_response_builder {
+	enum llm_api api;
+	struct llm_limits lim;
+
+	struct jsplit sp;
+	struct gbuf elem; /* an element cut across pieces */
+	bool elem_over;
+	uint64_t body_bytes;
+	bool body_truncated;
+	uint64_t elems;
+	bool sse;
+
+	struct gbuf text;
+	bool text_part_any;
+	uint64_t text_part;
+	struct tcacc *tc;
+	size_t n_tc, cap_tc;
+	uint64_t tc_total;
+	uint64_t tc_seq; /* keys for calls that arrive whole */
+	char *model, *stop, *error;
+	struct llm_usage usage;
+	bool recognised; /* something had the API's shape */
+	bool terminal; /* the API's end marker was seen */
+	bool stream_hint; /* the body itself says it is a stream */
+	bool nomem;
+
+	/* MCP */
+	char *mcp_id;
+	struct gbuf mcp_result;
+	bool mcp_have_result, mcp_is_error;
+	char **mcp_tools;
+	size_t n_mcp_tools;
+	uint64_t mcp_tools_total;
+};
+
+/* Keep a capped copy in *dst (replacing it). */
+void b_set(struct llm_response_builder *b, char **dst, const char *s, size_t n, size_t max);
+void b_set_j(struct llm_response_builder *b, char **dst, const json_t *o, const char *key);
+void b_text(struct llm_response_builder *b, const char *s, size_t n);
+/* Text parts with different keys are joined with "\n". */
+void b_text_part(struct llm_response_builder *b, uint64_t key);
+/* The call with this key, made when create; NULL when over max_tool_calls or absent. */
+struct tcacc *b_call(struct llm_response_builder *b, uint64_t key, bool create);
+/* A call that arrives whole: id and name strings (may be NULL), args a JSON value. */
+void b_call_whole(struct llm_response_builder *b, const char *id, size_t id_len, const char *name,
+		  size_t name_len, const json_t *args);
+void b_call_args(struct llm_response_builder *b, struct tcacc *t, const char *s, size_t n);
+/* Replace a call's arguments with these (a string of JSON text or a value). */
+void b_call_args_set(struct llm_response_builder *b, struct tcacc *t, const json_t *args);
+void b_calls_clear(struct llm_response_builder *b);
+void b_usage(int64_t *dst, const json_t *o, const char *key);
+/* {"error": {"message": ...}} or {"error": "..."}: true when o is one. */
+bool b_error_obj(struct llm_response_builder *b, const json_t *o);
+
+void openai_chat_on_json(struct llm_response_builder *b, const json_t *j);
+void openai_responses_on_json(struct llm_response_builder *b, const json_t *j);
+void anthropic_on_json(struct llm_response_builder *b, const json_t *j);
+void gemini_on_json(struct llm_response_builder *b, const json_t *j);
+void ollama_on_json(struct llm_response_builder *b, const json_t *j);
+void mcp_on_json(struct llm_response_builder *b, const json_t *j);
+
+#endif
