@@ -812,9 +812,19 @@ struct tcacc *b_call(struct llm_response_builder *b, uint64_t key, bool create)
 			return &b->tc[i];
 	if (!create)
 		return NULL;
-	b->tc_total++;
-	if (b->n_tc >= b->lim.max_tool_calls)
+	if (b->n_tc >= b->lim.max_tool_calls) {
+		/*
+		 * Not kept, only counted: the streams number calls in increasing
+		 * order, so the highest key seen tells a new one from a fragment.
+		 */
+		if (!b->tc_over_any || key > b->tc_over_max) {
+			b->tc_total++;
+			b->tc_over_max = key;
+			b->tc_over_any = true;
+		}
 		return NULL;
+	}
+	b->tc_total++;
 	if (b->n_tc == b->cap_tc) {
 		size_t cap = b->cap_tc ? b->cap_tc * 2 : 4;
 
@@ -878,6 +888,7 @@ void b_calls_clear(struct llm_response_builder *b)
 	b->n_tc = 0;
 	b->tc_total = 0;
 	b->tc_seq = 0;
+	b->tc_over_any = false;
 }
 
 void b_usage(int64_t *dst, const json_t *o, const char *key)

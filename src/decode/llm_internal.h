@@ -148,6 +148,8 @@ struct llm_response_builder {
 	size_t n_tc, cap_tc;
 	uint64_t tc_total;
 	uint64_t tc_seq; /* keys for calls that arrive whole */
+	uint64_t tc_over_max; /* the highest key of a call not kept */
+	bool tc_over_any;
 	char *model, *stop, *error;
 	struct llm_usage usage;
 	bool recognised; /* something had the API's shape */
