@@ -1034,7 +1034,11 @@ int llm_response_feed_sse(struct llm_response_builder *b, const char *event, siz
 static void elem_done(struct llm_response_builder *b, const uint8_t *d, size_t n, bool kept)
 {
 	if (!kept) {
-		parse_one(b, d, n);
+		/* The same bound whether the value came in one piece or many. */
+		if (n > b->lim.max_body)
+			b->body_truncated = true;
+		else
+			parse_one(b, d, n);
 		return;
 	}
 	if (gbuf_add(&b->elem, (const char *)d, n, b->lim.max_body))
