@@ -189,9 +189,301 @@ bool jbool(const json_t *o, const char *key, bool dflt)
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-json_t *jparse(const void *d, size_t n)
+/* ---- parsed documents ---- */
+
+/* The length of the valid UTF-8 sequence at s (as jansson accepts it), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-	return json_loadb(d, n, JSON_ALLOW_NUL, NULL);
+	unsigned int c = s[0];
+	size_t k, j;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)
+		return 0;
+	k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+	if (!k || n < k)
+		return 0;
+	for (j = 1; j < k; j++)
+		if ((s[j] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
+	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return k;
+}
+
+static int hex4(const char *s, size_t n, unsigned int *v)
+{
+	*v = 0;
+	if (n < 4)
+		return -EBADMSG;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			*v |= (c | 0x20) - 'a' + 10;
+		else
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Validate a JSON string's text and add its value to out; -EBADMSG when not JSON. */
+static int unescape(const char *s, size_t n, struct gbuf *out)
+{
+	size_t i = 0, run = 0, k;
+	unsigned int cp, lo;
+	char u[4];
+	int ul;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c != '\\') {
+			if (c < 0x20)
+				return -EBADMSG;
+			k = c < 0x80 ? 1 : utf8_seq((const unsigned char *)s + i, n - i);
+			if (!k)
+				return -EBADMSG;
+			i += k;
+			continue;
+		}
+		gbuf_add(out, s + run, i - run, SIZE_MAX);
+		if (++i == n)
+			return -EBADMSG;
+		ul = 1;
+		switch (s[i++]) {
+		case '"':
+			u[0] = '"';
+			break;
+		case '\\':
+			u[0] = '\\';
+			break;
+		case '/':
+			u[0] = '/';
+			break;
+		case 'b':
+			u[0] = '\b';
+			break;
+		case 'f':
+			u[0] = '\f';
+			break;
+		case 'n':
+			u[0] = '\n';
+			break;
+		case 'r':
+			u[0] = '\r';
+			break;
+		case 't':
+			u[0] = '\t';
+			break;
+		case 'u':
+			if (hex4(s + i, n - i, &cp))
+				return -EBADMSG;
+			i += 4;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return -EBADMSG;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (n - i < 6 || s[i] != '\\' || s[i + 1] != 'u' ||
+				    hex4(s + i + 2, n - i - 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+					return -EBADMSG;
+				i += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			if (cp < 0x80) {
+				u[0] = cp;
+			} else if (cp < 0x800) {
+				u[0] = 0xc0 | cp >> 6;
+				u[1] = 0x80 | (cp & 0x3f);
+				ul = 2;
+			} else if (cp < 0x10000) {
+				u[0] = 0xe0 | cp >> 12;
+				u[1] = 0x80 | ((cp >> 6) & 0x3f);
+				u[2] = 0x80 | (cp & 0x3f);
+				ul = 3;
+			} else {
+				u[0] = 0xf0 | cp >> 18;
+				u[1] = 0x80 | ((cp >> 12) & 0x3f);
+				u[2] = 0x80 | ((cp >> 6) & 0x3f);
+				u[3] = 0x80 | (cp & 0x3f);
+				ul = 4;
+			}
+			break;
+		default:
+			return -EBADMSG;
+		}
+		gbuf_add(out, u, ul, SIZE_MAX);
+		run = i;
+	}
+	gbuf_add(out, s + run, n - run, SIZE_MAX);
+	return out->total == out->len ? 0 : -ENOMEM;
+}
+
+/* The closing quote of the string whose text starts at i; n when there is none. */
+static size_t string_end(const char *s, size_t i, size_t n)
+{
+	const char *q;
+	size_t k, bs;
+
+	while (i < n && (q = memchr(s + i, '"', n - i)) != NULL) {
+		k = q - s;
+		/* Escaped when an odd number of backslashes leads up to it. */
+		for (bs = 0; k - bs > i && s[k - bs - 1] == '\\'; bs++)
+			;
+		if (!(bs & 1))
+			return k;
+		i = k + 1;
+	}
+	return n;
+}
+
+int jdoc_parse(struct jdoc *d, const void *src, size_t n)
+{
+	const char *s = src;
+	size_t i = 0, copied = 0, start, end;
+	char ph[32];
+	int err, k;
+
+	memset(d, 0, sizeof(*d));
+	d->src = s;
+	while (i < n) {
+		const char *q = memchr(s + i, '"', n - i);
+
+		if (!q)
+			break;
+		start = q - s + 1;
+		end = string_end(s, start, n);
+		if (end >= n)
+			break; /* unterminated: jansson says so */
+		i = end + 1;
+		if (end - start < JSTR_BIG &&
+		    (end - start < 6 || memcmp(s + start, "\\u0001", 6)))
+			continue;
+		/* Big, or it could pass for a placeholder: ours to read. */
+		if (d->n_big == d->cap_big) {
+			size_t cap = d->cap_big ? d->cap_big * 2 : 8;
+			struct jspan *v = realloc(d->big, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			d->big = v;
+			d->cap_big = cap;
+		}
+		d->big[d->n_big] = (struct jspan){ .raw = start, .raw_len = end - start,
+						   .dec = d->dec.len };
+		err = unescape(s + start, end - start, &d->dec);
+		if (err)
+			return err;
+		d->big[d->n_big].dec_len = d->dec.len - d->big[d->n_big].dec;
+		k = snprintf(ph, sizeof(ph), "\\u0001W%zu", d->n_big++);
+		gbuf_add(&d->skel, s + copied, start - copied, SIZE_MAX);
+		gbuf_add(&d->skel, ph, k, SIZE_MAX);
+		copied = end;
+	}
+	if (d->n_big) {
+		gbuf_add(&d->skel, s + copied, n - copied, SIZE_MAX);
+		if (d->skel.total != d->skel.len || d->dec.total != d->dec.len)
+			return -ENOMEM;
+		s = d->skel.p;
+		n = d->skel.len;
+	}
+	d->root = json_loadb(s, n, JSON_ALLOW_NUL, NULL);
+	return d->root ? 0 : -EBADMSG;
+}
+
+void jdoc_free(struct jdoc *d)
+{
+	if (!d)
+		return;
+	json_decref(d->root);
+	free(d->big);
+	gbuf_free(&d->skel);
+	gbuf_free(&d->dec);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The placeholder's index, or -1 when s is an ordinary string. */
+static long placeholder(const struct jdoc *d, const char *s, size_t n)
+{
+	unsigned long idx = 0;
+
+	if (!d || !d->n_big || n < 3 || s[0] != 1 || s[1] != 'W')
+		return -1;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || idx > d->n_big)
+			return -1;
+		idx = idx * 10 + (s[i] - '0');
+	}
+	return idx < d->n_big ? (long)idx : -1;
+}
+
+const char *jtext(const struct jdoc *d, const json_t *v, size_t *len)
+{
+	const char *s;
+	long k;
+
+	if (!json_is_string(v))
+		return NULL;
+	s = json_string_value(v);
+	*len = json_string_length(v);
+	k = placeholder(d, s, *len);
+	if (k < 0)
+		return s;
+	*len = d->big[k].dec_len;
+	return d->dec.p + d->big[k].dec;
+}
+
+int jdump(const struct jdoc *d, struct gbuf *g, const json_t *v, size_t max, bool join)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *p, *q;
+	size_t n, from = 0;
+	int err = 0;
+	long k;
+
+	if (!s)
+		return -ENOMEM;
+	n = strlen(s);
+	if (join && g->total)
+		err = gbuf_add(g, "\n", 1, max);
+	/* Placeholders go back to the JSON text they stand for. */
+	for (p = s; d && d->n_big && (p = memmem(p, n - (p - s), "\"\\u0001W", 8)) != NULL;) {
+		q = memchr(p + 8, '"', n - (p + 8 - s));
+		if (!q)
+			break;
+		if (p > s && !strchr(":,[{", p[-1])) {
+			p = q;
+			continue;
+		}
+		/* The placeholder's text is \u0001W<n>: its value is \x01 W <n>. */
+		{
+			char val[32];
+			size_t vl = q - (p + 7);
+
+			if (vl + 1 >= sizeof(val)) {
+				p = q;
+				continue;
+			}
+			val[0] = 1;
+			memcpy(val + 1, p + 7, vl);
+			k = placeholder(d, val, vl + 1);
+		}
+		if (k < 0) {
+			p = q;
+			continue;
+		}
+		err = gbuf_add(g, s + from, p + 1 - (s + from), max) ?: err;
+		err = gbuf_add(g, d->src + d->big[k].raw, d->big[k].raw_len, max) ?: err;
+		from = q - s;
+		p = q + 1;
+	}
+	err = gbuf_add(g, s + from, n - from, max) ?: err;
+	free(s);
+	return err;
 }
 
 static bool is_text_type(const char *t)
@@ -199,50 +491,39 @@ static bool is_text_type(const char *t)
 	return !t || !strcmp(t, "text") || !strcmp(t, "input_text") || !strcmp(t, "output_text");
 }
 
-static int add_json(struct gbuf *g, const json_t *v, size_t max, bool join)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	int err;
-
-	if (!s)
-		return -ENOMEM;
-	err = join ? gbuf_join(g, s, strlen(s), max) : gbuf_add(g, s, strlen(s), max);
-	free(s);
-	return err;
-}
-
-int content_text(struct gbuf *g, const json_t *content, size_t max, bool other_json)
+int content_text(const struct jdoc *d, struct gbuf *g, const json_t *content, size_t max,
+		 bool other_json)
 {
 	const json_t *parts = content, *p, *t;
-	size_t i;
+	const char *s;
+	size_t i, n;
 	int err = 0;
 
 	if (!content || json_is_null(content))
 		return 0;
-	if (json_is_string(content))
-		return gbuf_join(g, json_string_value(content), json_string_length(content), max);
+	if ((s = jtext(d, content, &n)))
+		return gbuf_join(g, s, n, max);
 	if (json_is_object(content)) {
 		parts = json_object_get(content, "parts");
 		if (!json_is_array(parts)) {
 			t = json_object_get(content, "text");
-			if (json_is_string(t) && is_text_type(jstr(content, "type", NULL)))
-				return gbuf_join(g, json_string_value(t), json_string_length(t),
-						 max);
-			return other_json ? add_json(g, content, max, true) : 0;
+			if ((s = jtext(d, t, &n)) && is_text_type(jstr(content, "type", NULL)))
+				return gbuf_join(g, s, n, max);
+			return other_json ? jdump(d, g, content, max, true) : 0;
 		}
 	}
 	if (!json_is_array(parts))
-		return other_json ? add_json(g, content, max, true) : 0;
+		return other_json ? jdump(d, g, content, max, true) : 0;
 	json_array_foreach(parts, i, p) {
-		if (json_is_string(p)) {
-			err = gbuf_join(g, json_string_value(p), json_string_length(p), max) ?: err;
+		if ((s = jtext(d, p, &n))) {
+			err = gbuf_join(g, s, n, max) ?: err;
 			continue;
 		}
 		t = json_object_get(p, "text");
 		/* Gemini's thought summaries are not what the model said. */
-		if (json_is_string(t) && is_text_type(jstr(p, "type", NULL)) &&
+		if ((s = jtext(d, t, &n)) && is_text_type(jstr(p, "type", NULL)) &&
 		    !jbool(p, "thought", false))
-			err = gbuf_join(g, json_string_value(t), json_string_length(t), max) ?: err;
+			err = gbuf_join(g, s, n, max) ?: err;
 	}
 	return err;
 }
@@ -550,34 +831,47 @@ void rq_tool(struct rq_ctx *c, const char *name, size_t n)
 void rq_system(struct rq_ctx *c, const json_t *content)
 {
 	c->have_sys = true;
-	if (content_text(&c->sys, content, c->lim.max_text, false))
+	if (content_text(&c->doc, &c->sys, content, c->lim.max_text, false))
 		c->err = -ENOMEM;
 }
 
-/* Arguments as compact JSON when they are (or hold, as a string) JSON, else raw. */
-static void args_text(struct arena *a, const json_t *args, size_t max, struct llm_tool_call *tc)
+/*
+ * Arguments as compact JSON when they are (or hold, as a string) JSON, else
+ * raw. d: the document args is in.
+ */
+static void args_to(const struct jdoc *d, struct gbuf *g, const json_t *args, size_t max,
+		    bool *is_json)
 {
-	struct gbuf g = { 0 };
-	json_t *parsed = NULL;
+	struct jdoc inner;
+	const char *s;
+	size_t n;
 
-	if (!args || json_is_null(args)) {
-		tc->args.ptr = arena_str(a, "", 0, 0);
+	*is_json = false;
+	if (!args || json_is_null(args))
+		return;
+	if ((s = jtext(d, args, &n))) {
+		/* A string of JSON text (OpenAI): its value, compact. */
+		if (n && !jdoc_parse(&inner, s, n)) {
+			*is_json = jdump(&inner, g, inner.root, max, false) == 0;
+		} else {
+			g->len = 0;
+			g->total = 0;
+			gbuf_add(g, s, n, max);
+		}
+		jdoc_free(&inner);
 		return;
 	}
-	if (json_is_string(args)) {
-		parsed = jparse(json_string_value(args), json_string_length(args));
-		if (!parsed) {
-			gbuf_add(&g, json_string_value(args), json_string_length(args), max);
-			gbuf_text(a, &g, true, &tc->args);
-			gbuf_free(&g);
-			return;
-		}
-		args = parsed;
-	}
-	tc->args_json = add_json(&g, args, max, false) == 0;
+	*is_json = jdump(d, g, args, max, false) == 0;
+}
+
+static void args_text(const struct jdoc *d, struct arena *a, const json_t *args, size_t max,
+		      struct llm_tool_call *tc)
+{
+	struct gbuf g = { 0 };
+
+	args_to(d, &g, args, max, &tc->args_json);
 	gbuf_text(a, &g, true, &tc->args);
 	gbuf_free(&g);
-	json_decref(parsed);
 }
 
 static int rq_finish(struct rq_ctx *c)
@@ -599,7 +893,7 @@ static int rq_finish(struct rq_ctx *c)
 		m->role = arena_str(c->a, it->a, it->a_len, LLM_STR_MAX);
 		g.len = 0;
 		g.total = 0;
-		if (content_text(&g, it->j, c->lim.max_text, false))
+		if (content_text(&c->doc, &g, it->j, c->lim.max_text, false))
 			c->err = -ENOMEM;
 		gbuf_text(c->a, &g, true, &m->text);
 	}
@@ -617,7 +911,7 @@ static int rq_finish(struct rq_ctx *c)
 		t->is_error = it->flag;
 		g.len = 0;
 		g.total = 0;
-		if (content_text(&g, it->j, c->lim.max_text, true))
+		if (content_text(&c->doc, &g, it->j, c->lim.max_text, true))
 			c->err = -ENOMEM;
 		gbuf_text(c->a, &g, true, &t->content);
 	}
@@ -632,7 +926,7 @@ static int rq_finish(struct rq_ctx *c)
 
 		t->id = arena_str(c->a, it->a, it->a_len, LLM_STR_MAX);
 		t->name = arena_str(c->a, it->b, it->b_len, LLM_STR_MAX);
-		args_text(c->a, it->j, c->lim.max_args, t);
+		args_text(&c->doc, c->a, it->j, c->lim.max_args, t);
 	}
 	r->n_tool_calls = r->tool_calls ? n : 0;
 	gbuf_free(&g);
@@ -686,11 +980,10 @@ int llm_request_parse(enum llm_api api, const char *target, size_t target_len,
 	box->r.model = "";
 	target_path(target, target_len, &path, &path_len);
 
-	root = body ? jparse(body, body_len) : NULL;
-	if (!root) {
-		err = -EBADMSG;
+	err = body ? jdoc_parse(&c.doc, body, body_len) : -EBADMSG;
+	if (err)
 		goto out;
-	}
+	root = c.doc.root;
 	switch (api) {
 	case LLM_API_OPENAI_CHAT:
 		err = openai_chat_request(&c, root);
@@ -728,9 +1021,9 @@ int llm_request_parse(enum llm_api api, const char *target, size_t target_len,
 	}
 	if (!err)
 		err = rq_finish(&c);
-	/* The record points into its arena only: the tree can go. */
-	json_decref(root);
 out:
+	/* The record points into its arena only: the tree can go. */
+	jdoc_free(&c.doc);
 	free(c.msgs.v);
 	free(c.results.v);
 	free(c.calls.v);
@@ -793,6 +1086,15 @@ void b_text(struct llm_response_builder *b, const char *s, size_t n)
 		b->nomem = true;
 }
 
+void b_text_j(struct llm_response_builder *b, const json_t *v)
+{
+	const char *s;
+	size_t n;
+
+	if ((s = jtext(b->doc, v, &n)))
+		b_text(b, s, n);
+}
+
 void b_text_part(struct llm_response_builder *b, uint64_t key)
 {
 	if (b->text_part_any && b->text_part != key && b->text.total)
@@ -850,16 +1152,19 @@ void b_call_args(struct llm_response_builder *b, struct tcacc *t, const char *s,
 
 void b_call_args_set(struct llm_response_builder *b, struct tcacc *t, const json_t *args)
 {
+	const char *s;
+	size_t n;
+
 	if (!t || !args)
 		return;
 	t->args.len = 0;
 	t->args.total = 0;
 	t->compact = false;
-	if (json_is_string(args)) {
-		b_call_args(b, t, json_string_value(args), json_string_length(args));
+	if ((s = jtext(b->doc, args, &n))) {
+		b_call_args(b, t, s, n);
 		return;
 	}
-	if (add_json(&t->args, args, b->lim.max_args, false))
+	if (jdump(b->doc, &t->args, args, b->lim.max_args, false))
 		b->nomem = true;
 	else
 		t->compact = true;
@@ -907,10 +1212,10 @@ bool b_error_obj(struct llm_response_builder *b, const json_t *o)
 
 	if (!e || json_is_null(e))
 		return false;
-	if (json_is_string(e)) {
-		s = json_string_value(e);
-		n = json_string_length(e);
-	} else if ((s = jstr(e, "message", &n)) == NULL) {
+	s = jtext(b->doc, e, &n);
+	if (!s)
+		s = jtext(b->doc, json_object_get(e, "message"), &n);
+	if (!s) {
 		s = "error";
 		n = 5;
 	}
@@ -989,13 +1294,15 @@ static void on_json(struct llm_response_builder *b, const json_t *j)
 
 static void parse_one(struct llm_response_builder *b, const void *d, size_t n)
 {
-	json_t *j = jparse(d, n);
+	struct jdoc doc;
 
-	if (!j)
-		return;
-	b->elems++;
-	on_json(b, j);
-	json_decref(j);
+	if (!jdoc_parse(&doc, d, n)) {
+		b->elems++;
+		b->doc = &doc;
+		on_json(b, doc.root);
+		b->doc = NULL;
+	}
+	jdoc_free(&doc);
 }
 
 int llm_response_feed_sse(struct llm_response_builder *b, const char *event, size_t event_len,
@@ -1142,8 +1449,6 @@ static const char *cstr(struct arena *a, const char *s)
 static void tool_call_out(struct llm_response_builder *b, struct arena *a, struct tcacc *t,
 			  struct llm_tool_call *o)
 {
-	json_t *j;
-
 	o->id = cstr(a, t->id);
 	o->name = cstr(a, t->name);
 	if (t->empty_obj && !t->args.total) {
@@ -1156,14 +1461,15 @@ static void tool_call_out(struct llm_response_builder *b, struct arena *a, struc
 		gbuf_text(a, &t->args, true, &o->args);
 		return;
 	}
-	j = t->args.len ? jparse(t->args.p, t->args.len) : NULL;
-	if (j) {
+	if (t->args.len) {
 		struct gbuf g = { 0 };
+		struct jdoc d;
 
-		o->args_json = add_json(&g, j, b->lim.max_args, false) == 0;
+		if (!jdoc_parse(&d, t->args.p, t->args.len))
+			o->args_json = jdump(&d, &g, d.root, b->lim.max_args, false) == 0;
 		gbuf_text(a, o->args_json ? &g : &t->args, true, &o->args);
 		gbuf_free(&g);
-		json_decref(j);
+		jdoc_free(&d);
 		return;
 	}
 	gbuf_text(a, &t->args, true, &o->args);

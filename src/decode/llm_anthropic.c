@@ -66,16 +66,16 @@ static void usage(struct llm_response_builder *b, const json_t *u)
 static void message(struct llm_response_builder *b, const json_t *msg)
 {
 	const json_t *blk;
-	const char *s, *id, *name;
-	size_t i, n, id_len, name_len;
+	const char *id, *name;
+	size_t i, id_len, name_len;
 
 	b_set_j(b, &b->model, msg, "model");
 	b_set_j(b, &b->stop, msg, "stop_reason");
 	usage(b, json_object_get(msg, "usage"));
 	json_array_foreach(json_object_get(msg, "content"), i, blk) {
-		if (type_is(blk, "text") && (s = jstr(blk, "text", &n))) {
+		if (type_is(blk, "text") && jstr(blk, "text", NULL)) {
 			b_text_part(b, i);
-			b_text(b, s, n);
+			b_text_j(b, json_object_get(blk, "text"));
 		} else if (type_is(blk, "tool_use")) {
 			id = jstr(blk, "id", &id_len);
 			name = jstr(blk, "name", &name_len);
@@ -94,8 +94,7 @@ static void block_start(struct llm_response_builder *b, const json_t *j)
 
 	if (type_is(blk, "text")) {
 		b_text_part(b, idx);
-		if ((s = jstr(blk, "text", &n)))
-			b_text(b, s, n);
+		b_text_j(b, json_object_get(blk, "text"));
 	} else if (type_is(blk, "tool_use")) {
 		t = b_call(b, idx, true);
 		if (!t)
@@ -119,10 +118,11 @@ static void block_delta(struct llm_response_builder *b, const json_t *j)
 	const char *s;
 	size_t n;
 
-	if (type_is(d, "text_delta") && (s = jstr(d, "text", &n))) {
+	if (type_is(d, "text_delta") && jstr(d, "text", NULL)) {
 		b_text_part(b, idx);
-		b_text(b, s, n);
-	} else if (type_is(d, "input_json_delta") && (s = jstr(d, "partial_json", &n))) {
+		b_text_j(b, json_object_get(d, "text"));
+	} else if (type_is(d, "input_json_delta") &&
+		   (s = jtext(b->doc, json_object_get(d, "partial_json"), &n))) {
 		b_call_args(b, b_call(b, idx, false), s, n);
 	}
 }

@@ -109,7 +109,7 @@ static void chunk(struct llm_response_builder *b, const json_t *j)
 		t = json_object_get(p, "text");
 		if (json_is_string(t) && !jbool(p, "thought", false)) {
 			/* Parts and chunks are pieces of one reply: no separators. */
-			b_text(b, json_string_value(t), json_string_length(t));
+			b_text_j(b, t);
 		} else if ((f = get2(p, "functionCall", "function_call"))) {
 			id = jstr(f, "id", &id_len);
 			name = jstr(f, "name", &name_len);

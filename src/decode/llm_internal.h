@@ -53,11 +53,43 @@ void gbuf_free(struct gbuf *g);
 /* Copy into the arena as a text; ptr NULL when nothing was ever added and !present. */
 void gbuf_text(struct arena *a, const struct gbuf *g, bool present, struct llm_text *t);
 
+/*
+ * A parsed JSON text. jansson lexes strings a byte at a time and copies them
+ * twice, which makes a 4 KiB prompt cost more than everything else together:
+ * strings of JSTR_BIG bytes or more are validated and unescaped here, in one
+ * tight pass, and jansson sees a short placeholder ("\u0001W<n>") instead.
+ * Text is read with jtext(), which sees through them; jdump() splices the
+ * original JSON text back. Short fields (model, role, ids, names) are read
+ * with jstr(): one that long shows its placeholder (still bounded, valid UTF-8).
+ */
+#define JSTR_BIG 1024
+
+struct jspan {
+	size_t raw, raw_len; /* the string's JSON text in src, without quotes */
+	size_t dec, dec_len; /* its value in dec */
+};
+
+struct jdoc {
+	json_t *root;
+	const char *src;
+	struct jspan *big;
+	size_t n_big, cap_big;
+	struct gbuf skel; /* src with the big strings replaced; empty when none */
+	struct gbuf dec; /* the big strings' values, back to back */
+};
+
+/* 0, -EBADMSG (not JSON), -ENOMEM. d is to be freed either way. */
+int jdoc_parse(struct jdoc *d, const void *src, size_t n);
+void jdoc_free(struct jdoc *d);
+/* A string's value (placeholders resolved); NULL when v is not a string. */
+const char *jtext(const struct jdoc *d, const json_t *v, size_t *len);
+/* v as compact JSON, added to g (joined with "\n" when join). */
+int jdump(const struct jdoc *d, struct gbuf *g, const json_t *v, size_t max, bool join);
+
 /* jansson helpers: NULL / dflt when absent or of another type. */
 const char *jstr(const json_t *o, const char *key, size_t *len);
 int64_t jint(const json_t *o, const char *key, int64_t dflt);
 bool jbool(const json_t *o, const char *key, bool dflt);
-json_t *jparse(const void *d, size_t n);
 
 /*
  * Text of a message content: a string, an array of parts (strings, objects
@@ -65,7 +97,8 @@ json_t *jparse(const void *d, size_t n);
  * left out), or an object with parts. Parts are joined with "\n". other_json:
  * anything else is kept as compact JSON (tool results).
  */
-int content_text(struct gbuf *g, const json_t *content, size_t max, bool other_json);
+int content_text(const struct jdoc *d, struct gbuf *g, const json_t *content, size_t max,
+		 bool other_json);
 
 /* ---- requests ---- */
 
@@ -93,6 +126,7 @@ struct rq_ctx {
 	struct gbuf sys;
 	bool have_sys;
 	int err;
+	struct jdoc doc;
 };
 
 void rq_model(struct rq_ctx *c, const char *s, size_t n);
@@ -156,6 +190,7 @@ struct llm_response_builder {
 	bool terminal; /* the API's end marker was seen */
 	bool stream_hint; /* the body itself says it is a stream */
 	bool nomem;
+	const struct jdoc *doc; /* the one being read */
 
 	/* MCP */
 	char *mcp_id;
@@ -170,6 +205,8 @@ struct llm_response_builder {
 void b_set(struct llm_response_builder *b, char **dst, const char *s, size_t n, size_t max);
 void b_set_j(struct llm_response_builder *b, char **dst, const json_t *o, const char *key);
 void b_text(struct llm_response_builder *b, const char *s, size_t n);
+/* A JSON string's value as text; anything else is ignored. */
+void b_text_j(struct llm_response_builder *b, const json_t *v);
 /* Text parts with different keys are joined with "\n". */
 void b_text_part(struct llm_response_builder *b, uint64_t key);
 /* The call with this key, made when create; NULL when over max_tool_calls or absent. */

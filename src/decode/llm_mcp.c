@@ -63,15 +63,13 @@ int mcp_request(struct rq_ctx *c, const json_t *root)
 	r->mcp_tool = arena_str(c->a, name, n, LLM_STR_MAX);
 	v = json_object_get(params, "arguments");
 	if (v) {
-		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (!s)
-			return -ENOMEM;
-		n = strlen(s);
-		r->mcp_args.ptr = arena_str(c->a, s, n, c->lim.max_args);
-		r->mcp_args.len = r->mcp_args.ptr ? strlen(r->mcp_args.ptr) : 0;
-		r->mcp_args.total = n;
-		r->mcp_args.truncated = r->mcp_args.len < n;
-		free(s);
+		struct gbuf g = { 0 };
+		int err = jdump(&c->doc, &g, v, c->lim.max_args, false);
+
+		gbuf_text(c->a, &g, true, &r->mcp_args);
+		gbuf_free(&g);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -123,7 +121,7 @@ static void message(struct llm_response_builder *b, const json_t *o)
 	free(id);
 	if (err) {
 		b->mcp_is_error = true;
-		s = jstr(err, "message", &n);
+		s = jtext(b->doc, json_object_get(err, "message"), &n);
 		if (!s) {
 			s = "error";
 			n = 5;
@@ -139,11 +137,11 @@ static void message(struct llm_response_builder *b, const json_t *o)
 		tool_names(b, v);
 	v = json_object_get(res, "content");
 	if (json_is_array(v)) {
-		if (content_text(&b->mcp_result, v, b->lim.max_text, false))
+		if (content_text(b->doc, &b->mcp_result, v, b->lim.max_text, false))
 			b->nomem = true;
 	} else if (!json_is_array(json_object_get(res, "tools"))) {
 		/* initialize, resources/read, ...: the result itself, compact. */
-		if (content_text(&b->mcp_result, res, b->lim.max_text, true))
+		if (content_text(b->doc, &b->mcp_result, res, b->lim.max_text, true))
 			b->nomem = true;
 	}
 }

@@ -76,11 +76,8 @@ void ollama_on_json(struct llm_response_builder *b, const json_t *j)
 	b->recognised = true;
 	if (!b->model)
 		b_set_j(b, &b->model, j, "model");
-	if (json_is_string(v))
-		b_text(b, json_string_value(v), json_string_length(v));
-	v = json_object_get(msg, "content");
-	if (json_is_string(v))
-		b_text(b, json_string_value(v), json_string_length(v));
+	b_text_j(b, v);
+	b_text_j(b, json_object_get(msg, "content"));
 	json_array_foreach(json_object_get(msg, "tool_calls"), i, tc) {
 		fn = json_object_get(tc, "function");
 		id = jstr(tc, "id", &id_len);

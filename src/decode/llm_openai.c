@@ -89,14 +89,12 @@ static void chat_usage(struct llm_response_builder *b, const json_t *u)
 
 static void chat_delta(struct llm_response_builder *b, const json_t *delta)
 {
-	const json_t *tc, *fn, *v;
+	const json_t *tc, *fn;
 	struct tcacc *t;
 	size_t i, n;
 	const char *s;
 
-	v = json_object_get(delta, "content");
-	if (json_is_string(v))
-		b_text(b, json_string_value(v), json_string_length(v));
+	b_text_j(b, json_object_get(delta, "content"));
 	json_array_foreach(json_object_get(delta, "tool_calls"), i, tc) {
 		int64_t idx = jint(tc, "index", (int64_t)i);
 
@@ -116,13 +114,11 @@ static void chat_delta(struct llm_response_builder *b, const json_t *delta)
 
 static void chat_message(struct llm_response_builder *b, const json_t *msg)
 {
-	const json_t *tc, *fn, *v;
+	const json_t *tc, *fn;
 	const char *id, *name;
 	size_t i, id_len, name_len;
 
-	v = json_object_get(msg, "content");
-	if (json_is_string(v))
-		b_text(b, json_string_value(v), json_string_length(v));
+	b_text_j(b, json_object_get(msg, "content"));
 	json_array_foreach(json_object_get(msg, "tool_calls"), i, tc) {
 		fn = json_object_get(tc, "function");
 		id = jstr(tc, "id", &id_len);
@@ -262,12 +258,12 @@ static void responses_full(struct llm_response_builder *b, const json_t *resp)
 			continue;
 		if (!strcmp(type, "message")) {
 			json_array_foreach(json_object_get(it, "content"), k, p) {
-				s = jstr(p, "text", &n);
-				if (!s || !jstr(p, "type", NULL) ||
-				    strcmp(jstr(p, "type", NULL), "output_text"))
+				s = jstr(p, "type", NULL);
+				if (!s || strcmp(s, "output_text") ||
+				    !json_is_string(json_object_get(p, "text")))
 					continue;
 				b_text_part(b, ((uint64_t)i << 24) + k);
-				b_text(b, s, n);
+				b_text_j(b, json_object_get(p, "text"));
 			}
 		} else if (!strcmp(type, "function_call")) {
 			id = jstr(it, "call_id", &id_len);
@@ -334,13 +330,13 @@ void openai_responses_on_json(struct llm_response_builder *b, const json_t *j)
 	b->stream_hint = true;
 	type += 9;
 	if (!strcmp(type, "output_text.delta")) {
-		if ((s = jstr(j, "delta", &n))) {
+		if (jstr(j, "delta", NULL)) {
 			b_text_part(b, part_key(j));
-			b_text(b, s, n);
+			b_text_j(b, json_object_get(j, "delta"));
 		}
 	} else if (!strcmp(type, "function_call_arguments.delta")) {
 		t = b_call(b, (uint64_t)jint(j, "output_index", 0), false);
-		if ((s = jstr(j, "delta", &n)))
+		if ((s = jtext(b->doc, json_object_get(j, "delta"), &n)))
 			b_call_args(b, t, s, n);
 	} else if (!strcmp(type, "function_call_arguments.done")) {
 		t = b_call(b, (uint64_t)jint(j, "output_index", 0), false);

@@ -7,8 +7,10 @@
  * the API; bit 3: tiny limits; bit 4: the body is an SSE stream (split by the
  * real splitter, events fed one by one); bit 5: the stream ended properly.
  * The body is also fed whole and cut where the seed says: both must build the
- * same response. Every record must keep to its limits.
+ * same response. Every record must keep to its limits, and the body must
+ * parse with the big-string reader exactly when it parses with jansson.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@
 
 #include "warden/decode/llm.h"
 #include "warden/decode/sse.h"
+/* The big-string reader must accept exactly what jansson accepts. */
+#include "../../src/decode/llm_internal.h"
 
 static const enum llm_api apis[8] = {
 	LLM_API_OPENAI_CHAT,	 LLM_API_OPENAI_RESPONSES, LLM_API_ANTHROPIC_MESSAGES,
@@ -196,6 +200,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = nl ? nl + 1 : data;
 	body_len = size - (body - data);
 
+	{
+		struct jdoc d;
+		json_t *j = json_loadb((const char *)body, body_len, JSON_ALLOW_NUL, NULL);
+		int err = jdoc_parse(&d, body, body_len);
+
+		if ((err == 0) != (j != NULL) && err != -ENOMEM)
+			__builtin_trap();
+		json_decref(j);
+		jdoc_free(&d);
+	}
 	llm_classify("POST", 4, (const char *)target, target_len, "application/json", 16, body,
 		     body_len, &prov);
 	if (llm_request_parse(api, (const char *)target, target_len, body, body_len, &lim,

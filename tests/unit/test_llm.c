@@ -1236,6 +1236,89 @@ static void limits(void **state)
 	free(body);
 }
 
+
+/* Strings of JSTR_BIG bytes and more are read outside jansson: same values, same errors. */
+static void big_strings(void **state)
+{
+	size_t pad = 3000, n;
+	char *body = malloc(4 * pad + 1024), *want = malloc(pad + 64), *p;
+	struct llm_request *r;
+	struct llm_response *resp;
+
+	(void)state;
+	assert_non_null(body);
+	assert_non_null(want);
+	/* Escapes of every kind in a big message, a big argument value, and a lookalike. */
+	p = body + sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"");
+	memset(p, 'x', pad);
+	p += pad;
+	p += sprintf(p, "\\\"q\\\" \\\\ \\/ \\n\\t\\u00e9\\ud83d\\ude00\xe2\x82\xac\"},"
+			"{\"role\":\"tool\",\"tool_call_id\":\"\\u0001W0\",\"content\":\"\\u0001W0\"},"
+			"{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":"
+			"\"write\",\"arguments\":\"{\\\"body\\\": \\\"");
+	memset(p, 'y', pad);
+	p += pad;
+	p += sprintf(p, "\\\\n\\\"}\"}}]}]}");
+	assert_int_equal(llm_request_parse(LLM_API_OPENAI_CHAT, "/", 1, (uint8_t *)body, p - body,
+					   NULL, &r),
+			 0);
+	memset(want, 'x', pad);
+	strcpy(want + pad, "\"q\" \\ / \n\t\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac");
+	assert_int_equal(r->n_messages, 3);
+	assert_text(&r->messages[0].text, want);
+	assert_text(&r->messages[1].text, "\x01W0");
+	/* Short fields do not look through placeholders: one that looks like one stays odd. */
+	assert_true(!strncmp(r->tool_results[0].tool_call_id, "\x01W", 2));
+	n = sprintf(want, "{\"body\":\"");
+	memset(want + n, 'y', pad);
+	strcpy(want + n + pad, "\\n\"}");
+	assert_call(&r->tool_calls[0], "c", "write", want, true);
+	llm_request_free(r);
+
+	/* An object argument with a big value: its JSON text comes back as it was. */
+	p = body + sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":"
+				 "[{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"w\",\"input\":{\"a\":"
+				 "[\"");
+	memset(p, 'z', pad);
+	p += pad;
+	p += sprintf(p, "\\u00e9\"],\"b\":1}}]}]}");
+	assert_int_equal(llm_request_parse(LLM_API_ANTHROPIC_MESSAGES, "/", 1, (uint8_t *)body,
+					   p - body, NULL, &r),
+			 0);
+	n = sprintf(want, "{\"a\":[\"");
+	memset(want + n, 'z', pad);
+	strcpy(want + n + pad, "\\u00e9\"],\"b\":1}");
+	assert_call(&r->tool_calls[0], "t", "w", want, true);
+	llm_request_free(r);
+
+	/* Bad escapes, lone surrogates, bad UTF-8, raw control bytes: not JSON. */
+	static const char *const bad[] = { "\\x", "\\udc00", "\\ud800x", "\xc3(", "\x01", "\\u12" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p = body + sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+					 "\"content\":\"");
+		memset(p, 'x', pad);
+		p += pad;
+		p += sprintf(p, "%s\"}]}", bad[i]);
+		r = (void *)1;
+		assert_int_equal(llm_request_parse(LLM_API_OPENAI_CHAT, "/", 1, (uint8_t *)body,
+						   p - body, NULL, &r),
+				 -EBADMSG);
+		assert_null(r);
+	}
+
+	/* A big reply text in a response body, split everywhere by the splitter. */
+	p = body + sprintf(body, "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"");
+	memset(p, 'w', pad);
+	p += pad;
+	p += sprintf(p, "\\n\"},\"finish_reason\":\"stop\"}]}");
+	resp = resp_body(LLM_API_OPENAI_CHAT, body, p - body, 1500, true, 0);
+	assert_int_equal(resp->text.len, pad + 1);
+	assert_int_equal(resp->text.ptr[pad], '\n');
+	llm_response_free(resp);
+	free(body);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1258,6 +1341,7 @@ int main(void)
 		cmocka_unit_test_teardown(classify_table, teardown),
 		cmocka_unit_test_teardown(bad_shapes, teardown),
 		cmocka_unit_test_teardown(limits, teardown),
+		cmocka_unit_test_teardown(big_strings, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
