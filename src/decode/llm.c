@@ -679,7 +679,9 @@ enum llm_api llm_classify(const char *method, size_t method_len, const char *tar
 	} else if (n && (ends_with(path, n, "/v1/responses") ||
 			 ends_with(path, n, "/openai/responses"))) {
 		a = LLM_API_OPENAI_RESPONSES;
-		p = find(path, n, "/openai/") ? LLM_PROVIDER_AZURE_OPENAI : LLM_PROVIDER_OPENAI;
+		/* Azure serves it at the root; gateways put /openai/ further in. */
+		p = n > 8 && !memcmp(path, "/openai/", 8) ? LLM_PROVIDER_AZURE_OPENAI :
+							     LLM_PROVIDER_OPENAI;
 	} else if (n && ends_with(path, n, "/v1/messages")) {
 		a = LLM_API_ANTHROPIC_MESSAGES;
 		p = LLM_PROVIDER_ANTHROPIC;
@@ -995,7 +997,7 @@ int llm_request_parse(enum llm_api api, const char *target, size_t target_len,
 		break;
 	case LLM_API_OPENAI_RESPONSES:
 		err = openai_responses_request(&c, root);
-		if (path_len && find(path, path_len, "/openai/"))
+		if (path_len > 8 && !memcmp(path, "/openai/", 8))
 			box->r.provider = LLM_PROVIDER_AZURE_OPENAI;
 		break;
 	case LLM_API_ANTHROPIC_MESSAGES:
