@@ -361,8 +361,7 @@ int jdoc_parse(struct jdoc *d, const void *src, size_t n)
 		if (end >= n)
 			break; /* unterminated: jansson says so */
 		i = end + 1;
-		if (end - start < JSTR_BIG &&
-		    (end - start < 6 || memcmp(s + start, "\\u0001", 6)))
+		if (end - start < JSTR_BIG && (end - start < 6 || memcmp(s + start, "\\u0001", 6)))
 			continue;
 		/* Big, or it could pass for a placeholder: ours to read. */
 		if (d->n_big == d->cap_big) {
@@ -374,8 +373,8 @@ int jdoc_parse(struct jdoc *d, const void *src, size_t n)
 			d->big = v;
 			d->cap_big = cap;
 		}
-		d->big[d->n_big] = (struct jspan){ .raw = start, .raw_len = end - start,
-						   .dec = d->dec.len };
+		d->big[d->n_big] =
+			(struct jspan){ .raw = start, .raw_len = end - start, .dec = d->dec.len };
 		err = unescape(s + start, end - start, &d->dec);
 		if (err)
 			return err;
@@ -655,7 +654,8 @@ static bool looks_jsonrpc(const uint8_t *body, size_t n)
 		i++;
 	if (i == n || (body[i] != '{' && body[i] != '['))
 		return false;
-	return memmem(body + i, n - i, "\"jsonrpc\"", 9) && memmem(body + i, n - i, "\"method\"", 8);
+	return memmem(body + i, n - i, "\"jsonrpc\"", 9) &&
+	       memmem(body + i, n - i, "\"method\"", 8);
 }
 
 enum llm_api llm_classify(const char *method, size_t method_len, const char *target,
@@ -681,7 +681,7 @@ enum llm_api llm_classify(const char *method, size_t method_len, const char *tar
 		a = LLM_API_OPENAI_RESPONSES;
 		/* Azure serves it at the root; gateways put /openai/ further in. */
 		p = n > 8 && !memcmp(path, "/openai/", 8) ? LLM_PROVIDER_AZURE_OPENAI :
-							     LLM_PROVIDER_OPENAI;
+							    LLM_PROVIDER_OPENAI;
 	} else if (n && ends_with(path, n, "/v1/messages")) {
 		a = LLM_API_ANTHROPIC_MESSAGES;
 		p = LLM_PROVIDER_ANTHROPIC;
@@ -791,12 +791,15 @@ void rq_msg(struct rq_ctx *c, const char *role, size_t role_len, const json_t *c
 	ring_push(c, &c->msgs, &it);
 }
 
-void rq_result(struct rq_ctx *c, const char *id, size_t id_len, const char *name,
-	       size_t name_len, const json_t *content, bool is_error)
+void rq_result(struct rq_ctx *c, const char *id, size_t id_len, const char *name, size_t name_len,
+	       const json_t *content, bool is_error)
 {
-	struct ritem it = {
-		.a = id, .a_len = id_len, .b = name, .b_len = name_len, .j = content, .flag = is_error
-	};
+	struct ritem it = { .a = id,
+			    .a_len = id_len,
+			    .b = name,
+			    .b_len = name_len,
+			    .j = content,
+			    .flag = is_error };
 
 	ring_push(c, &c->results, &it);
 }
@@ -952,9 +955,8 @@ static void model_from_path(struct rq_ctx *c, const char *path, size_t n, const 
 		rq_model(c, s, e - s);
 }
 
-int llm_request_parse(enum llm_api api, const char *target, size_t target_len,
-		      const uint8_t *body, size_t body_len, const struct llm_limits *lim,
-		      struct llm_request **out)
+int llm_request_parse(enum llm_api api, const char *target, size_t target_len, const uint8_t *body,
+		      size_t body_len, const struct llm_limits *lim, struct llm_request **out)
 {
 	struct rq_ctx c = { 0 };
 	struct rq_box *box;
@@ -1318,8 +1320,8 @@ int llm_response_feed_sse(struct llm_response_builder *b, const char *event, siz
 	b->body_bytes += data_len;
 	(void)event;
 	(void)event_len;
-	while (i < data_len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||
-				data[i] == '\n'))
+	while (i < data_len &&
+	       (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
 	if (data_len - i >= 6 && !memcmp(data + i, "[DONE]", 6)) {
 		/* OpenAI's end of stream. */

@@ -131,8 +131,8 @@ struct rq_ctx {
 
 void rq_model(struct rq_ctx *c, const char *s, size_t n);
 void rq_msg(struct rq_ctx *c, const char *role, size_t role_len, const json_t *content);
-void rq_result(struct rq_ctx *c, const char *id, size_t id_len, const char *name,
-	       size_t name_len, const json_t *content, bool is_error);
+void rq_result(struct rq_ctx *c, const char *id, size_t id_len, const char *name, size_t name_len,
+	       const json_t *content, bool is_error);
 void rq_call(struct rq_ctx *c, const char *id, size_t id_len, const char *name, size_t name_len,
 	     const json_t *args);
 void rq_tool(struct rq_ctx *c, const char *name, size_t n);

@@ -23,9 +23,10 @@
 #include "../../src/decode/llm_internal.h"
 
 static const enum llm_api apis[8] = {
-	LLM_API_OPENAI_CHAT,	 LLM_API_OPENAI_RESPONSES, LLM_API_ANTHROPIC_MESSAGES,
-	LLM_API_GEMINI_GENERATE, LLM_API_GEMINI_STREAM,	   LLM_API_OLLAMA_CHAT,
-	LLM_API_OLLAMA_GENERATE, LLM_API_MCP,
+	LLM_API_OPENAI_CHAT,	    LLM_API_OPENAI_RESPONSES,
+	LLM_API_ANTHROPIC_MESSAGES, LLM_API_GEMINI_GENERATE,
+	LLM_API_GEMINI_STREAM,	    LLM_API_OLLAMA_CHAT,
+	LLM_API_OLLAMA_GENERATE,    LLM_API_MCP,
 };
 
 static void check_text(const struct llm_text *t, size_t max)
@@ -212,8 +213,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	llm_classify("POST", 4, (const char *)target, target_len, "application/json", 16, body,
 		     body_len, &prov);
-	if (llm_request_parse(api, (const char *)target, target_len, body, body_len, &lim,
-			      &rq) == 0) {
+	if (llm_request_parse(api, (const char *)target, target_len, body, body_len, &lim, &rq) ==
+	    0) {
 		check_request(rq, &lim);
 		llm_request_free(rq);
 	}

@@ -127,9 +127,8 @@ static void on_sse(const struct sse_event *ev, void *arg)
 	struct sse_ctx *c = arg;
 
 	c->events++;
-	assert_int_equal(llm_response_feed_sse(c->b, ev->event, ev->event_len, ev->data,
-					       ev->data_len),
-			 0);
+	assert_int_equal(
+		llm_response_feed_sse(c->b, ev->event, ev->event_len, ev->data, ev->data_len), 0);
 }
 
 /* An SSE body split by the real splitter, fed in pieces of `piece` bytes (0: whole). */
@@ -331,28 +330,28 @@ static void openai_chat_response(void **state)
 	llm_response_free(r);
 }
 
-#define CHUNK(delta, fin)                                                                      \
-	"data: {'id':'chatcmpl-1','object':'chat.completion.chunk','created':1732520000,"      \
+#define CHUNK(delta, fin)                                                                        \
+	"data: {'id':'chatcmpl-1','object':'chat.completion.chunk','created':1732520000,"        \
 	"'model':'gpt-4o-mini','system_fingerprint':'fp_1','choices':[{'index':0,'delta':" delta \
 	",'logprobs':null,'finish_reason':" fin "}],'usage':null}\n\n"
 
-static const char chat_stream[] =
-	CHUNK("{'role':'assistant','content':'','refusal':null}", "null")
-	CHUNK("{'content':'Hel'}", "null")
-	CHUNK("{'content':'lo \\u00e9'}", "null")
-	CHUNK("{'tool_calls':[{'index':0,'id':'call_1','type':'function','function':"
-	      "{'name':'get_weather','arguments':''}}]}", "null")
-	CHUNK("{'tool_calls':[{'index':0,'function':{'arguments':'{\\'loc'}}]}", "null")
-	CHUNK("{'tool_calls':[{'index':0,'function':{'arguments':'ation\\': \\'Paris\\'}'}}]}",
-	      "null")
-	CHUNK("{'tool_calls':[{'index':1,'id':'call_2','type':'function','function':"
-	      "{'name':'get_time','arguments':'{\\'tz\\':'}}]}", "null")
-	CHUNK("{'tool_calls':[{'index':1,'function':{'arguments':' \\'CET\\'}'}}]}", "null")
-	CHUNK("{}", "'tool_calls'")
-	"data: {'id':'chatcmpl-1','object':'chat.completion.chunk','created':1732520000,"
-	"'model':'gpt-4o-mini','choices':[],'usage':{'prompt_tokens':10,'completion_tokens':5,"
-	"'total_tokens':15,'prompt_tokens_details':{'cached_tokens':0}}}\n\n"
-	"data: [DONE]\n\n";
+static const char chat_stream[] = CHUNK("{'role':'assistant','content':'','refusal':null}", "null") CHUNK(
+	"{'content':'Hel'}",
+	"null") CHUNK("{'content':'lo \\u00e9'}",
+		      "null") CHUNK("{'tool_calls':[{'index':0,'id':'call_1','type':'function','function':"
+				    "{'name':'get_weather','arguments':''}}]}",
+				    "null")
+	CHUNK("{'tool_calls':[{'index':0,'function':{'arguments':'{\\'loc'}}]}", "null") CHUNK(
+		"{'tool_calls':[{'index':0,'function':{'arguments':'ation\\': \\'Paris\\'}'}}]}",
+		"null") CHUNK("{'tool_calls':[{'index':1,'id':'call_2','type':'function','function':"
+			      "{'name':'get_time','arguments':'{\\'tz\\':'}}]}",
+			      "null")
+		CHUNK("{'tool_calls':[{'index':1,'function':{'arguments':' \\'CET\\'}'}}]}", "null") CHUNK(
+			"{}",
+			"'tool_calls'") "data: {'id':'chatcmpl-1','object':'chat.completion.chunk','created':1732520000,"
+					"'model':'gpt-4o-mini','choices':[],'usage':{'prompt_tokens':10,'completion_tokens':5,"
+					"'total_tokens':15,'prompt_tokens_details':{'cached_tokens':0}}}\n\n"
+					"data: [DONE]\n\n";
 
 static void openai_chat_stream(void **state)
 {
@@ -375,13 +374,14 @@ static void openai_chat_stream(void **state)
 	llm_response_free(r);
 
 	/* Cut in the middle of the arguments: what came, raw, and not complete. */
-	r = resp_sse(LLM_API_OPENAI_CHAT, body, cut_before(body, "data: {\"id\":\"chatcmpl-1\","
-								 "\"object\":\"chat.completion.chunk\","
-								 "\"created\":1732520000,\"model\":"
-								 "\"gpt-4o-mini\",\"system_fingerprint"
-								 "\":\"fp_1\",\"choices\":[{\"index\":0,"
-								 "\"delta\":{\"tool_calls\":[{\"index\":0,"
-								 "\"function\":{\"arguments\":\"ation"),
+	r = resp_sse(LLM_API_OPENAI_CHAT, body,
+		     cut_before(body, "data: {\"id\":\"chatcmpl-1\","
+				      "\"object\":\"chat.completion.chunk\","
+				      "\"created\":1732520000,\"model\":"
+				      "\"gpt-4o-mini\",\"system_fingerprint"
+				      "\":\"fp_1\",\"choices\":[{\"index\":0,"
+				      "\"delta\":{\"tool_calls\":[{\"index\":0,"
+				      "\"function\":{\"arguments\":\"ation"),
 		     0, false, 0);
 	assert_false(r->complete);
 	assert_true(r->stream);
@@ -393,12 +393,13 @@ static void openai_chat_stream(void **state)
 	llm_response_free(r);
 
 	/* The caller saw the end, the API's end marker never came. */
-	r = resp_sse(LLM_API_OPENAI_CHAT, body, cut_before(body, "data: {\"id\":\"chatcmpl-1\","
-								 "\"object\":\"chat.completion.chunk\","
-								 "\"created\":1732520000,\"model\":"
-								 "\"gpt-4o-mini\",\"system_fingerprint"
-								 "\":\"fp_1\",\"choices\":[{\"index\":0,"
-								 "\"delta\":{}"),
+	r = resp_sse(LLM_API_OPENAI_CHAT, body,
+		     cut_before(body, "data: {\"id\":\"chatcmpl-1\","
+				      "\"object\":\"chat.completion.chunk\","
+				      "\"created\":1732520000,\"model\":"
+				      "\"gpt-4o-mini\",\"system_fingerprint"
+				      "\":\"fp_1\",\"choices\":[{\"index\":0,"
+				      "\"delta\":{}"),
 		     0, true, 0);
 	assert_false(r->complete);
 	llm_response_free(r);
@@ -490,39 +491,46 @@ static void openai_responses_response(void **state)
 
 #define REV(type, rest) "event: " type "\ndata: {'type':'" type "'," rest "}\n\n"
 
-static const char responses_stream_head[] =
-	REV("response.created", "'sequence_number':0,'response':{'id':'resp_2','object':'response',"
-				"'status':'in_progress','model':'gpt-4.1-2025-04-14','output':[]}")
-	REV("response.output_item.added", "'sequence_number':1,'output_index':0,'item':{'id':'msg_2',"
-					  "'type':'message','status':'in_progress','content':[],"
-					  "'role':'assistant'}")
-	REV("response.content_part.added", "'sequence_number':2,'item_id':'msg_2','output_index':0,"
-					   "'content_index':0,'part':{'type':'output_text',"
-					   "'annotations':[],'text':''}")
-	REV("response.output_text.delta", "'sequence_number':3,'item_id':'msg_2','output_index':0,"
-					  "'content_index':0,'delta':'Hi'")
-	REV("response.output_text.delta", "'sequence_number':4,'item_id':'msg_2','output_index':0,"
-					  "'content_index':0,'delta':' there'")
-	REV("response.output_item.added", "'sequence_number':5,'output_index':1,'item':{'id':'fc_3',"
-					  "'type':'function_call','status':'in_progress',"
-					  "'arguments':'','call_id':'call_11','name':'get_weather'}")
-	REV("response.function_call_arguments.delta", "'sequence_number':6,'item_id':'fc_3',"
-						      "'output_index':1,'delta':'{\\'city\\':'")
-	REV("response.function_call_arguments.delta", "'sequence_number':7,'item_id':'fc_3',"
-						      "'output_index':1,'delta':' \\'Oslo\\'}'");
+static const char responses_stream_head[] = REV(
+	"response.created", "'sequence_number':0,'response':{'id':'resp_2','object':'response',"
+			    "'status':'in_progress','model':'gpt-4.1-2025-04-14','output':[]}")
+	REV("response.output_item.added",
+	    "'sequence_number':1,'output_index':0,'item':{'id':'msg_2',"
+	    "'type':'message','status':'in_progress','content':[],"
+	    "'role':'assistant'}") REV("response.content_part.added",
+				       "'sequence_number':2,'item_id':'msg_2','output_index':0,"
+				       "'content_index':0,'part':{'type':'output_text',"
+				       "'annotations':[],'text':''}")
+		REV("response.output_text.delta",
+		    "'sequence_number':3,'item_id':'msg_2','output_index':0,"
+		    "'content_index':0,'delta':'Hi'")
+			REV("response.output_text.delta",
+			    "'sequence_number':4,'item_id':'msg_2','output_index':0,"
+			    "'content_index':0,'delta':' there'")
+				REV("response.output_item.added",
+				    "'sequence_number':5,'output_index':1,'item':{'id':'fc_3',"
+				    "'type':'function_call','status':'in_progress',"
+				    "'arguments':'','call_id':'call_11','name':'get_weather'}")
+					REV("response.function_call_arguments.delta",
+					    "'sequence_number':6,'item_id':'fc_3',"
+					    "'output_index':1,'delta':'{\\'city\\':'")
+						REV("response.function_call_arguments.delta",
+						    "'sequence_number':7,'item_id':'fc_3',"
+						    "'output_index':1,'delta':' \\'Oslo\\'}'");
 
 static const char responses_stream_tail[] =
 	REV("response.function_call_arguments.done", "'sequence_number':8,'item_id':'fc_3',"
 						     "'output_index':1,'arguments':"
 						     "'{\\'city\\': \\'Oslo\\'}'")
-	REV("response.completed", "'sequence_number':9,'response':{'id':'resp_2','object':'response',"
-				  "'status':'completed','model':'gpt-4.1-2025-04-14','output':["
-				  "{'type':'message','id':'msg_2','status':'completed','role':"
-				  "'assistant','content':[{'type':'output_text','text':'Hi there',"
-				  "'annotations':[]}]},{'type':'function_call','id':'fc_3','call_id':"
-				  "'call_11','name':'get_weather','arguments':'{\\'city\\': \\'Oslo\\'}',"
-				  "'status':'completed'}],'usage':{'input_tokens':5,'output_tokens':7,"
-				  "'total_tokens':12}}");
+		REV("response.completed",
+		    "'sequence_number':9,'response':{'id':'resp_2','object':'response',"
+		    "'status':'completed','model':'gpt-4.1-2025-04-14','output':["
+		    "{'type':'message','id':'msg_2','status':'completed','role':"
+		    "'assistant','content':[{'type':'output_text','text':'Hi there',"
+		    "'annotations':[]}]},{'type':'function_call','id':'fc_3','call_id':"
+		    "'call_11','name':'get_weather','arguments':'{\\'city\\': \\'Oslo\\'}',"
+		    "'status':'completed'}],'usage':{'input_tokens':5,'output_tokens':7,"
+		    "'total_tokens':12}}");
 
 static void openai_responses_stream(void **state)
 {
@@ -569,8 +577,8 @@ static const char anthropic_req[] =
 
 static void anthropic_request(void **state)
 {
-	struct llm_request *r = req(LLM_API_ANTHROPIC_MESSAGES, "/v1/messages?beta=true",
-				    J(anthropic_req));
+	struct llm_request *r =
+		req(LLM_API_ANTHROPIC_MESSAGES, "/v1/messages?beta=true", J(anthropic_req));
 
 	(void)state;
 	assert_int_equal(r->provider, LLM_PROVIDER_ANTHROPIC);
@@ -638,31 +646,38 @@ static void anthropic_response(void **state)
 
 #define AEV(type, rest) "event: " type "\r\ndata: {'type':'" type "'" rest "}\r\n\r\n"
 
-static const char anthropic_stream[] =
-	AEV("message_start", ",'message':{'id':'msg_1','type':'message','role':'assistant',"
-			     "'content':[],'model':'claude-sonnet-4-20250514','stop_reason':null,"
-			     "'stop_sequence':null,'usage':{'input_tokens':25,"
-			     "'cache_creation_input_tokens':0,'cache_read_input_tokens':10,"
-			     "'output_tokens':1}}")
-	AEV("content_block_start", ",'index':0,'content_block':{'type':'text','text':''}")
-	AEV("ping", "")
-	AEV("content_block_delta", ",'index':0,'delta':{'type':'text_delta','text':'Hello'}")
-	AEV("content_block_delta", ",'index':0,'delta':{'type':'text_delta','text':'!'}")
-	AEV("content_block_stop", ",'index':0")
-	AEV("content_block_start", ",'index':1,'content_block':{'type':'tool_use','id':'toolu_01T',"
-				   "'name':'get_weather','input':{}}")
-	AEV("content_block_delta", ",'index':1,'delta':{'type':'input_json_delta','partial_json':''}")
-	AEV("content_block_delta", ",'index':1,'delta':{'type':'input_json_delta','partial_json':"
-				   "'{\\'location\\': \\'San'}")
-	AEV("content_block_delta", ",'index':1,'delta':{'type':'input_json_delta','partial_json':"
-				   "' Francisco\\'}'}")
-	AEV("content_block_stop", ",'index':1")
-	AEV("content_block_start", ",'index':2,'content_block':{'type':'tool_use','id':'toolu_01U',"
-				   "'name':'now','input':{}}")
-	AEV("content_block_stop", ",'index':2")
-	AEV("message_delta", ",'delta':{'stop_reason':'tool_use','stop_sequence':null},"
-			     "'usage':{'output_tokens':89}")
-	AEV("message_stop", "");
+static const char anthropic_stream[] = AEV(
+	"message_start",
+	",'message':{'id':'msg_1','type':'message','role':'assistant',"
+	"'content':[],'model':'claude-sonnet-4-20250514','stop_reason':null,"
+	"'stop_sequence':null,'usage':{'input_tokens':25,"
+	"'cache_creation_input_tokens':0,'cache_read_input_tokens':10,"
+	"'output_tokens':1}}") AEV("content_block_start",
+				   ",'index':0,'content_block':{'type':'text','text':''}") AEV("ping",
+											       "")
+	AEV("content_block_delta", ",'index':0,'delta':{'type':'text_delta','text':'Hello'}") AEV(
+		"content_block_delta", ",'index':0,'delta':{'type':'text_delta','text':'!'}")
+		AEV("content_block_stop", ",'index':0") AEV(
+			"content_block_start",
+			",'index':1,'content_block':{'type':'tool_use','id':'toolu_01T',"
+			"'name':'get_weather','input':{}}")
+			AEV("content_block_delta",
+			    ",'index':1,'delta':{'type':'input_json_delta','partial_json':''}")
+				AEV("content_block_delta",
+				    ",'index':1,'delta':{'type':'input_json_delta','partial_json':"
+				    "'{\\'location\\': \\'San'}")
+					AEV("content_block_delta",
+					    ",'index':1,'delta':{'type':'input_json_delta','partial_json':"
+					    "' Francisco\\'}'}") AEV("content_block_stop",
+								     ",'index':1")
+						AEV("content_block_start",
+						    ",'index':2,'content_block':{'type':'tool_use','id':'toolu_01U',"
+						    "'name':'now','input':{}}")
+							AEV("content_block_stop", ",'index':2") AEV(
+								"message_delta",
+								",'delta':{'stop_reason':'tool_use','stop_sequence':null},"
+								"'usage':{'output_tokens':89}")
+								AEV("message_stop", "");
 
 static void anthropic_stream_test(void **state)
 {
@@ -719,9 +734,9 @@ static const char gemini_req[] =
 
 static void gemini_request(void **state)
 {
-	struct llm_request *r =
-		req(LLM_API_GEMINI_STREAM,
-		    "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", J(gemini_req));
+	struct llm_request *r = req(LLM_API_GEMINI_STREAM,
+				    "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse",
+				    J(gemini_req));
 
 	(void)state;
 	assert_int_equal(r->provider, LLM_PROVIDER_GEMINI);
@@ -1021,9 +1036,10 @@ static void classify_table(void **state)
 		  LLM_PROVIDER_OPENAI },
 		{ "POST", "/openai/v1/responses?api-version=preview", NULL, NULL,
 		  LLM_API_OPENAI_RESPONSES, LLM_PROVIDER_AZURE_OPENAI },
-		{ "POST", "/v1/projects/p/locations/us/publishers/google/models/gemini-2.0-flash"
-			  ":streamGenerateContent", NULL, NULL, LLM_API_GEMINI_STREAM,
-		  LLM_PROVIDER_GEMINI },
+		{ "POST",
+		  "/v1/projects/p/locations/us/publishers/google/models/gemini-2.0-flash"
+		  ":streamGenerateContent",
+		  NULL, NULL, LLM_API_GEMINI_STREAM, LLM_PROVIDER_GEMINI },
 		{ "POST", "/v1/chat/completions#frag", NULL, NULL, LLM_API_OPENAI_CHAT,
 		  LLM_PROVIDER_OPENAI },
 		{ "post", "/v1/chat/completions", NULL, NULL, LLM_API_NONE, LLM_PROVIDER_NONE },
@@ -1063,10 +1079,10 @@ static void classify_table(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct cls_case *c = &cases[i];
 		enum llm_provider p = 99;
-		enum llm_api a = llm_classify(
-			c->method, strlen(c->method), c->target, strlen(c->target), c->ctype,
-			c->ctype ? strlen(c->ctype) : 0, (const uint8_t *)c->body,
-			c->body ? strlen(c->body) : 0, &p);
+		enum llm_api a =
+			llm_classify(c->method, strlen(c->method), c->target, strlen(c->target),
+				     c->ctype, c->ctype ? strlen(c->ctype) : 0,
+				     (const uint8_t *)c->body, c->body ? strlen(c->body) : 0, &p);
 
 		if (a != c->api || p != c->prov)
 			fail_msg("case %zu (%s %s): api %d provider %d", i, c->method, c->target, a,
@@ -1113,8 +1129,9 @@ static void bad_shapes(void **state)
 		assert_null(r);
 	}
 	/* Junk messages in a good array are skipped, not fatal. */
-	r = req(LLM_API_OPENAI_CHAT, "/", "{\"messages\":[1,null,{\"role\":7},{\"role\":\"user\","
-					  "\"content\":{\"x\":1}}]}");
+	r = req(LLM_API_OPENAI_CHAT, "/",
+		"{\"messages\":[1,null,{\"role\":7},{\"role\":\"user\","
+		"\"content\":{\"x\":1}}]}");
 	assert_int_equal(r->n_messages, 1);
 	assert_int_equal(r->messages[0].text.len, 0);
 	llm_request_free(r);
@@ -1161,7 +1178,8 @@ static void limits(void **state)
 	(void)state;
 	assert_non_null(body);
 	/* One 300 KiB message, with a 2-byte character right at the cap. */
-	p = body + sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"");
+	p = body +
+	    sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"");
 	memset(p, 'a', big);
 	p[lim.max_text - 1] = '\xc3';
 	p[lim.max_text] = '\xa9';
@@ -1210,9 +1228,10 @@ static void limits(void **state)
 
 	assert_int_equal(llm_response_builder_new(LLM_API_OPENAI_CHAT, &lim, &b), 0);
 	for (int i = 0; i < 1000; i++) {
-		n = sprintf(body, "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"xy\","
-				  "\"tool_calls\":[{\"index\":%d,\"id\":\"c%d\",\"function\":"
-				  "{\"name\":\"f\",\"arguments\":\"{\\\"k\\\":1}\"}}]}}]}",
+		n = sprintf(body,
+			    "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"xy\","
+			    "\"tool_calls\":[{\"index\":%d,\"id\":\"c%d\",\"function\":"
+			    "{\"name\":\"f\",\"arguments\":\"{\\\"k\\\":1}\"}}]}}]}",
 			    i % 2, i);
 		assert_int_equal(llm_response_feed_sse(b, "message", 7, body, n), 0);
 	}
@@ -1229,13 +1248,13 @@ static void limits(void **state)
 
 	/* A body value over max_body is skipped, counted and flagged. */
 	assert_int_equal(llm_response_builder_new(LLM_API_OLLAMA_CHAT, &lim, &b), 0);
-	n = sprintf(body, "{\"model\":\"m\",\"message\":{\"content\":\"ok\"},\"done\":false}\n"
-			  "{\"model\":\"m\",\"message\":{\"content\":\"%0100d\"},\"done\":false}\n",
+	n = sprintf(body,
+		    "{\"model\":\"m\",\"message\":{\"content\":\"ok\"},\"done\":false}\n"
+		    "{\"model\":\"m\",\"message\":{\"content\":\"%0100d\"},\"done\":false}\n",
 		    0);
 	for (size_t i = 0; i < n; i += 10)
-		assert_int_equal(llm_response_feed_body(b, (uint8_t *)body + i,
-							n - i < 10 ? n - i : 10),
-				 0);
+		assert_int_equal(
+			llm_response_feed_body(b, (uint8_t *)body + i, n - i < 10 ? n - i : 10), 0);
 	assert_int_equal(llm_response_finish(b, 200, true, &resp), 0);
 	assert_true(resp->body_truncated);
 	assert_int_equal(resp->body_bytes, n);
@@ -1245,7 +1264,6 @@ static void limits(void **state)
 	llm_response_builder_free(b);
 	free(body);
 }
-
 
 /* Strings of JSTR_BIG bytes and more are read outside jansson: same values, same errors. */
 static void big_strings(void **state)
@@ -1259,13 +1277,15 @@ static void big_strings(void **state)
 	assert_non_null(body);
 	assert_non_null(want);
 	/* Escapes of every kind in a big message, a big argument value, and a lookalike. */
-	p = body + sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"");
+	p = body +
+	    sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"");
 	memset(p, 'x', pad);
 	p += pad;
-	p += sprintf(p, "\\\"q\\\" \\\\ \\/ \\n\\t\\u00e9\\ud83d\\ude00\xe2\x82\xac\"},"
-			"{\"role\":\"tool\",\"tool_call_id\":\"\\u0001W0\",\"content\":\"\\u0001W0\"},"
-			"{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":"
-			"\"write\",\"arguments\":\"{\\\"body\\\": \\\"");
+	p += sprintf(p,
+		     "\\\"q\\\" \\\\ \\/ \\n\\t\\u00e9\\ud83d\\ude00\xe2\x82\xac\"},"
+		     "{\"role\":\"tool\",\"tool_call_id\":\"\\u0001W0\",\"content\":\"\\u0001W0\"},"
+		     "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":"
+		     "\"write\",\"arguments\":\"{\\\"body\\\": \\\"");
 	memset(p, 'y', pad);
 	p += pad;
 	p += sprintf(p, "\\\\n\\\"}\"}}]}]}");
@@ -1286,9 +1306,10 @@ static void big_strings(void **state)
 	llm_request_free(r);
 
 	/* An object argument with a big value: its JSON text comes back as it was. */
-	p = body + sprintf(body, "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":"
-				 "[{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"w\",\"input\":{\"a\":"
-				 "[\"");
+	p = body + sprintf(body,
+			   "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":"
+			   "[{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"w\",\"input\":{\"a\":"
+			   "[\"");
 	memset(p, 'z', pad);
 	p += pad;
 	p += sprintf(p, "\\u00e9\"],\"b\":1}}]}]}");
