@@ -233,7 +233,7 @@ static int hex4(const char *s, size_t n, unsigned int *v)
 	return 0;
 }
 
-/* Validate a JSON string's text and add its value to out; -EBADMSG when not JSON. */
+/* Validate a JSON string's text and add its value to out (NULL: only validate); -EBADMSG when not JSON. */
 static int unescape(const char *s, size_t n, struct gbuf *out)
 {
 	size_t i = 0, run = 0, k;
@@ -253,7 +253,8 @@ static int unescape(const char *s, size_t n, struct gbuf *out)
 			i += k;
 			continue;
 		}
-		gbuf_add(out, s + run, i - run, SIZE_MAX);
+		if (out)
+			gbuf_add(out, s + run, i - run, SIZE_MAX);
 		if (++i == n)
 			return -EBADMSG;
 		ul = 1;
@@ -317,9 +318,12 @@ static int unescape(const char *s, size_t n, struct gbuf *out)
 		default:
 			return -EBADMSG;
 		}
-		gbuf_add(out, u, ul, SIZE_MAX);
+		if (out)
+			gbuf_add(out, u, ul, SIZE_MAX);
 		run = i;
 	}
+	if (!out)
+		return 0;
 	gbuf_add(out, s + run, n - run, SIZE_MAX);
 	return out->total == out->len ? 0 : -ENOMEM;
 }
@@ -488,6 +492,213 @@ int jdump(const struct jdoc *d, struct gbuf *g, const json_t *v, size_t max, boo
 static bool is_text_type(const char *t)
 {
 	return !t || !strcmp(t, "text") || !strcmp(t, "input_text") || !strcmp(t, "output_text");
+}
+
+/* ---- the scanner for hot stream events ---- */
+
+static size_t skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	return i;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * A number as JSON has it. Only those jansson surely reads the same way pass:
+ * no exponent, at most 15 integer digits (jansson fails on int64 overflow).
+ */
+static bool scan_number(const char *s, size_t *i, size_t n)
+{
+	size_t k = *i, d;
+
+	if (k < n && s[k] == '-')
+		k++;
+	if (k >= n || !is_digit(s[k]))
+		return false;
+	if (s[k] == '0')
+		k++;
+	else
+		for (d = 0; k < n && is_digit(s[k]); k++)
+			if (++d > 15)
+				return false;
+	if (k < n && s[k] == '.') {
+		if (++k >= n || !is_digit(s[k]))
+			return false;
+		while (k < n && is_digit(s[k]))
+			k++;
+	}
+	if (k < n && (s[k] == 'e' || s[k] == 'E'))
+		return false;
+	*i = k;
+	return true;
+}
+
+bool js_value(const char *s, size_t n, size_t *i, int depth, struct jval *v)
+{
+	size_t k = skip_ws(s, *i, n), end;
+	struct jscan c;
+	struct jval key, val;
+	int r;
+
+	if (k >= n || depth > 16)
+		return false;
+	v->p = s + k;
+	v->esc = false;
+	switch (s[k]) {
+	case '"':
+		end = string_end(s, k + 1, n);
+		if (end >= n)
+			return false;
+		v->type = JV_STR;
+		v->p = s + k + 1;
+		v->n = end - k - 1;
+		v->esc = memchr(v->p, '\\', v->n) != NULL;
+		/* Valid text; escapes right; UTF-8 checked when there is any. */
+		for (size_t j = 0; j < v->n; j++)
+			if ((unsigned char)v->p[j] < 0x20 || (unsigned char)v->p[j] >= 0x80) {
+				v->esc = true;
+				break;
+			}
+		if (v->esc && unescape(v->p, v->n, NULL))
+			return false;
+		*i = end + 1;
+		return true;
+	case '{':
+	case '[':
+		v->type = s[k] == '{' ? JV_OBJ : JV_ARR;
+		c = (struct jscan){
+			.s = s, .i = k + 1, .n = n, .depth = depth + 1, .obj = s[k] == '{'
+		};
+		while ((r = v->type == JV_OBJ ? js_obj_next(&c, &key, &val) :
+						js_arr_next(&c, &val)) > 0)
+			;
+		if (r < 0)
+			return false;
+		v->n = c.i - k;
+		*i = c.i;
+		return true;
+	case 't':
+	case 'f':
+	case 'n': {
+		static const char *const lit[] = { "true", "false", "null" };
+		int w = s[k] == 't' ? 0 : s[k] == 'f' ? 1 : 2;
+		size_t l = strlen(lit[w]);
+
+		if (n - k < l || memcmp(s + k, lit[w], l))
+			return false;
+		v->type = w == 2 ? JV_NULL : JV_BOOL;
+		v->n = l;
+		*i = k + l;
+		return true;
+	}
+	default:
+		v->type = JV_NUM;
+		end = k;
+		if (!scan_number(s, &end, n))
+			return false;
+		v->n = end - k;
+		*i = end;
+		return true;
+	}
+}
+
+void js_begin(struct jscan *c, const struct jval *v)
+{
+	*c = (struct jscan){ .s = v->p, .i = 1, .n = v->n, .obj = v->type == JV_OBJ };
+}
+
+/* The next member: 1, 0 at the end, -1 when not JSON (or not for us). */
+static int js_next(struct jscan *c, struct jval *key, struct jval *val)
+{
+	size_t i = skip_ws(c->s, c->i, c->n);
+
+	if (i >= c->n)
+		return -1;
+	if (c->s[i] == (c->obj ? '}' : ']')) {
+		if (c->count && c->comma)
+			return -1;
+		c->i = i + 1;
+		return 0;
+	}
+	if (c->count && !c->comma)
+		return -1;
+	c->comma = false;
+	if (c->obj) {
+		if (c->s[i] != '"' || !js_value(c->s, c->n, &i, c->depth, key) || key->esc)
+			return -1;
+		i = skip_ws(c->s, i, c->n);
+		if (i >= c->n || c->s[i] != ':')
+			return -1;
+		i++;
+	}
+	if (!js_value(c->s, c->n, &i, c->depth, val))
+		return -1;
+	i = skip_ws(c->s, i, c->n);
+	if (i < c->n && c->s[i] == ',') {
+		c->comma = true;
+		i++;
+	}
+	c->count++;
+	c->i = i;
+	return 1;
+}
+
+int js_obj_next(struct jscan *c, struct jval *key, struct jval *val)
+{
+	return c->obj ? js_next(c, key, val) : -1;
+}
+
+int js_arr_next(struct jscan *c, struct jval *val)
+{
+	return c->obj ? -1 : js_next(c, NULL, val);
+}
+
+bool js_is(const struct jval *v, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	return v->type == JV_STR && !v->esc && v->n == l && !memcmp(v->p, lit, l);
+}
+
+bool js_top(const char *s, size_t n, struct jval *v)
+{
+	size_t i = 0;
+
+	if (!js_value(s, n, &i, 0, v) || v->type != JV_OBJ)
+		return false;
+	return skip_ws(s, i, n) == n;
+}
+
+const char *js_text(struct llm_response_builder *b, const struct jval *v, size_t *len)
+{
+	if (!v->esc) {
+		*len = v->n;
+		return v->p;
+	}
+	b->scratch.len = 0;
+	b->scratch.total = 0;
+	if (unescape(v->p, v->n, &b->scratch))
+		return NULL;
+	*len = b->scratch.len;
+	return b->scratch.p ? b->scratch.p : "";
+}
+
+bool js_uint(const struct jval *v, uint64_t *out)
+{
+	*out = 0;
+	if (v->type != JV_NUM || !v->n || v->p[0] == '-')
+		return false;
+	for (size_t i = 0; i < v->n; i++) {
+		if (!is_digit(v->p[i]))
+			return false;
+		*out = *out * 10 + (v->p[i] - '0');
+	}
+	return true;
 }
 
 int content_text(const struct jdoc *d, struct gbuf *g, const json_t *content, size_t max,
@@ -1254,6 +1465,7 @@ void llm_response_builder_free(struct llm_response_builder *b)
 	if (!b)
 		return;
 	gbuf_free(&b->elem);
+	gbuf_free(&b->scratch);
 	gbuf_free(&b->text);
 	b_calls_clear(b);
 	free(b->tc);
@@ -1296,10 +1508,31 @@ static void on_json(struct llm_response_builder *b, const json_t *j)
 	}
 }
 
+/*
+ * The events that make up nearly all of a stream (a text or arguments delta)
+ * read without building a tree: true when handled. Anything else, or
+ * anything they are not sure of, goes to jansson.
+ */
+static bool fast_event(struct llm_response_builder *b, const char *d, size_t n)
+{
+	switch (b->api) {
+	case LLM_API_OPENAI_CHAT:
+		return openai_chat_fast(b, d, n);
+	case LLM_API_ANTHROPIC_MESSAGES:
+		return anthropic_fast(b, d, n);
+	default:
+		return false;
+	}
+}
+
 static void parse_one(struct llm_response_builder *b, const void *d, size_t n)
 {
 	struct jdoc doc;
 
+	if (!b->slow_only && n < JSTR_BIG && fast_event(b, d, n)) {
+		b->elems++;
+		return;
+	}
 	if (!jdoc_parse(&doc, d, n)) {
 		b->elems++;
 		b->doc = &doc;

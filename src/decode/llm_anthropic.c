@@ -169,3 +169,66 @@ void anthropic_on_json(struct llm_response_builder *b, const json_t *j)
 		b->recognised = true;
 	}
 }
+
+/* ---- the hot path: content_block_delta ---- */
+
+bool anthropic_fast(struct llm_response_builder *b, const char *d, size_t n)
+{
+	struct jval top, k, v, dk, dv, piece = { 0 };
+	bool is_delta = false, text = false, json = false, have_delta = false, piece_text = false;
+	uint64_t idx = 0;
+	struct jscan c, dc;
+	const char *s;
+	size_t len;
+	int r;
+
+	if (!js_top(d, n, &top))
+		return false;
+	js_begin(&c, &top);
+	while ((r = js_obj_next(&c, &k, &v)) > 0) {
+		if (js_is(&k, "type")) {
+			if (is_delta || !js_is(&v, "content_block_delta"))
+				return false;
+			is_delta = true;
+		} else if (js_is(&k, "index")) {
+			if (!js_uint(&v, &idx))
+				return false;
+		} else if (js_is(&k, "delta")) {
+			if (have_delta || v.type != JV_OBJ)
+				return false;
+			have_delta = true;
+			js_begin(&dc, &v);
+			while ((r = js_obj_next(&dc, &dk, &dv)) > 0) {
+				if (js_is(&dk, "type") && js_is(&dv, "text_delta") && !text &&
+				    !json)
+					text = true;
+				else if (js_is(&dk, "type") && js_is(&dv, "input_json_delta") &&
+					 !text && !json)
+					json = true;
+				else if ((js_is(&dk, "text") || js_is(&dk, "partial_json")) &&
+					 dv.type == JV_STR && !piece.type) {
+					piece = dv;
+					piece_text = js_is(&dk, "text");
+				} else
+					return false;
+			}
+			if (r < 0)
+				return false;
+		}
+	}
+	/* The piece must be the one its type names. */
+	if (r < 0 || !is_delta || !piece.type || (text ? !piece_text : !json || piece_text))
+		return false;
+	s = js_text(b, &piece, &len);
+	if (!s)
+		return false;
+	b->recognised = true;
+	idx &= ~(1ull << 63);
+	if (text) {
+		b_text_part(b, idx);
+		b_text(b, s, len);
+	} else {
+		b_call_args(b, b_call(b, idx, false), s, len);
+	}
+	return true;
+}

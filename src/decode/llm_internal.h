@@ -191,6 +191,8 @@ struct llm_response_builder {
 	bool stream_hint; /* the body itself says it is a stream */
 	bool nomem;
 	const struct jdoc *doc; /* the one being read */
+	struct gbuf scratch; /* an escaped string's value (fast path) */
+	bool slow_only; /* tests: no fast path */
 
 	/* MCP */
 	char *mcp_id;
@@ -221,6 +223,41 @@ void b_calls_clear(struct llm_response_builder *b);
 void b_usage(int64_t *dst, const json_t *o, const char *key);
 /* {"error": {"message": ...}} or {"error": "..."}: true when o is one. */
 bool b_error_obj(struct llm_response_builder *b, const json_t *o);
+
+/*
+ * A validating scanner for the hot stream events, no tree, no allocation.
+ * Strings are checked as jansson checks them; numbers only in the forms
+ * jansson surely reads alike; anything else says no, and jansson decides.
+ */
+enum { JV_NULL = 1, JV_BOOL, JV_NUM, JV_STR, JV_OBJ, JV_ARR };
+
+struct jval {
+	int type;
+	const char *p; /* strings: the text between the quotes; else the value's text */
+	size_t n;
+	bool esc; /* a string with escapes or non-ASCII: js_text decodes */
+};
+
+struct jscan {
+	const char *s;
+	size_t i, n, count;
+	int depth;
+	bool obj, comma;
+};
+
+bool js_value(const char *s, size_t n, size_t *i, int depth, struct jval *v);
+/* s[0..n) is one object and nothing else. */
+bool js_top(const char *s, size_t n, struct jval *v);
+void js_begin(struct jscan *c, const struct jval *v);
+int js_obj_next(struct jscan *c, struct jval *key, struct jval *val);
+int js_arr_next(struct jscan *c, struct jval *val);
+bool js_is(const struct jval *v, const char *lit);
+bool js_uint(const struct jval *v, uint64_t *out);
+/* A string's value: the text itself, or decoded into b->scratch. */
+const char *js_text(struct llm_response_builder *b, const struct jval *v, size_t *len);
+
+bool openai_chat_fast(struct llm_response_builder *b, const char *d, size_t n);
+bool anthropic_fast(struct llm_response_builder *b, const char *d, size_t n);
 
 void openai_chat_on_json(struct llm_response_builder *b, const json_t *j);
 void openai_responses_on_json(struct llm_response_builder *b, const json_t *j);

@@ -356,3 +356,94 @@ void openai_responses_on_json(struct llm_response_builder *b, const json_t *j)
 		b->terminal = true;
 	}
 }
+
+/* ---- the hot path: a chunk with a text delta and nothing else of note ---- */
+
+static bool chunk_delta_fast(const struct jval *delta, struct jval *content)
+{
+	struct jscan c;
+	struct jval k, v;
+	int r;
+
+	if (delta->type != JV_OBJ)
+		return false;
+	js_begin(&c, delta);
+	while ((r = js_obj_next(&c, &k, &v)) > 0) {
+		if (js_is(&k, "content") && !content->type &&
+		    (v.type == JV_STR || v.type == JV_NULL))
+			*content = v;
+		else if (!(js_is(&k, "role") && v.type == JV_STR) &&
+			 !(js_is(&k, "refusal") && v.type == JV_NULL))
+			return false;
+	}
+	return r == 0;
+}
+
+static bool chunk_choice_fast(const struct jval *ch, struct jval *content)
+{
+	struct jscan c;
+	struct jval k, v;
+	bool delta = false;
+	uint64_t idx;
+	int r;
+
+	if (ch->type != JV_OBJ)
+		return false;
+	js_begin(&c, ch);
+	while ((r = js_obj_next(&c, &k, &v)) > 0) {
+		if (js_is(&k, "index")) {
+			if (!js_uint(&v, &idx) || idx)
+				return false;
+		} else if (js_is(&k, "delta")) {
+			if (delta || !chunk_delta_fast(&v, content))
+				return false;
+			delta = true;
+		} else if (!((js_is(&k, "finish_reason") || js_is(&k, "logprobs")) &&
+			     v.type == JV_NULL)) {
+			return false;
+		}
+	}
+	return r == 0 && delta;
+}
+
+bool openai_chat_fast(struct llm_response_builder *b, const char *d, size_t n)
+{
+	struct jval top, k, v, ch, model = { 0 }, content = { 0 };
+	struct jscan c, cc;
+	bool choice = false;
+	const char *s;
+	size_t len;
+	int r;
+
+	if (!js_top(d, n, &top))
+		return false;
+	js_begin(&c, &top);
+	while ((r = js_obj_next(&c, &k, &v)) > 0) {
+		if (js_is(&k, "choices")) {
+			/* One choice: with n > 1 the tree decides which. */
+			if (choice || v.type != JV_ARR)
+				return false;
+			js_begin(&cc, &v);
+			if (js_arr_next(&cc, &ch) <= 0 || js_arr_next(&cc, &v) != 0 ||
+			    !chunk_choice_fast(&ch, &content))
+				return false;
+			choice = true;
+		} else if (js_is(&k, "model")) {
+			if (model.type)
+				return false;
+			model = v;
+		} else if (js_is(&k, "usage") || js_is(&k, "error")) {
+			if (v.type != JV_NULL)
+				return false;
+		}
+	}
+	if (r < 0 || !choice)
+		return false;
+	b->recognised = true;
+	b->stream_hint = true;
+	if (!b->model && model.type == JV_STR && (s = js_text(b, &model, &len)) && len)
+		b_set(b, &b->model, s, len, LLM_STR_MAX);
+	if (content.type == JV_STR && (s = js_text(b, &content, &len)))
+		b_text(b, s, len);
+	return true;
+}

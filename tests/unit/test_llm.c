@@ -20,6 +20,8 @@
 
 #include "warden/decode/llm.h"
 #include "warden/decode/sse.h"
+/* The fast path for hot stream events must agree with the tree. */
+#include "../../src/decode/llm_internal.h"
 
 /* ---- helpers ---- */
 
@@ -131,6 +133,8 @@ static void on_sse(const struct sse_event *ev, void *arg)
 		llm_response_feed_sse(c->b, ev->event, ev->event_len, ev->data, ev->data_len), 0);
 }
 
+static bool slow_only;
+
 /* An SSE body split by the real splitter, fed in pieces of `piece` bytes (0: whole). */
 static struct llm_response *resp_sse(enum llm_api api, const char *body, size_t len, size_t piece,
 				     bool complete, int want)
@@ -141,6 +145,7 @@ static struct llm_response *resp_sse(enum llm_api api, const char *body, size_t 
 	size_t pos = 0;
 
 	assert_int_equal(llm_response_builder_new(api, NULL, &c.b), 0);
+	c.b->slow_only = slow_only;
 	assert_int_equal(sse_parser_new(NULL, on_sse, &c, &p), 0);
 	while (pos < len) {
 		size_t n = piece && len - pos > piece ? piece : len - pos;
@@ -216,6 +221,13 @@ static struct llm_response *sse_every_split(enum llm_api api, const char *body)
 		free(got);
 		llm_response_free(r);
 	}
+	slow_only = true;
+	r = resp_sse(api, body, len, 0, true, 0);
+	slow_only = false;
+	got = summary(r);
+	assert_string_equal(got, want);
+	free(got);
+	llm_response_free(r);
 	free(want);
 	return whole;
 }
@@ -246,7 +258,7 @@ static const char chat_req[] =
 	"{'type':'function','function':{'name':'get_time','parameters':{}}}],"
 	"'tool_choice':'auto','parallel_tool_calls':true,'user':'u-1'}";
 
-static void openai_chat_request(void **state)
+static void test_openai_chat_request(void **state)
 {
 	struct llm_request *r = req(LLM_API_OPENAI_CHAT, "/v1/chat/completions", J(chat_req));
 
@@ -431,7 +443,7 @@ static const char responses_req[] =
 	"'strict':true},{'type':'web_search_preview'}],'stream':true,'store':false,"
 	"'reasoning':{'effort':'low'}}";
 
-static void openai_responses_request(void **state)
+static void test_openai_responses_request(void **state)
 {
 	struct llm_request *r = req(LLM_API_OPENAI_RESPONSES, "/v1/responses", J(responses_req));
 
@@ -575,7 +587,7 @@ static const char anthropic_req[] =
 	"'string'}},'required':['location']}},{'type':'web_search_20250305','name':'web_search',"
 	"'max_uses':5}],'stream':true,'metadata':{'user_id':'u'},'temperature':1}";
 
-static void anthropic_request(void **state)
+static void test_anthropic_request(void **state)
 {
 	struct llm_request *r =
 		req(LLM_API_ANTHROPIC_MESSAGES, "/v1/messages?beta=true", J(anthropic_req));
@@ -732,7 +744,7 @@ static const char gemini_req[] =
 	"'parameters':{'type':'OBJECT'}},{'name':'get_time'}]},{'googleSearch':{}}],"
 	"'generationConfig':{'temperature':0.5,'thinkingConfig':{'thinkingBudget':0}}}";
 
-static void gemini_request(void **state)
+static void test_gemini_request(void **state)
 {
 	struct llm_request *r = req(LLM_API_GEMINI_STREAM,
 				    "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse",
@@ -850,7 +862,7 @@ static void gemini_response(void **state)
 
 /* ---- Ollama ---- */
 
-static void ollama_request(void **state)
+static void test_ollama_request(void **state)
 {
 	struct llm_request *r = req(
 		LLM_API_OLLAMA_CHAT, "/api/chat",
@@ -938,7 +950,7 @@ static void ollama_response(void **state)
 
 /* ---- MCP ---- */
 
-static void mcp_request(void **state)
+static void test_mcp_request(void **state)
 {
 	struct llm_request *r = req(
 		LLM_API_MCP, "/mcp",
@@ -1353,21 +1365,21 @@ static void big_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(openai_chat_request, teardown),
+		cmocka_unit_test_teardown(test_openai_chat_request, teardown),
 		cmocka_unit_test_teardown(openai_chat_response, teardown),
 		cmocka_unit_test_teardown(openai_chat_stream, teardown),
 		cmocka_unit_test_teardown(openai_error_body, teardown),
-		cmocka_unit_test_teardown(openai_responses_request, teardown),
+		cmocka_unit_test_teardown(test_openai_responses_request, teardown),
 		cmocka_unit_test_teardown(openai_responses_response, teardown),
 		cmocka_unit_test_teardown(openai_responses_stream, teardown),
-		cmocka_unit_test_teardown(anthropic_request, teardown),
+		cmocka_unit_test_teardown(test_anthropic_request, teardown),
 		cmocka_unit_test_teardown(anthropic_response, teardown),
 		cmocka_unit_test_teardown(anthropic_stream_test, teardown),
-		cmocka_unit_test_teardown(gemini_request, teardown),
+		cmocka_unit_test_teardown(test_gemini_request, teardown),
 		cmocka_unit_test_teardown(gemini_response, teardown),
-		cmocka_unit_test_teardown(ollama_request, teardown),
+		cmocka_unit_test_teardown(test_ollama_request, teardown),
 		cmocka_unit_test_teardown(ollama_response, teardown),
-		cmocka_unit_test_teardown(mcp_request, teardown),
+		cmocka_unit_test_teardown(test_mcp_request, teardown),
 		cmocka_unit_test_teardown(mcp_response, teardown),
 		cmocka_unit_test_teardown(classify_table, teardown),
 		cmocka_unit_test_teardown(bad_shapes, teardown),
