@@ -96,7 +96,8 @@ struct llm_tool_call {
 	const char *name;
 	/*
 	 * The arguments as compact JSON text when they parsed as JSON
-	 * (args_json true), else the raw text the model produced.
+	 * (args_json true), else the raw text the model produced. Streamed
+	 * arguments cut at max_args cannot be parsed: the raw prefix.
 	 */
 	struct llm_text args;
 	bool args_json;
@@ -121,12 +122,17 @@ struct llm_request {
 	const char **tools; /* names of the tools offered */
 	size_t n_tools;
 	size_t tools_total;
-	struct llm_tool_result *tool_results;
+	struct llm_tool_result *tool_results; /* the last max_tool_calls */
 	size_t n_tool_results;
+	size_t tool_results_total;
+	/* Tool calls echoed back in the history (assistant turns): the last max_tool_calls. */
+	struct llm_tool_call *tool_calls;
+	size_t n_tool_calls;
+	size_t tool_calls_total;
 	/* MCP: method ("tools/call", "tools/list", ...), the tool and its arguments. */
 	const char *mcp_method; /* NULL unless api == LLM_API_MCP */
 	const char *mcp_id; /* JSON-RPC id as text ("7", "\"abc\""); "" for notifications */
-	const char *mcp_tool; /* tools/call: params.name */
+	const char *mcp_tool; /* tools/call: params.name; NULL for other methods */
 	struct llm_text mcp_args; /* tools/call: params.arguments as compact JSON */
 };
 
@@ -148,8 +154,12 @@ struct llm_response {
 	const char *mcp_id;
 	struct llm_text mcp_result; /* result (content text joined) or error message */
 	bool mcp_is_error;
-	const char **mcp_tools; /* tools/list result: tool names */
+	const char **mcp_tools; /* tools/list result: tool names (max_tools kept) */
 	size_t n_mcp_tools;
+	size_t mcp_tools_total;
+	/* Body bytes fed; truncated: a JSON value in it was over max_body and skipped. */
+	uint64_t body_bytes;
+	bool body_truncated;
 };
 
 /*
