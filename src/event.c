@@ -490,6 +490,8 @@ static void write_blind(struct jw *w, const struct event *ev)
 	jw_cstr(w, "reason", ev->blind.reason ? ev->blind.reason : "");
 	if (ev->blind.connect_id)
 		jw_uint(w, "connect_id", ev->blind.connect_id);
+}
+
 static void write_dns(struct jw *w, const struct event *ev)
 {
 	const struct dns_message *m = ev->dns.msg;

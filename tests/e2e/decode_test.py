@@ -22,7 +22,7 @@ AGENTS = os.path.join(ROOT, "tests", "e2e", "agents")
 TMP = tempfile.mkdtemp(prefix="warden-decode-")
 check, Fail, Wardend, run = h.check, h.Fail, h.Wardend, h.run
 MOCK = {}  # port, cert, pid
-DNS_ADDR = "127.0.0.2"
+DNS_ADDR = "127.0.0.9"
 LLM_NAME = "llm-e2e.test"
 
 

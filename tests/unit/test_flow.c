@@ -228,9 +228,8 @@ static void feed(struct flow_table *t, enum event_type type, uint64_t conn, uint
 }
 
 /*
- * The whole exchange in calls: requests written at cut_out, responses read
- * at cut_in (0: one call each). Each request is written before its
- * response is read, as a client does.
+ * The whole exchange in calls: requests written in two calls cut at
+ * cut_out, then responses read in two cut at cut_in (0: one call each).
  */
 static void run(struct sink *s, size_t cut_out, size_t cut_in)
 {
@@ -244,11 +243,11 @@ static void run(struct sink *s, size_t cut_out, size_t cut_in)
 		feed(t, EVENT_TLS_WRITE, 1, 0, out_stream, cut_out, cut_out, ts++);
 		o = cut_out;
 	}
+	feed(t, EVENT_TLS_WRITE, 1, o, out_stream + o, out_len - o, out_len - o, ts++);
 	if (cut_in) {
 		feed(t, EVENT_TLS_READ, 1, 0, in_stream, cut_in, cut_in, ts++);
 		i = cut_in;
 	}
-	feed(t, EVENT_TLS_WRITE, 1, o, out_stream + o, out_len - o, out_len - o, ts++);
 	feed(t, EVENT_TLS_READ, 1, i, in_stream + i, in_len - i, in_len - i, ts++);
 	flow_table_free(t);
 }
@@ -309,7 +308,7 @@ static void test_lost_call_resyncs(void **state)
 	static struct sink s;
 	struct flow_table *t;
 	const char *second = strstr(in_stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event");
-	size_t start2 = second - in_stream, hole = start2 + 300, third;
+	size_t start2 = second - in_stream, hole = start2 + 600, third;
 
 	(void)state;
 	third = strstr(in_stream, "HTTP/1.1 404") - in_stream;
@@ -340,8 +339,8 @@ static void test_truncated_request(void **state)
 	(void)state;
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(flow_table_new(NULL, collect, &s, &t), 0);
-	/* 100 bytes captured of a call that wrote the whole first request. */
-	feed(t, EVENT_TLS_WRITE, 1, 0, out_stream, 100, first_len, 1);
+	/* 200 bytes captured (the head and some body) of a call that wrote the whole request. */
+	feed(t, EVENT_TLS_WRITE, 1, 0, out_stream, 200, first_len, 1);
 	feed(t, EVENT_TLS_WRITE, 1, first_len, out_stream + first_len, out_len - first_len,
 	     out_len - first_len, 2);
 	flow_table_free(t);
