@@ -26,9 +26,22 @@ struct tls_call {
 	__u64 out_len; /* size_t * of the _ex variants, else 0 */
 	__u64 sp; /* stack pointer at entry: tells nesting from a stale entry */
 	__s32 fd; /* first socket fd the call touched, -1 until then */
-	__u32 depth;
+	__u32 depth; /* 1 + the same call re-entered (SSL_write through SSL_write_ex) */
 	__u8 func;
 	__u8 _pad0[7];
+};
+
+/*
+ * The SSL_* calls a thread is inside, innermost last. Calls do nest for
+ * real: Node.js writes its queued request from a callback that runs inside
+ * SSL_read when the handshake completes, so one slot per thread would lose
+ * that write.
+ */
+#define TLS_STACK 4
+struct tls_stack {
+	struct tls_call f[TLS_STACK];
+	__u32 n;
+	__u32 overflow; /* calls entered beyond TLS_STACK, skipped at their return */
 };
 
 /* LRU: a thread that dies inside SSL_* never returns through us. */
@@ -36,8 +49,25 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64); /* pid_tgid */
-	__type(value, struct tls_call);
+	__type(value, struct tls_stack);
 } tls_active SEC(".maps");
+
+static __always_inline bool is_read(__u8 func)
+{
+	return func == WARDEN_TLS_SSL_READ || func == WARDEN_TLS_SSL_READ_EX;
+}
+
+/* The innermost call, or NULL. */
+static __always_inline struct tls_call *stack_top(struct tls_stack *st)
+{
+	__u32 n = st->n;
+
+	if (n == 0 || n > TLS_STACK)
+		return NULL;
+	n = (n - 1) & (TLS_STACK - 1);
+	barrier_var(n);
+	return &st->f[n & (TLS_STACK - 1)];
+}
 
 struct conn_key {
 	__u32 tgid;
@@ -73,32 +103,60 @@ struct {
 
 static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_len)
 {
+	static const struct tls_stack empty = {};
 	__u64 key = bpf_get_current_pid_tgid();
-	__u64 sp = PT_REGS_SP(ctx);
-	struct tls_call *c, n = {};
+	__u64 sp = PT_REGS_SP(ctx), ssl = PT_REGS_PARM1(ctx), buf = PT_REGS_PARM2(ctx);
+	struct tls_stack *st;
+	struct tls_call *top;
+	__u32 n;
 
 	if (is_self())
 		return 0;
-	c = bpf_map_lookup_elem(&tls_active, &key);
+	st = bpf_map_lookup_elem(&tls_active, &key);
+	if (!st) {
+		if (bpf_map_update_elem(&tls_active, &key, &empty, BPF_ANY)) {
+			stat_inc(WARDEN_STAT_TLS_STASH_FAIL);
+			return 0;
+		}
+		st = bpf_map_lookup_elem(&tls_active, &key);
+		if (!st)
+			return 0;
+	}
 	/*
-	 * One event per call: an SSL_write implemented through SSL_write_ex (or
-	 * the reverse) runs deeper on the same stack. An entry at or above the
-	 * recorded one means that call never returned through us: replace it.
+	 * Calls at or above the innermost one's stack pointer never returned
+	 * through us (the thread longjmp'd, or we attached mid-call): drop them.
 	 */
-	if (c && sp < c->sp) {
-		c->depth++;
+	for (int i = 0; i < TLS_STACK; i++) {
+		top = stack_top(st);
+		if (!top || sp < top->sp)
+			break;
+		st->n--;
+		st->overflow = 0;
+	}
+	top = stack_top(st);
+	/* The same call re-entered: SSL_write implemented through SSL_write_ex. */
+	if (top && top->ssl == ssl && top->buf == buf && is_read(top->func) == is_read(func)) {
+		top->depth++;
 		stat_inc(WARDEN_STAT_TLS_NESTED);
 		return 0;
 	}
-	n.ssl = PT_REGS_PARM1(ctx);
-	n.buf = PT_REGS_PARM2(ctx);
-	n.out_len = out_len;
-	n.sp = sp;
-	n.fd = -1;
-	n.depth = 1;
-	n.func = func;
-	if (bpf_map_update_elem(&tls_active, &key, &n, BPF_ANY))
+	n = st->n;
+	if (n >= TLS_STACK) {
+		st->overflow++;
 		stat_inc(WARDEN_STAT_TLS_STASH_FAIL);
+		return 0;
+	}
+	n &= TLS_STACK - 1;
+	barrier_var(n); /* keep the mask: the verifier needs the bound */
+	top = &st->f[n & (TLS_STACK - 1)];
+	top->ssl = ssl;
+	top->buf = buf;
+	top->out_len = out_len;
+	top->sp = sp;
+	top->fd = -1;
+	top->depth = 1;
+	top->func = func;
+	st->n = n + 1;
 	return 0;
 }
 
@@ -218,15 +276,21 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	struct warden_rec_tls *r;
 	struct conn_info *ci;
 	struct tls_call call, *c;
+	struct tls_stack *st;
 	__u64 total = 0, cap;
 	/* SSL_* return int: the upper half of rax is not part of the value. */
 	int ret = (int)PT_REGS_RC(ctx);
 	__u16 flags = 0;
 
-	c = bpf_map_lookup_elem(&tls_active, &key);
+	st = bpf_map_lookup_elem(&tls_active, &key);
+	c = st ? stack_top(st) : NULL;
 	if (!c) {
 		if (!is_self())
 			stat_inc(WARDEN_STAT_TLS_ORPHAN_RET);
+		return 0;
+	}
+	if (st->overflow) {
+		st->overflow--;
 		return 0;
 	}
 	if (c->depth > 1) {
@@ -234,7 +298,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 		return 0;
 	}
 	call = *c;
-	bpf_map_delete_elem(&tls_active, &key);
+	st->n--;
 
 	if (call.out_len) { /* _ex: 1 on success, the count through a pointer */
 		if (ret == 1 && bpf_probe_read_user(&total, sizeof(total), (void *)call.out_len))
@@ -265,7 +329,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	r->total_len = total;
 	__builtin_memset(r->_pad0, 0, sizeof(r->_pad0));
 	if (ci) {
-		int dir = call.func == WARDEN_TLS_SSL_READ || call.func == WARDEN_TLS_SSL_READ_EX;
+		int dir = is_read(call.func);
 
 		r->stream_offset = __sync_fetch_and_add(&ci->stream_off[dir & 1], total);
 	} else {
@@ -318,7 +382,8 @@ int BPF_KRETPROBE(warden_ssl_ret)
 static __always_inline int note_fd(__s32 fd)
 {
 	__u64 key = bpf_get_current_pid_tgid();
-	struct tls_call *c = bpf_map_lookup_elem(&tls_active, &key);
+	struct tls_stack *st = bpf_map_lookup_elem(&tls_active, &key);
+	struct tls_call *c = st ? stack_top(st) : NULL;
 
 	if (c && c->fd < 0)
 		c->fd = fd;

@@ -40,6 +40,8 @@ struct options {
 	uint64_t max_latency_ms;
 	uint64_t blind_after_s;
 	const char *llm_hosts[PIPELINE_LLM_HOSTS_MAX];
+	const char *tls_binaries[PIPELINE_LLM_HOSTS_MAX];
+	size_t n_tls_binaries;
 	size_t n_llm_hosts;
 	bool tls;
 	bool raw_tls;
@@ -77,6 +79,9 @@ static void usage(FILE *f)
 		"                            calls are reported with their true total_len and\n"
 		"                            truncated: true\n"
 		"      --no-tls              do not capture TLS plaintext\n"
+		"      --tls-binary PATH     probe PATH at start-up: an agent binary that links\n"
+		"                            OpenSSL statically and is not on PATH (node on\n"
+		"                            PATH is probed already); repeatable\n"
 		"      --raw-tls             also print every captured chunk as tls.write /\n"
 		"                            tls.read events (plaintext; large)\n"
 		"      --no-decode           do not decode HTTP and LLM traffic (implies\n"
@@ -138,6 +143,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_LLM_HOST,
 		OPT_BLIND_AFTER,
 		OPT_CAPTURE,
+		OPT_TLS_BINARY,
 	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -145,6 +151,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
 		{ "raw-tls", no_argument, NULL, OPT_RAW_TLS },
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
+		{ "tls-binary", required_argument, NULL, OPT_TLS_BINARY },
 		{ "no-decode", no_argument, NULL, OPT_NO_DECODE },
 		{ "llm-host", required_argument, NULL, OPT_LLM_HOST },
 		{ "blind-after", required_argument, NULL, OPT_BLIND_AFTER },
@@ -181,6 +188,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_TLS:
 			o->tls = false;
+			break;
+		case OPT_TLS_BINARY:
+			if (o->n_tls_binaries >= PIPELINE_LLM_HOSTS_MAX) {
+				log_error("--tls-binary: at most %d files", PIPELINE_LLM_HOSTS_MAX);
+				return -EINVAL;
+			}
+			o->tls_binaries[o->n_tls_binaries++] = optarg;
 			break;
 		case OPT_CAPTURE:
 			o->capture = optarg;
@@ -486,6 +500,17 @@ int main(int argc, char **argv)
 		log_error("warning: cannot read /proc: %s; running processes will lack exe",
 			  strerror(-r));
 	probed = sensor_discover_tls(d.sensor);
+	for (size_t i = 0; i < d.opt.n_tls_binaries; i++) {
+		r = sensor_probe_path(d.sensor, d.opt.tls_binaries[i]);
+		if (r < 0)
+			log_error("warning: --tls-binary %s: %s", d.opt.tls_binaries[i], strerror(-r));
+		else if (r == 0 && d.opt.tls)
+			log_error("warning: --tls-binary %s: exports no SSL_read/SSL_write (or is "
+				  "probed already)",
+				  d.opt.tls_binaries[i]);
+		else if (probed >= 0)
+			probed += r;
+	}
 	if (probed < 0)
 		log_error("warning: TLS library discovery failed: %s", strerror(-probed));
 	r = setup_signals(&sfd);

@@ -50,6 +50,11 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 		struct sensor **out, const char **stage);
 void sensor_free(struct sensor *s);
 
+/*
+ * Probe one file (an agent binary that links OpenSSL statically) now; 1
+ * probed, 0 nothing to probe (no SSL_* exported, already probed, TLS off), -errno.
+ */
+int sensor_probe_path(struct sensor *s, const char *path);
 /* Find TLS libraries already on the host; returns files probed or -errno. */
 int sensor_discover_tls(struct sensor *s);
 /* CLOCK_MONOTONIC -> unix ns offset the sensor stamps events with. */

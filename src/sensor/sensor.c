@@ -3,6 +3,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -230,6 +233,44 @@ void sensor_free(struct sensor *s)
 	free(s);
 }
 
+/*
+ * Runtimes that link OpenSSL statically (Node.js) are probed when they
+ * exec, which races with their first request: an agent that starts and
+ * sends its prompt at once would have it missed. The usual places are
+ * probed up front instead.
+ */
+static int scan_runtimes(struct sensor *s)
+{
+	static const char *const dirs[] = { "/usr/local/bin", "/usr/bin", "/bin", "/opt/node/bin" };
+	static const char *const names[] = { "node", "nodejs" };
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	int n = 0;
+
+	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(buf, sizeof(buf), "%s/%s", dirs[d], names[i]);
+			n += tls_attach_path(s->tls, buf) > 0;
+		}
+	while (path && *path) {
+		const char *end = strchrnul(path, ':');
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (end - path <= 0 || (size_t)(end - path) >= sizeof(buf) - 16)
+				break;
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - path), path, names[i]);
+			n += tls_attach_path(s->tls, buf) > 0;
+		}
+		path = *end ? end + 1 : end;
+	}
+	return n;
+}
+
+int sensor_probe_path(struct sensor *s, const char *path)
+{
+	return s->tls ? tls_attach_path(s->tls, path) : 0;
+}
+
 int sensor_discover_tls(struct sensor *s)
 {
 	int from_cache, from_procs;
@@ -238,6 +279,7 @@ int sensor_discover_tls(struct sensor *s)
 		return 0;
 	/* What the linker would load, so the first curl after start-up is seen. */
 	from_cache = tls_attach_scan_ldcache(s->tls, "/etc/ld.so.cache");
+	from_cache += scan_runtimes(s);
 	from_procs = tls_attach_scan_all(s->tls);
 	if (from_procs < 0)
 		return from_procs;

@@ -20,7 +20,12 @@ PY = h.PY
 NPM_DIR = os.path.join(ROOT, "build", "npm")
 AGENTS = os.path.join(ROOT, "tests", "e2e", "agents")
 TMP = tempfile.mkdtemp(prefix="warden-decode-")
-check, Fail, Wardend, run = h.check, h.Fail, h.Wardend, h.run
+check, Fail, run = h.check, h.Fail, h.run
+
+
+def Wardend(*extra):
+    """wardend as users run it: decoded events, no raw TLS chunks."""
+    return h.Wardend(*extra, raw_tls=False)
 MOCK = {}  # port, cert, pid
 DNS_ADDR = "127.0.0.9"
 LLM_NAME = "llm-e2e.test"
@@ -215,7 +220,7 @@ def t_large_prompt_many_writes():
     with Wardend() as w:
         pid, rc, out, err = run([PY, "-c", LARGE_CLIENT, str(MOCK["port"]), MOCK["cert"], str(size)])
         check(rc == 0 and out.startswith("200"), f"client failed: {rc} {out} {err[-500:]}")
-    writes = len(of_type(w.events, "tls.write", pid))
+    writes = len(of_type(w.events, "tls.write"))
     reqs = of_type(w.events, "llm.request", pid)
     check(len(reqs) == 1, f"want one llm.request, got {len(reqs)}: {brief(w.events, pid)}")
     text = reqs[0]["messages"][0]["text"]

@@ -34,15 +34,15 @@ def marker():
 class Wardend:
     """wardend for one test: started, waited for, stopped, its events read."""
 
-    def __init__(self, *extra):
-        self.extra = extra
+    def __init__(self, *extra, raw_tls=True):
+        self.extra = ("--raw-tls", *extra) if raw_tls else extra
         self.out = os.path.join(TMP, f"events-{uuid.uuid4().hex[:8]}.jsonl")
         self.errpath = self.out + ".err"
         self.events = []
 
     def __enter__(self):
         self.err = open(self.errpath, "w")
-        self.proc = subprocess.Popen([WARDEND, "--output", self.out, "--raw-tls", *self.extra],
+        self.proc = subprocess.Popen([WARDEND, "--output", self.out, *self.extra],
                                      stdout=subprocess.DEVNULL, stderr=self.err)
         deadline = time.time() + 30
         while time.time() < deadline:
