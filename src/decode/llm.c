@@ -1520,6 +1520,11 @@ static bool fast_event(struct llm_response_builder *b, const char *d, size_t n)
 		return openai_chat_fast(b, d, n);
 	case LLM_API_ANTHROPIC_MESSAGES:
 		return anthropic_fast(b, d, n);
+	case LLM_API_OPENAI_RESPONSES:
+		return openai_responses_fast(b, d, n);
+	case LLM_API_OLLAMA_CHAT:
+	case LLM_API_OLLAMA_GENERATE:
+		return ollama_fast(b, d, n);
 	default:
 		return false;
 	}

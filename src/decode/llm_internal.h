@@ -258,6 +258,8 @@ const char *js_text(struct llm_response_builder *b, const struct jval *v, size_t
 
 bool openai_chat_fast(struct llm_response_builder *b, const char *d, size_t n);
 bool anthropic_fast(struct llm_response_builder *b, const char *d, size_t n);
+bool openai_responses_fast(struct llm_response_builder *b, const char *d, size_t n);
+bool ollama_fast(struct llm_response_builder *b, const char *d, size_t n);
 
 void openai_chat_on_json(struct llm_response_builder *b, const json_t *j);
 void openai_responses_on_json(struct llm_response_builder *b, const json_t *j);

@@ -93,3 +93,59 @@ void ollama_on_json(struct llm_response_builder *b, const json_t *j)
 	b_usage(&b->usage.input_tokens, j, "prompt_eval_count");
 	b_usage(&b->usage.output_tokens, j, "eval_count");
 }
+
+/* The hot line: a chunk of text, not done. */
+bool ollama_fast(struct llm_response_builder *b, const char *d, size_t n)
+{
+	struct jval top, k, v, mk, mv, model = { 0 }, resp = { 0 }, content = { 0 };
+	bool done = false, msg = false;
+	struct jscan c, mc;
+	const char *s;
+	size_t len;
+	int r;
+
+	if (!js_top(d, n, &top))
+		return false;
+	js_begin(&c, &top);
+	while ((r = js_obj_next(&c, &k, &v)) > 0) {
+		if (js_is(&k, "done")) {
+			if (done || v.type != JV_BOOL || v.p[0] != 'f')
+				return false;
+			done = true;
+		} else if (js_is(&k, "model")) {
+			if (model.type)
+				return false;
+			model = v;
+		} else if (js_is(&k, "response")) {
+			if (resp.type || v.type != JV_STR)
+				return false;
+			resp = v;
+		} else if (js_is(&k, "message")) {
+			if (msg || v.type != JV_OBJ)
+				return false;
+			msg = true;
+			js_begin(&mc, &v);
+			while ((r = js_obj_next(&mc, &mk, &mv)) > 0) {
+				if (js_is(&mk, "content") && mv.type == JV_STR && !content.type)
+					content = mv;
+				else if (!(js_is(&mk, "role") && mv.type == JV_STR))
+					return false;
+			}
+			if (r < 0)
+				return false;
+		} else if (js_is(&k, "error")) {
+			return false;
+		}
+	}
+	if (r < 0 || !done)
+		return false;
+	b->recognised = true;
+	b->stream_hint = true;
+	if (!b->model && model.type == JV_STR && (s = js_text(b, &model, &len)) && len)
+		b_set(b, &b->model, s, len, LLM_STR_MAX);
+	if (resp.type && (s = js_text(b, &resp, &len)))
+		b_text(b, s, len);
+	if (content.type && (s = js_text(b, &content, &len)))
+		b_text(b, s, len);
+	return true;
+}

@@ -447,3 +447,43 @@ bool openai_chat_fast(struct llm_response_builder *b, const char *d, size_t n)
 		b_text(b, s, len);
 	return true;
 }
+
+/* The Responses API's hot event: response.output_text.delta. */
+bool openai_responses_fast(struct llm_response_builder *b, const char *d, size_t n)
+{
+	struct jval top, k, v, delta = { 0 };
+	uint64_t oi = 0, ci = 0;
+	bool type = false;
+	struct jscan c;
+	const char *s;
+	size_t len;
+	int r;
+
+	if (!js_top(d, n, &top))
+		return false;
+	js_begin(&c, &top);
+	while ((r = js_obj_next(&c, &k, &v)) > 0) {
+		if (js_is(&k, "type")) {
+			if (type || !js_is(&v, "response.output_text.delta"))
+				return false;
+			type = true;
+		} else if (js_is(&k, "output_index")) {
+			if (!js_uint(&v, &oi))
+				return false;
+		} else if (js_is(&k, "content_index")) {
+			if (!js_uint(&v, &ci))
+				return false;
+		} else if (js_is(&k, "delta")) {
+			if (delta.type || v.type != JV_STR)
+				return false;
+			delta = v;
+		}
+	}
+	if (r < 0 || !type || !delta.type || !(s = js_text(b, &delta, &len)))
+		return false;
+	b->recognised = true;
+	b->stream_hint = true;
+	b_text_part(b, (oi << 24) + ci);
+	b_text(b, s, len);
+	return true;
+}

@@ -171,6 +171,7 @@ static struct llm_response *resp_body(enum llm_api api, const char *body, size_t
 	if (cut > len)
 		cut = len;
 	assert_int_equal(llm_response_builder_new(api, NULL, &b), 0);
+	b->slow_only = slow_only;
 	assert_int_equal(llm_response_feed_body(b, (const uint8_t *)body, cut), 0);
 	assert_int_equal(llm_response_feed_body(b, (const uint8_t *)body + cut, len - cut), 0);
 	assert_int_equal(llm_response_finish(b, 200, complete, &r), want);
@@ -203,6 +204,13 @@ static struct llm_response *body_every_split(enum llm_api api, const char *body)
 	free(got);
 	llm_response_free(r);
 	llm_response_builder_free(b);
+	slow_only = true;
+	r = resp_body(api, body, len, len / 2, true, 0);
+	slow_only = false;
+	got = summary(r);
+	assert_string_equal(got, want);
+	free(got);
+	llm_response_free(r);
 	free(want);
 	return whole;
 }
