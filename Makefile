@@ -52,7 +52,7 @@ $(BUILD)/warden.bpf.o: $(BPF_OBJS)
 $(SKEL): $(BUILD)/warden.bpf.o
 	$(BPFTOOL) gen skeleton $< name warden_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard include/warden/*.h include/warden/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/warden/*.h include/warden/*/*.h src/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
