@@ -689,6 +689,17 @@ static void h2_body(const struct http2_message *m, const uint8_t *data, size_t l
 		resp_body(rc, data, len);
 }
 
+/*
+ * The body is whole when END_STREAM came, or when the announced length
+ * arrived: clients such as curl stop reading once they have it, so the
+ * empty DATA frame that ends the stream may never be captured.
+ */
+static bool h2_complete(const struct http2_message *m)
+{
+	return m->complete || (m->has_content_length && m->wire_len == m->content_length &&
+			       !m->decode_error);
+}
+
 static void h2_message(const struct http2_message *m, void *arg)
 {
 	struct flow_conn *c = arg;
@@ -711,7 +722,7 @@ static void h2_message(const struct http2_message *m, void *arg)
 			.body_len = m->body_len,
 			.body_total = m->body_total,
 			.wire_len = m->wire_len,
-			.complete = m->complete && !m->body_truncated,
+			.complete = h2_complete(m) && !m->body_truncated,
 			.body_undecoded = m->body_undecoded,
 		};
 
@@ -728,7 +739,7 @@ static void h2_message(const struct http2_message *m, void *arg)
 			.content_encoding_len = m->content_encoding.len,
 			.body_total = m->body_total,
 			.wire_len = m->wire_len,
-			.complete = m->complete,
+			.complete = h2_complete(m),
 			.body_undecoded = m->body_undecoded,
 		};
 

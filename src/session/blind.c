@@ -38,6 +38,7 @@ struct watch {
 	char comm[17];
 	struct event_addr remote;
 	char host[HOST_LEN];
+	char exe[HOST_LEN]; /* the process may be gone when the report is due */
 };
 
 struct blind {
@@ -141,6 +142,7 @@ static void report(struct blind *b, struct watch *w, uint64_t now,
 	ev.pid_start_ns = w->pid_start_ns;
 	ev.cgroup_id = w->cgroup_id;
 	memcpy(ev.comm, w->comm, sizeof(ev.comm));
+	ev.exe = w->exe[0] ? w->exe : NULL;
 	ev.blind.flow.remote = w->remote;
 	ev.blind.flow.host.ptr = w->host;
 	ev.blind.flow.host.len = strlen(w->host);
@@ -194,6 +196,11 @@ void blind_on_connect(struct blind *b, const struct event *ev,
 	n = strnlen(ev->connect.host, HOST_LEN - 1);
 	memcpy(w->host, ev->connect.host, n);
 	w->host[n] = 0;
+	if (ev->exe) {
+		n = strnlen(ev->exe, HOST_LEN - 1);
+		memcpy(w->exe, ev->exe, n);
+		w->exe[n] = 0;
+	}
 	b->n++;
 }
 

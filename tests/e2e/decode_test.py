@@ -283,15 +283,17 @@ def t_capture_blind():
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = p.communicate(req.encode(), timeout=30)
         # A client Warden reads, to the same host: no blind report for it.
-        cpid, rc, cout, cerr = run(in_resolv_ns(["curl", "-sS", "--cacert", MOCK["cert"],
+        cpid, rc, cout, cerr = run(in_resolv_ns(["curl", "-sSk",
                                                  "--resolve", f"{LLM_NAME}:{MOCK['port']}:127.0.0.1",
                                                  f"https://{LLM_NAME}:{MOCK['port']}/v1/models"]))
+        check(rc == 0, f"curl to {LLM_NAME} failed: {cerr[-300:]}")
         time.sleep(2.5)
     blind = of_type(w.events, "capture.blind")
     gnutls = [e for e in blind if e["comm"].startswith("gnutls")]
     check(gnutls, f"no capture.blind for gnutls-cli (rc {p.returncode}, {err[-300:]!r}): "
           f"{brief(w.events)}")
     check(gnutls[0]["host"] == LLM_NAME and gnutls[0]["rport"] == MOCK["port"], f"{gnutls[0]}")
+    check(gnutls[0]["exe"] and "gnutls-cli" in gnutls[0]["exe"], f"exe: {gnutls[0]['exe']}")
     check(not [e for e in blind if e["comm"] == "curl"], f"curl reported blind: {blind}")
 
 
