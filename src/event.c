@@ -28,7 +28,8 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_HTTP_RESPONSE] = "http.response", [EVENT_LLM_REQUEST] = "llm.request",
 	[EVENT_LLM_RESPONSE] = "llm.response", [EVENT_MCP_CALL] = "mcp.call",
 	[EVENT_MCP_RESULT] = "mcp.result",     [EVENT_CAPTURE_BLIND] = "capture.blind",
-	[EVENT_DECODE_ERROR] = "decode.error",
+	[EVENT_DECODE_ERROR] = "decode.error", [EVENT_SESSION_START] = "session.start",
+	[EVENT_SESSION_END] = "session.end",   [EVENT_FILE_OPEN] = "file.open",
 };
 
 const char *event_type_name(enum event_type t)

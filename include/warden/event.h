@@ -31,6 +31,9 @@ enum event_type {
 	EVENT_MCP_RESULT,
 	EVENT_CAPTURE_BLIND,
 	EVENT_DECODE_ERROR,
+	EVENT_SESSION_START,
+	EVENT_SESSION_END,
+	EVENT_FILE_OPEN,
 	EVENT_TYPE_MAX,
 };
 
@@ -75,6 +78,11 @@ struct event {
 	uint64_t cgroup_id;
 	char comm[17];
 	const char *exe; /* NULL when unknown */
+	/* Set by the session stage. */
+	uint64_t session; /* the agent session: the id of its session.start event; 0 none */
+	uint32_t session_root; /* the session's root pid */
+	bool session_nested; /* this process is itself an agent inside another's session */
+	uint64_t cause; /* id of the event that most plausibly caused this one; 0 none */
 	union {
 		struct {
 			uint64_t parent_start_ns;
@@ -154,6 +162,24 @@ struct event {
 			const char *reason; /* static text */
 			uint64_t connect_id; /* the net.connect event */
 		} blind;
+		struct {
+			const char *agent; /* why: "llm-client" or the --agent pattern that matched */
+			const char *container_id; /* from the cgroup path; NULL */
+			const char *pod_uid; /* Kubernetes pod UID from the cgroup path; NULL */
+			uint64_t processes; /* session.end: processes it had */
+			uint64_t events; /* session.end: events attributed to it */
+			uint64_t duration_ns; /* session.end */
+		} sess;
+		struct {
+			const char *path; /* as the process passed it (relative to cwd/dirfd) */
+			uint32_t path_len;
+			bool path_truncated;
+			int dirfd; /* AT_FDCWD (-100) or a directory fd */
+			int flags; /* O_* */
+			uint32_t mode;
+			int result; /* the fd, or -errno */
+			bool openat2;
+		} file;
 		struct {
 			struct event_flow flow;
 			const char *proto; /* "http1", "http2", "sse", "llm" */
