@@ -264,7 +264,8 @@ static char *dup_capped(const char *s, size_t n, size_t cap, size_t *out_len)
 	d = malloc(n + 1);
 	if (!d)
 		return NULL;
-	memcpy(d, s, n);
+	if (n)
+		memcpy(d, s, n);
 	d[n] = 0;
 	*out_len = n;
 	return d;

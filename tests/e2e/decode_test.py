@@ -297,9 +297,56 @@ def t_capture_blind():
     check(not [e for e in blind if e["comm"] == "curl"], f"curl reported blind: {blind}")
 
 
+MALFORMED_CLIENT = r"""
+import socket, ssl, sys
+port, cert = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=cert)
+for req in (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n{}",
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 9\r\n\r\nnot json!"):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+    s.sendall(req)
+    s.settimeout(3)
+    try:
+        print(s.recv(4096)[:12])
+    except Exception as e:
+        print("no answer", e)
+    s.close()
+"""
+
+
+def t_malformed_traffic():
+    """Broken HTTP and a body that is not the API's shape: clear decode.error events, no crash."""
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", MALFORMED_CLIENT, str(MOCK["port"]), MOCK["cert"]])
+        check(rc == 0, f"client failed: {err[-500:]}")
+    errs = of_type(w.events, "decode.error", pid)
+    check(any(e["proto"] == "http1" and e["direction"] == "request" for e in errs),
+          f"no http1 decode.error for a bad Content-Length: {errs}")
+    check(any(e["proto"] == "llm" and "shape" in e["what"] for e in errs),
+          f"no llm decode.error for a non-JSON body: {errs}")
+    check(all(e["what"] and e["error"].startswith("E") for e in errs), f"unclear errors: {errs}")
+
+
+def t_capture_replays_identically():
+    """A capture (wardend --capture) replays through tools/replay to the same LLM events."""
+    cap = os.path.join(TMP, "agent.cap")
+    with Wardend("--capture", cap) as w:
+        pid, out = run_agent("anthropic", True, "RUN: echo replayed", "claude-sonnet-4-5")
+    live = [e for e in w.events if e["type"].startswith("llm.") and e["pid"] == pid]
+    r = subprocess.run([os.path.join(ROOT, "build", "replay"), cap], capture_output=True, text=True)
+    check(r.returncode == 0, f"replay failed: {r.stderr[-500:]}")
+    replayed = [json.loads(l) for l in r.stdout.splitlines()]
+    replayed = [e for e in replayed if e["type"].startswith("llm.") and e["pid"] == pid]
+    strip = lambda e: {k: v for k, v in e.items() if k not in ("exe", "ts", "latency_ns")}
+    check(len(live) == 4 and [strip(e) for e in live] == [strip(e) for e in replayed],
+          f"replay differs: live {len(live)} events, replayed {len(replayed)}")
+
+
 TESTS = [t_openai_sdk_nostream, t_openai_sdk_stream, t_anthropic_sdk_nostream,
          t_anthropic_sdk_stream, t_openai_responses_api, t_curl_http2, t_gzip_response,
-         t_large_prompt_many_writes, t_plain_http_request, t_dns_names_connect, t_capture_blind]
+         t_large_prompt_many_writes, t_plain_http_request, t_dns_names_connect, t_capture_blind,
+         t_malformed_traffic, t_capture_replays_identically]
 
 
 def start_fixtures():
