@@ -130,7 +130,8 @@ int capture_reader_open(const char *path, struct capture_reader **out)
 		goto cleanup;
 	}
 	r->len = st.st_size;
-	r->map = mmap(NULL, r->len, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* Populated now: replaying measures decoding, not page faults on the file. */
+	r->map = mmap(NULL, r->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	if (r->map == MAP_FAILED) {
 		r->map = NULL;
 		err = -errno;

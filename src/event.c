@@ -79,9 +79,27 @@ static void jw_escaped(struct jw *w, const char *s, size_t n)
 	size_t run = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
+		unsigned char c;
 		char esc[6] = { '\\', 0, '0', '0', 0, 0 };
 		size_t elen = 2;
+		uint64_t word;
+
+		/*
+		 * Skip eight bytes at a time while none is a control byte, '"' or
+		 * '\\' (a word-wide test that may flag a clean word, never miss one).
+		 */
+		while (n - i >= 8) {
+			memcpy(&word, s + i, 8);
+			if (((word - 0x2020202020202020ULL) |
+			     ((word ^ 0x2222222222222222ULL) - 0x0101010101010101ULL) |
+			     ((word ^ 0x5c5c5c5c5c5c5c5cULL) - 0x0101010101010101ULL)) &
+			    ~word & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = s[i];
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;

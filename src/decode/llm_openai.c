@@ -21,7 +21,8 @@ static void chat_tools(struct rq_ctx *c, const json_t *tools)
 	const char *name;
 	size_t i, n;
 
-	json_array_foreach(tools, i, t) {
+	json_array_foreach(tools, i, t)
+	{
 		fn = json_object_get(t, "function");
 		if (!fn)
 			fn = json_object_get(t, "custom");
@@ -45,7 +46,8 @@ int openai_chat_request(struct rq_ctx *c, const json_t *root)
 		return -EBADMSG;
 	rq_model(c, model, n);
 	c->r->stream = jbool(root, "stream", false);
-	json_array_foreach(msgs, i, m) {
+	json_array_foreach(msgs, i, m)
+	{
 		role = jstr(m, "role", &role_len);
 		if (!role)
 			continue;
@@ -58,7 +60,8 @@ int openai_chat_request(struct rq_ctx *c, const json_t *root)
 			name = jstr(m, "name", &name_len);
 			rq_result(c, id, id_len, name, name_len, content, false);
 		}
-		json_array_foreach(json_object_get(m, "tool_calls"), k, tc) {
+		json_array_foreach(json_object_get(m, "tool_calls"), k, tc)
+		{
 			fn = json_object_get(tc, "function");
 			id = jstr(tc, "id", &id_len);
 			name = jstr(fn, "name", &name_len);
@@ -95,7 +98,8 @@ static void chat_delta(struct llm_response_builder *b, const json_t *delta)
 	const char *s;
 
 	b_text_j(b, json_object_get(delta, "content"));
-	json_array_foreach(json_object_get(delta, "tool_calls"), i, tc) {
+	json_array_foreach(json_object_get(delta, "tool_calls"), i, tc)
+	{
 		int64_t idx = jint(tc, "index", (int64_t)i);
 
 		/* Fragments of one call share its index: the first names it. */
@@ -119,7 +123,8 @@ static void chat_message(struct llm_response_builder *b, const json_t *msg)
 	size_t i, id_len, name_len;
 
 	b_text_j(b, json_object_get(msg, "content"));
-	json_array_foreach(json_object_get(msg, "tool_calls"), i, tc) {
+	json_array_foreach(json_object_get(msg, "tool_calls"), i, tc)
+	{
 		fn = json_object_get(tc, "function");
 		id = jstr(tc, "id", &id_len);
 		name = jstr(fn, "name", &name_len);
@@ -144,7 +149,8 @@ void openai_chat_on_json(struct llm_response_builder *b, const json_t *j)
 		b_set_j(b, &b->model, j, "model");
 	chat_usage(b, json_object_get(j, "usage"));
 	/* n > 1 asks for alternatives: the first one stands for the reply. */
-	json_array_foreach(choices, i, ch) {
+	json_array_foreach(choices, i, ch)
+	{
 		if (jint(ch, "index", 0) == 0) {
 			pick = ch;
 			break;
@@ -184,7 +190,8 @@ int openai_responses_request(struct rq_ctx *c, const json_t *root)
 		rq_system(c, v);
 	if (json_is_string(input))
 		rq_msg(c, "user", 4, input);
-	json_array_foreach(input, i, it) {
+	json_array_foreach(input, i, it)
+	{
 		if (json_is_string(it)) {
 			rq_msg(c, "user", 4, it);
 			continue;
@@ -206,7 +213,8 @@ int openai_responses_request(struct rq_ctx *c, const json_t *root)
 			rq_call(c, id, id_len, name, name_len, json_object_get(it, "arguments"));
 		}
 	}
-	json_array_foreach(json_object_get(root, "tools"), i, it) {
+	json_array_foreach(json_object_get(root, "tools"), i, it)
+	{
 		/* Built-in tools (web_search, file_search, ...) go by their type. */
 		name = jstr(it, "name", &name_len);
 		if (!name)
@@ -252,12 +260,14 @@ static void responses_full(struct llm_response_builder *b, const json_t *resp)
 	b->text.total = 0;
 	b->text_part_any = false;
 	b_calls_clear(b);
-	json_array_foreach(out, i, it) {
+	json_array_foreach(out, i, it)
+	{
 		type = jstr(it, "type", NULL);
 		if (!type)
 			continue;
 		if (!strcmp(type, "message")) {
-			json_array_foreach(json_object_get(it, "content"), k, p) {
+			json_array_foreach(json_object_get(it, "content"), k, p)
+			{
 				s = jstr(p, "type", NULL);
 				if (!s || strcmp(s, "output_text") ||
 				    !json_is_string(json_object_get(p, "text")))
@@ -359,7 +369,47 @@ void openai_responses_on_json(struct llm_response_builder *b, const json_t *j)
 
 /* ---- the hot path: a chunk with a text delta and nothing else of note ---- */
 
-static bool chunk_delta_fast(const struct jval *delta, struct jval *content)
+/*
+ * tool_calls: [{"index": N, "function": {"arguments": "..."}}], the shape
+ * of every fragment after a call's first (which names it, and takes the
+ * tree): one call, its index, its piece of arguments, nothing else.
+ */
+static bool tool_args_fast(const struct jval *arr, uint64_t *idx, struct jval *args)
+{
+	struct jscan c, tc, fc;
+	struct jval el, k, v, fk, fv;
+	bool have_idx = false;
+	int r;
+
+	if (arr->type != JV_ARR)
+		return false;
+	js_begin(&c, arr);
+	if (js_arr_next(&c, &el) <= 0 || js_arr_next(&c, &v) != 0 || el.type != JV_OBJ)
+		return false;
+	js_begin(&tc, &el);
+	while ((r = js_obj_next(&tc, &k, &v)) > 0) {
+		if (js_is(&k, "index") && !have_idx) {
+			if (!js_uint(&v, idx))
+				return false;
+			have_idx = true;
+		} else if (js_is(&k, "function") && v.type == JV_OBJ && !args->type) {
+			js_begin(&fc, &v);
+			while ((r = js_obj_next(&fc, &fk, &fv)) > 0) {
+				if (!js_is(&fk, "arguments") || fv.type != JV_STR || args->type)
+					return false;
+				*args = fv;
+			}
+			if (r < 0)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return r == 0 && have_idx && args->type;
+}
+
+static bool chunk_delta_fast(const struct jval *delta, struct jval *content, uint64_t *idx,
+			     struct jval *args)
 {
 	struct jscan c;
 	struct jval k, v;
@@ -372,14 +422,18 @@ static bool chunk_delta_fast(const struct jval *delta, struct jval *content)
 		if (js_is(&k, "content") && !content->type &&
 		    (v.type == JV_STR || v.type == JV_NULL))
 			*content = v;
-		else if (!(js_is(&k, "role") && v.type == JV_STR) &&
-			 !(js_is(&k, "refusal") && v.type == JV_NULL))
+		else if (js_is(&k, "tool_calls") && !args->type) {
+			if (!tool_args_fast(&v, idx, args))
+				return false;
+		} else if (!(js_is(&k, "role") && v.type == JV_STR) &&
+			   !(js_is(&k, "refusal") && v.type == JV_NULL))
 			return false;
 	}
 	return r == 0;
 }
 
-static bool chunk_choice_fast(const struct jval *ch, struct jval *content)
+static bool chunk_choice_fast(const struct jval *ch, struct jval *content, uint64_t *call,
+			      struct jval *args)
 {
 	struct jscan c;
 	struct jval k, v;
@@ -395,7 +449,7 @@ static bool chunk_choice_fast(const struct jval *ch, struct jval *content)
 			if (!js_uint(&v, &idx) || idx)
 				return false;
 		} else if (js_is(&k, "delta")) {
-			if (delta || !chunk_delta_fast(&v, content))
+			if (delta || !chunk_delta_fast(&v, content, call, args))
 				return false;
 			delta = true;
 		} else if (!((js_is(&k, "finish_reason") || js_is(&k, "logprobs")) &&
@@ -408,9 +462,11 @@ static bool chunk_choice_fast(const struct jval *ch, struct jval *content)
 
 bool openai_chat_fast(struct llm_response_builder *b, const char *d, size_t n)
 {
-	struct jval top, k, v, ch, model = { 0 }, content = { 0 };
+	struct jval top, k, v, ch, model = { 0 }, content = { 0 }, args = { 0 };
 	struct jscan c, cc;
 	bool choice = false;
+	uint64_t call = 0;
+	struct tcacc *t;
 	const char *s;
 	size_t len;
 	int r;
@@ -425,7 +481,7 @@ bool openai_chat_fast(struct llm_response_builder *b, const char *d, size_t n)
 				return false;
 			js_begin(&cc, &v);
 			if (js_arr_next(&cc, &ch) <= 0 || js_arr_next(&cc, &v) != 0 ||
-			    !chunk_choice_fast(&ch, &content))
+			    !chunk_choice_fast(&ch, &content, &call, &args))
 				return false;
 			choice = true;
 		} else if (js_is(&k, "model")) {
@@ -445,6 +501,9 @@ bool openai_chat_fast(struct llm_response_builder *b, const char *d, size_t n)
 		b_set(b, &b->model, s, len, LLM_STR_MAX);
 	if (content.type == JV_STR && (s = js_text(b, &content, &len)))
 		b_text(b, s, len);
+	if (args.type == JV_STR && (s = js_text(b, &args, &len)) &&
+	    (t = b_call(b, call & ~(1ull << 63), true)))
+		b_call_args(b, t, s, len);
 	return true;
 }
 
