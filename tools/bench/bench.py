@@ -168,7 +168,7 @@ def row_tls():
 
     med = measure(work, lambda r: r["rounds"])
     added_per_call = (med["warden"] - med["none"]) / calls["per_rt"] / 1000.0
-    return overhead_row("TLS round trip (4K req, 16K resp)", "us/round trip", med, 1.5,
+    return overhead_row("TLS round trip (4K LLM request, 16K reply)", "us/round trip", med, 1.5,
                         extra={"added_us_per_ssl_call": round(added_per_call, 2),
                                "ssl_calls_per_rt": round(calls["per_rt"], 2)})
 
