@@ -40,7 +40,7 @@ all: $(BUILD)/wardend $(BUILD)/warden $(BUILD)/replay
 deps:
 	@tools/deps.sh
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/warden/events.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/warden/events.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

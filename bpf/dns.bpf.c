@@ -15,6 +15,7 @@
  * reads with read()), DNS over TCP, sendmsg() to port 53 without connect().
  */
 #include "common.bpf.h"
+#include "fd.bpf.h"
 
 #define DNS_PORT 53
 #define SOCK_DGRAM_ 2
@@ -99,21 +100,6 @@ static __always_inline int sa_read(__u64 uptr, __u64 len, struct warden_sockaddr
 		return 0;
 	}
 	return -1;
-}
-
-/* The struct file * of the current task's fd; 0 when there is none. */
-static __always_inline struct file *fd_file(__s32 fd)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds, *f = NULL;
-
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
-		return NULL;
-	return f;
 }
 
 /* Mark (tgid, fd) as a resolver socket talking to server, if it is a UDP socket. */

@@ -2,12 +2,22 @@
 /*
  * connect(): the address is copied at syscall entry (the user buffer may be
  * gone by exit) and reported at exit with the result, so refused and
- * non-blocking connects are visible too. Later, a cgroup sock_addr program
- * will deny connects; this pair only observes.
+ * non-blocking connects are visible too. A non-blocking TCP connect says
+ * EINPROGRESS; its outcome comes later, from the socket's state change
+ * (sock:inet_sock_set_state leaving SYN_SENT), reported as a second record
+ * flagged WARDEN_F_ASYNC with the connecting task's identity. Later, a
+ * cgroup sock_addr program will deny connects; these only observe.
  */
 #include "common.bpf.h"
+#include "fd.bpf.h"
+
+#define EINPROGRESS_ 115
+#define ECONNREFUSED_ 111
+#define TCP_ESTABLISHED_ 1
+#define TCP_SYN_SENT_ 2
 
 struct connect_args {
+	__u64 sk; /* struct sock * of an inet socket; 0 otherwise */
 	__s32 fd;
 	__u32 addrlen;
 	__u8 sa[2 + WARDEN_UNIX_PATH_MAX]; /* struct sockaddr_un is the largest we keep */
@@ -21,6 +31,40 @@ struct {
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct connect_args);
 } connect_inflight SEC(".maps");
+
+/*
+ * TCP connects in flight, by struct sock *. On loopback the handshake (or
+ * the RST) can complete inside connect() itself, before its exit says
+ * EINPROGRESS: then the outcome waits here for the exit to report it.
+ */
+struct pending_connect {
+	struct warden_rec_connect rec; /* the connect record, once its syscall returned */
+	__s32 outcome; /* 0 or -errno, when known */
+	__u8 returned; /* the syscall returned EINPROGRESS: rec is set */
+	__u8 known; /* outcome is set */
+	__u8 _pad0[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_connect);
+} connect_pending SEC(".maps");
+
+/* The outcome record: a copy of the connect record, flagged and completed. */
+static __always_inline void emit_outcome(const struct warden_rec_connect *rec, __s32 outcome)
+{
+	struct warden_rec_connect *r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
+
+	if (!r)
+		return;
+	__builtin_memcpy(r, rec, sizeof(*r));
+	hdr_init(&r->hdr, WARDEN_REC_CONNECT, sizeof(*r));
+	r->hdr.flags = WARDEN_F_ASYNC;
+	r->ret = outcome;
+	rb_submit(r);
+}
 
 SEC("tp/syscalls/sys_enter_connect")
 int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
@@ -46,6 +90,13 @@ int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
 	if (bpf_probe_read_user(a.sa, len, (void *)ctx->args[1])) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
 		return 0;
+	}
+	if (family == AF_INET || family == AF_INET6) {
+		static const struct pending_connect fresh = {};
+
+		a.sk = (__u64)fd_sock(a.fd);
+		if (a.sk && bpf_map_update_elem(&connect_pending, &a.sk, &fresh, BPF_ANY))
+			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 	}
 	if (bpf_map_update_elem(&connect_inflight, &key, &a, BPF_ANY))
 		stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
@@ -91,9 +142,55 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		__builtin_memcpy(r->unix_path, a->sa + 2, WARDEN_UNIX_PATH_MAX);
 		r->unix_path_len = n;
 	}
+	if (a->sk) {
+		__u64 sk = a->sk;
+		struct pending_connect *p = bpf_map_lookup_elem(&connect_pending, &sk);
+
+		if (p && ctx->ret == -EINPROGRESS_) {
+			if (p->known) {
+				emit_outcome(r, p->outcome);
+				bpf_map_delete_elem(&connect_pending, &sk);
+			} else {
+				__builtin_memcpy(&p->rec, r, sizeof(*r));
+				p->returned = 1;
+			}
+		} else if (p) {
+			bpf_map_delete_elem(&connect_pending, &sk); /* the result is final */
+		}
+	}
 	rb_submit(r);
 out:
 	bpf_map_delete_elem(&connect_inflight, &key);
+	return 0;
+}
+
+SEC("tp/sock/inet_sock_set_state")
+int warden_sock_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	struct pending_connect *p;
+	__s32 outcome;
+	int err;
+
+	if (ctx->oldstate != TCP_SYN_SENT_)
+		return 0;
+	p = bpf_map_lookup_elem(&connect_pending, &sk);
+	if (!p)
+		return 0;
+	if (ctx->newstate == TCP_ESTABLISHED_) {
+		outcome = 0;
+	} else {
+		/* tcp_reset() and timeouts set sk_err before the socket closes. */
+		err = BPF_CORE_READ((struct sock *)sk, sk_err);
+		outcome = -(err > 0 ? err : ECONNREFUSED_);
+	}
+	if (!p->returned) { /* still inside connect(): its exit reports it */
+		p->outcome = outcome;
+		p->known = 1;
+		return 0;
+	}
+	emit_outcome(&p->rec, outcome);
+	bpf_map_delete_elem(&connect_pending, &sk);
 	return 0;
 }
 

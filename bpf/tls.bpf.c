@@ -11,6 +11,7 @@
  * before the bytes reach the socket.
  */
 #include "common.bpf.h"
+#include "fd.bpf.h"
 
 #define PROT_EXEC_ 0x4
 
@@ -160,24 +161,6 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_l
 	return 0;
 }
 
-static __always_inline struct sock *sock_from_fd(int fd)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct socket *so;
-	struct file *f = NULL;
-
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return NULL;
-	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT_) != S_IFSOCK_)
-		return NULL;
-	so = BPF_CORE_READ(f, private_data);
-	return BPF_CORE_READ(so, sk);
-}
-
 static __always_inline void sock_addrs(struct sock *sk, struct conn_info *ci)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -205,7 +188,7 @@ static __always_inline struct conn_info *conn_resolve(__u32 tgid, struct tls_cal
 	struct sock *sk = NULL;
 
 	if (call->fd >= 0)
-		sk = sock_from_fd(call->fd);
+		sk = fd_sock(call->fd);
 	if (ci) {
 		if (!sk || (__u64)sk == ci->sk)
 			return ci;

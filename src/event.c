@@ -30,6 +30,7 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_MCP_RESULT] = "mcp.result",     [EVENT_CAPTURE_BLIND] = "capture.blind",
 	[EVENT_DECODE_ERROR] = "decode.error", [EVENT_SESSION_START] = "session.start",
 	[EVENT_SESSION_END] = "session.end",   [EVENT_FILE_OPEN] = "file.open",
+	[EVENT_NET_CONNECT_RESULT] = "net.connect.result",
 };
 
 const char *event_type_name(enum event_type t)
@@ -603,6 +604,7 @@ int event_write_json(const struct event *ev, FILE *f)
 			jw_bool(&w, "core_dumped", true);
 		break;
 	case EVENT_NET_CONNECT:
+	case EVENT_NET_CONNECT_RESULT:
 		jw_int(&w, "fd", ev->connect.fd);
 		jw_cstr(&w, "family", family_name(ev->connect.remote.family));
 		if (ev->connect.remote.family == AF_UNIX)

@@ -102,6 +102,7 @@ int pipeline_event(struct event *ev, void *arg)
 		learn_dns(p, ev, &msg);
 		break;
 	case EVENT_NET_CONNECT:
+	case EVENT_NET_CONNECT_RESULT:
 		ev->connect.host = hostcache_lookup(p->hosts, &ev->connect.remote, ev->ts);
 		break;
 	case EVENT_TLS_WRITE:
@@ -119,6 +120,9 @@ int pipeline_event(struct event *ev, void *arg)
 	switch (ev->type) {
 	case EVENT_NET_CONNECT:
 		blind_on_connect(p->blind, ev, emit_derived, p);
+		break;
+	case EVENT_NET_CONNECT_RESULT:
+		blind_on_connect_result(p->blind, ev);
 		break;
 	case EVENT_TLS_WRITE:
 	case EVENT_TLS_READ:

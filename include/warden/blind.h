@@ -45,6 +45,8 @@ bool blind_is_llm_host(const struct blind *b, const char *host);
 /* A net.connect event with its id and host set. */
 void blind_on_connect(struct blind *b, const struct event *connect, void (*emit)(struct event *, void *),
 		      void *arg);
+/* A net.connect.result event: a non-blocking connect that failed was never blind. */
+void blind_on_connect_result(struct blind *b, const struct event *result);
 /* A tls.write or tls.read event. */
 void blind_on_tls(struct blind *b, const struct event *tls);
 /* Reports the watches older than the window (now_ns: the events' clock). */

@@ -34,6 +34,7 @@ enum event_type {
 	EVENT_SESSION_START,
 	EVENT_SESSION_END,
 	EVENT_FILE_OPEN,
+	EVENT_NET_CONNECT_RESULT, /* the outcome of a non-blocking connect (connect member) */
 	EVENT_TYPE_MAX,
 };
 

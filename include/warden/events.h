@@ -37,6 +37,7 @@ enum warden_rec_flags {
 	WARDEN_F_TRUNCATED = 1 << 0, /* payload shorter than the original */
 	WARDEN_F_READ_FAULT = 1 << 1, /* a user/kernel read failed: bytes missing */
 	WARDEN_F_LAST = 1 << 2, /* last chunk of a TLS call */
+	WARDEN_F_ASYNC = 1 << 3, /* connect: the outcome of an earlier non-blocking connect */
 };
 
 /* Per-CPU statistics slots (map "stats"). Append only. */

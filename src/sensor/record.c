@@ -80,7 +80,7 @@ static int decode_connect(const struct warden_rec_connect *r, size_t size, struc
 {
 	if (size != sizeof(*r) || r->unix_path_len > WARDEN_UNIX_PATH_MAX)
 		return -EBADMSG;
-	ev->type = EVENT_NET_CONNECT;
+	ev->type = r->hdr.flags & WARDEN_F_ASYNC ? EVENT_NET_CONNECT_RESULT : EVENT_NET_CONNECT;
 	ev->connect.fd = r->fd;
 	ev->connect.result = r->ret;
 	addr_copy(&ev->connect.remote, &r->remote);

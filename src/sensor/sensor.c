@@ -178,7 +178,8 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 		goto cleanup;
 	*stage = "attaching connect tracepoints";
 	if ((r = attach_prog(s, skel->progs.warden_connect_enter)) ||
-	    (r = attach_prog(s, skel->progs.warden_connect_exit)))
+	    (r = attach_prog(s, skel->progs.warden_connect_exit)) ||
+	    (r = attach_prog(s, skel->progs.warden_sock_state)))
 		goto cleanup;
 	*stage = "attaching DNS tracepoints";
 	if ((r = attach_prog(s, skel->progs.warden_dns_connect)) ||

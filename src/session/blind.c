@@ -227,6 +227,21 @@ void blind_on_tls(struct blind *b, const struct event *ev)
 	}
 }
 
+void blind_on_connect_result(struct blind *b, const struct event *ev)
+{
+	if (!b->n || ev->connect.result == 0)
+		return;
+	for (size_t i = 0; i < b->max_watches; i++) {
+		struct watch *w = &b->watches[i];
+
+		if (w->used && w->pid == ev->pid && w->pid_start_ns == ev->pid_start_ns &&
+		    same_peer(&w->remote, &ev->connect.remote)) {
+			w->used = false;
+			b->n--;
+		}
+	}
+}
+
 void blind_check(struct blind *b, uint64_t now_ns, void (*emit)(struct event *, void *), void *arg)
 {
 	if (!b->n)

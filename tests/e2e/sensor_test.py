@@ -238,6 +238,37 @@ def t_connect_refused():
     check(c["result"] == -111 and c["error"] == "ECONNREFUSED", f"result: {c}")
 
 
+NONBLOCK_CLIENT = r"""
+import select, socket, sys
+for port in (int(sys.argv[1]), 1):  # the HTTPS server, then a closed port
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    select.select([], [s], [], 5)
+    print(port, s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+    s.close()
+"""
+
+
+def t_connect_nonblocking_outcome():
+    """EINPROGRESS is followed by net.connect.result with the real outcome."""
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", NONBLOCK_CLIENT, str(PORT)])
+        check(rc == 0, f"client failed: {err[-300:]}")
+    mine = [e for e in w.events if e.get("pid") == pid and e["type"].startswith("net.connect")
+            and e.get("family") == "inet"]
+    for port, want in ((PORT, 0), (1, -111)):
+        first = [e for e in mine if e["dport"] == port and e["type"] == "net.connect"]
+        res = [e for e in mine if e["dport"] == port and e["type"] == "net.connect.result"]
+        check(first and first[0]["result"] == -115, f"port {port}: no EINPROGRESS connect: {mine}")
+        check(len(res) == 1 and res[0]["result"] == want and res[0]["fd"] == first[0]["fd"],
+              f"port {port}: want one net.connect.result {want}, got {res}")
+        check(res[0]["id"] > first[0]["id"], "outcome reported before its connect")
+
+
 def t_connect_unix_and_inet6():
     path = os.path.join(TMP, "e2e.sock")
     srv = socket.socket(socket.AF_UNIX)
@@ -368,7 +399,8 @@ def t_cli():
 
 
 TESTS = [t_tls_python, t_tls_curl, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
-         t_process_exit_code_and_signal, t_connect_refused, t_connect_unix_and_inet6,
+         t_process_exit_code_and_signal, t_connect_refused, t_connect_nonblocking_outcome,
+         t_connect_unix_and_inet6,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
 
 
