@@ -17,6 +17,7 @@ PIN=@anthropic-ai/claude-code@2.1.112
 
 die() { echo "claude-setup.sh: $*" >&2; exit 1; }
 [ $# -le 1 ] || die "usage: $0 [DIR]"
+command -v node >/dev/null || die "node not found (run tools/deps.sh)"
 want_dir=${1:-${WARDEN_CLAUDE_DIR:-/var/cache/warden-bench/claude-code}}
 mkdir -p "$want_dir" 2>/dev/null || die "cannot create $want_dir"
 dir=$(cd "$want_dir" && pwd)
@@ -31,7 +32,6 @@ installed() {
 }
 
 if ! installed; then
-	command -v node >/dev/null || die "node not found (run tools/deps.sh)"
 	command -v npm >/dev/null || die "npm not found (run tools/deps.sh)"
 	log=$(mktemp)
 	trap 'rm -f "$log"' EXIT

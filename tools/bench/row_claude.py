@@ -24,7 +24,7 @@ One more run under `wardend -o FILE` checks that Warden SAW the agent: the
 llm.request / llm.response events of the claude process (its pid), the prompt
 and the Bash tool call.
 """
-import json, os, shutil, statistics, subprocess, tempfile, time
+import json, os, resource, shutil, statistics, subprocess, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -75,7 +75,7 @@ class Mock:
 
 
 def run_claude(claude, port):
-    """One `claude -p` run: (wall seconds, pid). Raises unless it did the tool call."""
+    """One `claude -p` run: (wall s, pid, CPU s of claude and its children). Raises unless it did the tool call."""
     home = tempfile.mkdtemp(prefix="warden-bench-claude-")
     env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME": home,
            "LANG": "C.UTF-8", "TERM": "dumb",
@@ -84,6 +84,7 @@ def run_claude(claude, port):
            "NODE_TLS_REJECT_UNAUTHORIZED": "0", "DISABLE_TELEMETRY": "1",
            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
     try:
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.Popen([claude, "-p", PROMPT, "--allowedTools", "Bash"], cwd=home, env=env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -95,13 +96,15 @@ def run_claude(claude, port):
             p.communicate()
             raise RuntimeError("claude -p timed out (180 s)")
         wall = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     # The mock's last answer is "Done: " + the tool's output: the Bash call really ran.
     if p.returncode or f"Done: {MARK}" not in out:
         raise RuntimeError(f"claude -p failed (exit {p.returncode}): "
                            f"{(out.strip() or err.strip())[-200:]}")
-    return wall, p.pid
+    return wall, p.pid, cpu
 
 
 def capture_check(claude, port, build_dir, config_cls):
@@ -112,7 +115,7 @@ def capture_check(claude, port, build_dir, config_cls):
                                        "--stats-interval", "0"], "wardend: ready")
     try:
         with wd:
-            _, pid = run_claude(claude, port)
+            _, pid, _ = run_claude(claude, port)
             time.sleep(0.5)  # let the last events drain before SIGINT
         seen = {"llm_requests": 0, "llm_responses": 0, "prompt_seen": False,
                 "bash_call_seen": False, "tool_result_seen": False, "comm": None, "exe": None,
@@ -158,20 +161,34 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
     node = shutil.which("node")
     if cfgs["empty"].argv and node:
         cfgs["empty"].argv = [*cfgs["empty"].argv, os.path.realpath(node)]
-    reps = 1 if quick else 7
+    reps = 1 if quick else int(os.environ.get("BENCH_CLAUDE_RUNS", "7"))
     names = ("none", "warden") if quick else ("none", "empty", "warden")
+    notes = {}
+    if "empty" in names and not os.path.exists(cfgs["empty"].argv[0]):
+        names = ("none", "warden")  # `make -j4 all` alone does not build the floor
+        notes["empty_note"] = "skipped: build/bench/empty_probe not built (make bench builds it)"
     samples = {n: [] for n in names}
+    cpu = {n: [] for n in names}
     with Mock() as mock:
         if not quick:
             run_claude(claude, mock.port)  # warm-up: page cache, compile cache
         for i in range(reps):
             for n in (names if i % 2 == 0 else tuple(reversed(names))):
                 with cfgs[n]:
-                    samples[n].append(run_claude(claude, mock.port)[0])
+                    wall, _, c = run_claude(claude, mock.port)
+                samples[n].append(wall)
+                cpu[n].append(c)
         requests = len(mock.requests())
         seen = capture_check(claude, mock.port, build_dir, config_cls)
     med = {n: statistics.median(v) for n, v in samples.items()}
     ratio = med["warden"] / med["none"]
+    cmed = {n: statistics.median(v) for n, v in cpu.items()}
+    # This is a 2-core machine others share: wall times of one agent run wander
+    # by far more than 1%. The spread says whether the median ratio can be trusted.
+    spread = statistics.median([(max(v) - min(v)) / statistics.median(v) for v in samples.values()])
+    if not quick and spread > 2 * (TARGET - 1):
+        notes["noise_note"] = (f"runs of one configuration spread by {spread:.0%} of their median: "
+                               f"a {TARGET - 1:.0%} target is below what these runs resolve")
     ok = ratio <= TARGET and seen["llm_requests"] > 0 and seen["bash_call_seen"]
     sd = lambda v: round(statistics.stdev(v), 3) if len(v) > 1 else None
     return {"workload": f"real agent: Claude Code {version} -p, one Bash call",
@@ -184,8 +201,13 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
             "pass": ok,
             "runs": reps, "stdev_none": sd(samples["none"]), "stdev_warden": sd(samples["warden"]),
             "min_none": round(min(samples["none"]), 3), "min_warden": round(min(samples["warden"]), 3),
+            "ratio_of_mins": round(min(samples["warden"]) / min(samples["none"]), 3),
+            "cpu_s_median": {n: round(v, 3) for n, v in cmed.items()},
+            "cpu_ratio": round(cmed["warden"] / cmed["none"], 3) if cmed["none"] else None,
+            "spread": round(spread, 3),
             "mock_requests_per_run": round(requests / (reps * len(names) + (0 if quick else 1)), 1),
-            "warden_saw": seen}
+            "samples_s": {n: [round(x, 2) for x in v] for n, v in samples.items()},
+            "warden_saw": seen, **notes}
 
 
 def row_claude_for(quick, build_dir, config_factory):
