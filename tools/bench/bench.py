@@ -274,6 +274,7 @@ def row_pipeline():
 
 
 ROWS = [row_tls, row_exec, row_connect, row_overload, row_memory, row_pipeline]
+from row_claude import row_claude_for; ROWS.append(row_claude_for(QUICK, BUILD, configs))  # a real agent
 
 
 def main():

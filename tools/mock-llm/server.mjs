@@ -114,11 +114,19 @@ function commandFrom(userText) {
   return m ? m[1] : 'echo hello';
 }
 
-// conv = {tools: [names], toolResult: string|null, lastUser: string}
+// Does a tool's JSON schema take a `command` argument (a shell tool)?
+const takesCommand = (schema) => !!(schema && typeof schema === 'object' && schema.properties &&
+  typeof schema.properties === 'object' && Object.prototype.hasOwnProperty.call(schema.properties, 'command'));
+
+// conv = {tools: [names], shell: name of the first tool taking `command` | null,
+//         toolResult: string|null, lastUser: string}
 // -> {kind:'tool', name, args:{command}} | {kind:'text', text}
+// The call goes to the first offered tool whose schema has a `command`
+// property (Claude Code offers Agent, AskUserQuestion, ... before Bash), else
+// to the first offered tool.
 function decide(conv) {
   if (conv.toolResult != null) return { kind: 'text', text: 'Done: ' + conv.toolResult.slice(0, 200) };
-  if (conv.tools.length) return { kind: 'tool', name: conv.tools[0], args: { command: commandFrom(conv.lastUser) } };
+  if (conv.tools.length) return { kind: 'tool', name: conv.shell || conv.tools[0], args: { command: commandFrom(conv.lastUser) } };
   return { kind: 'text', text: 'Hello from mock: ' + (conv.lastUser || '').slice(0, 100) };
 }
 
@@ -171,14 +179,21 @@ class Out {
 // ---------------------------------------------------------------- OpenAI chat
 function openaiChatConv(b) {
   const tools = [];
-  for (const t of b.tools || []) if (t && t.function && t.function.name) tools.push(t.function.name);
-  for (const f of b.functions || []) if (f && f.name) tools.push(f.name);
+  let shell = null;
+  for (const t of b.tools || []) if (t && t.function && t.function.name) {
+    tools.push(t.function.name);
+    if (!shell && takesCommand(t.function.parameters)) shell = t.function.name;
+  }
+  for (const f of b.functions || []) if (f && f.name) {
+    tools.push(f.name);
+    if (!shell && takesCommand(f.parameters)) shell = f.name;
+  }
   let toolResult = null, lastUser = '';
   for (const m of b.messages || []) {
     if (m.role === 'tool' || m.role === 'function') toolResult = textOf(m.content);
     if (m.role === 'user') lastUser = textOf(m.content);
   }
-  return { tools, toolResult, lastUser };
+  return { tools, shell, toolResult, lastUser };
 }
 
 async function openaiChat(b, out) {
@@ -223,9 +238,12 @@ async function openaiChat(b, out) {
 // ---------------------------------------------------------------- OpenAI responses
 function openaiResponsesConv(b) {
   const tools = [];
+  let shell = null;
   for (const t of b.tools || []) {
-    if (t && t.type === 'function' && t.name) tools.push(t.name);
-    else if (t && t.function && t.function.name) tools.push(t.function.name);
+    const f = t && t.type === 'function' && t.name ? t : t && t.function && t.function.name ? t.function : null;
+    if (!f) continue;
+    tools.push(f.name);
+    if (!shell && takesCommand(f.parameters)) shell = f.name;
   }
   let toolResult = null, lastUser = '';
   if (typeof b.input === 'string') lastUser = b.input;
@@ -233,7 +251,7 @@ function openaiResponsesConv(b) {
     if (it.type === 'function_call_output' || it.type === 'custom_tool_call_output') toolResult = textOf(it.output);
     else if (it.role === 'user') lastUser = textOf(it.content);
   }
-  return { tools, toolResult, lastUser };
+  return { tools, shell, toolResult, lastUser };
 }
 
 async function openaiResponses(b, out) {
@@ -283,7 +301,9 @@ async function openaiResponses(b, out) {
 
 // ---------------------------------------------------------------- Anthropic
 function anthropicConv(b) {
-  const tools = (b.tools || []).filter((t) => t && t.name).map((t) => t.name);
+  const offered = (b.tools || []).filter((t) => t && t.name);
+  const tools = offered.map((t) => t.name);
+  const shell = (offered.find((t) => takesCommand(t.input_schema)) || {}).name || null;
   let toolResult = null, lastUser = '';
   for (const m of b.messages || []) {
     if (m.role !== 'user') continue;
@@ -295,7 +315,7 @@ function anthropicConv(b) {
     }
     if (texts.length) lastUser = texts.join('\n');
   }
-  return { tools, toolResult, lastUser };
+  return { tools, shell, toolResult, lastUser };
 }
 
 async function anthropicMessages(b, out) {
@@ -339,7 +359,11 @@ async function anthropicMessages(b, out) {
 // ---------------------------------------------------------------- Gemini
 function geminiConv(b) {
   const tools = [];
-  for (const t of b.tools || []) for (const f of (t.functionDeclarations || t.function_declarations || [])) if (f.name) tools.push(f.name);
+  let shell = null;
+  for (const t of b.tools || []) for (const f of (t.functionDeclarations || t.function_declarations || [])) if (f.name) {
+    tools.push(f.name);
+    if (!shell && (takesCommand(f.parameters) || takesCommand(f.parametersJsonSchema))) shell = f.name;
+  }
   let toolResult = null, lastUser = '';
   for (const c of b.contents || []) {
     const texts = [];
@@ -350,7 +374,7 @@ function geminiConv(b) {
     }
     if ((c.role || 'user') === 'user' && texts.length) lastUser = texts.join('\n');
   }
-  return { tools, toolResult, lastUser };
+  return { tools, shell, toolResult, lastUser };
 }
 
 async function gemini(model, method, b, out, url) {
@@ -511,15 +535,29 @@ async function handle(req, res) {
     ` from=${peer}` +
     `${out.gzip ? ' gzip' : ''} ${Date.now() - t0}ms\n`));
   try {
-    if (req.method === 'GET' && (p === '/health' || p === '/')) return out.json(200, { ok: true });
-    if (req.method === 'GET' && p === '/api/tags') return out.json(200, { models: [{ name: 'mock-model', model: 'mock-model' }] });
-    if (req.method === 'GET' && p === '/v1/models') return out.json(200, { object: 'list', data: [{ id: 'mock-model', object: 'model', created: 0, owned_by: 'mock' }] });
+    const gets = {
+      '/health': () => ({ ok: true }), '/': () => ({ ok: true }),
+      '/api/tags': () => ({ models: [{ name: 'mock-model', model: 'mock-model' }] }),
+      '/v1/models': () => ({ object: 'list', data: [{ id: 'mock-model', object: 'model', created: 0, owned_by: 'mock' }] }),
+    };
+    if (req.method === 'GET' && gets[p]) return out.json(200, gets[p]());
+    // Connectivity probes (Claude Code sends HEAD / first): headers only.
+    if (req.method === 'HEAD') {
+      res.writeHead(gets[p] || p === '/mcp' ? 200 : 404, { 'content-type': 'application/json', 'content-length': '0' });
+      return res.end();
+    }
     if (req.method !== 'POST') {
       if (p === '/mcp') return out.json(405, { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Method not allowed' } }, { allow: 'POST' });
       throw new HttpError(404, `unknown path: ${req.method} ${p}`, 'not_found_error');
     }
     const raw = await readBody(req);
     if (p === '/mcp') return await mcp(raw, out, req);
+    if (p === '/v1/messages/count_tokens') {
+      let b;
+      try { b = raw ? JSON.parse(raw) : {}; } catch { throw new HttpError(400, 'request body is not valid JSON'); }
+      if (!b || !Array.isArray(b.messages)) throw new HttpError(400, 'messages: Field required');
+      return out.json(200, { input_tokens: approxTokens(JSON.stringify([b.system ?? '', b.messages, b.tools ?? []])) });
+    }
     const gm = /^\/v1(?:beta)?\/models\/([^:]+):(generateContent|streamGenerateContent)$/.exec(p);
     const routes = {
       '/v1/chat/completions': openaiChat, '/chat/completions': openaiChat,
