@@ -13,6 +13,8 @@ BENCH_ROWS=tls,exec runs only the rows whose function names contain those words.
 """
 import json, os, platform, signal, statistics, subprocess, sys, tempfile, time
 
+from row_claude import row_claude_for
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -274,7 +276,7 @@ def row_pipeline():
 
 
 ROWS = [row_tls, row_exec, row_connect, row_overload, row_memory, row_pipeline]
-from row_claude import row_claude_for; ROWS.append(row_claude_for(QUICK, BUILD, configs))  # a real agent
+ROWS.append(row_claude_for(QUICK, BUILD, configs))  # row 6: a real agent (tools/bench/row_claude.py)
 
 
 def main():
