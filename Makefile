@@ -93,7 +93,7 @@ test: deps all
 
 # Benchmarks: tools/bench. The empty-program floor has its own skeleton.
 BENCH_BINS := $(BUILD)/bench/empty_probe $(BUILD)/bench/tls_rt $(BUILD)/bench/exec_storm \
-	$(BUILD)/bench/gen_capture $(BUILD)/replay
+	$(BUILD)/bench/gen_capture $(BUILD)/bench/proc_farm $(BUILD)/replay
 
 $(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c
 	@mkdir -p $(@D)
@@ -112,6 +112,10 @@ $(BUILD)/bench/tls_rt: tools/bench/tls_rt.c
 $(BUILD)/bench/gen_capture: tools/bench/gen_capture.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/proc_farm: tools/bench/proc_farm.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lssl -lcrypto
 
 $(BUILD)/bench/exec_storm: tools/bench/exec_storm.c
 	@mkdir -p $(@D)
