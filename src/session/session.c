@@ -645,6 +645,15 @@ void session_before(struct session_table *st, struct event *ev)
 		m->cause_exec = pm->cause_exec;
 		m->cause_call = pm->cause_call;
 		m->nested = pm->nested;
+		/*
+		 * The kernel inherited it already, unless it was forked before
+		 * the session reached the kernel: from now on its opens are seen.
+		 */
+		if (st->cfg.member_fn) {
+			st->cfg.member_fn(ev->pid, ev->pid_start_ns, st->sessions[m->sess].id, true,
+					  st->cfg.member_arg);
+			m->in_kernel = true;
+		}
 		break;
 	case EVENT_PROCESS_EXEC:
 		agent = st->cfg.n_agents ? session_agent_match(st->cfg.agents, st->cfg.n_agents,
