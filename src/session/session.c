@@ -464,10 +464,23 @@ int session_exec_score(const char *text, const char *args, size_t args_len)
 	if (!argc || !argv[0][0])
 		return 0;
 	prog = basename_of(argv[0]);
-	/* A shell's script: `sh -c 'a; b'` runs what the model wrote, quotes and all. */
-	if (argc >= 3 && argv[1][0] == '-' && strchr(argv[1], 'c') && strlen(argv[2]) >= 2 &&
-	    strstr(text, argv[2]))
-		return 3;
+	/*
+	 * A shell's script: `sh -c 'a; b'` runs what the model wrote, quotes and
+	 * all. The script is the first operand after -c (bash -c -l 'x'); a
+	 * short one must stand as a word, or "ls" would match "tools".
+	 */
+	if (argc >= 3 && argv[1][0] == '-' && argv[1][1] != '-' && strchr(argv[1], 'c')) {
+		size_t i = 2;
+
+		while (i < argc && argv[i][0] == '-')
+			i++;
+		if (i < argc && argv[i][0]) {
+			size_t n = strlen(argv[i]);
+
+			if (n >= 8 ? strstr(text, argv[i]) != NULL : contains_word(text, argv[i], n))
+				return 3;
+		}
+	}
 	/* The command line as the model would write it: program by name, then the arguments. */
 	len = snprintf(line, sizeof(line), "%s", prog);
 	for (size_t i = 1; i < argc && len < sizeof(line); i++)

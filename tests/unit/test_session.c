@@ -405,20 +405,29 @@ static void cgroup_paths(void **state)
 	assert_int_equal(session_parse_cgroup("", 0, cid, pod), 0);
 }
 
+/* args with its final NUL, as the kernel copies argv. */
+#define SC(text, args) session_exec_score(text, args, sizeof(args))
+
 static void exec_scores(void **state)
 {
 	(void)state;
-	assert_int_equal(session_exec_score("echo hi\n", "echo\0hi", 8), 3);
-	assert_int_equal(session_exec_score("curl -sk https://x/y\n", "/usr/bin/curl\0-sk\0https://x/y", 30), 3);
-	assert_int_equal(session_exec_score("sh -c 'a; b'\n", "/bin/sh\0-c\0a; b", 16), 3);
+	assert_int_equal(SC("echo hi\n", "echo\0hi"), 3);
+	assert_int_equal(SC("curl -sk https://x/y\n", "/usr/bin/curl\0-sk\0https://x/y"), 3);
+	assert_int_equal(SC("sh -c 'a; b'\n", "/bin/sh\0-c\0a; b"), 3);
+	assert_int_equal(SC("x\nbash -lc 'make -j4 all'", "bash\0-c\0-l\0make -j4 all"), 3);
+	/* Options after -c are no script; a short script stands as a word. */
+	assert_int_equal(SC("use -l here", "bash\0-c\0-l\0snapshot && run"), 0);
+	assert_int_equal(SC("see the tools", "sh\0-c\0ls"), 0);
+	assert_int_equal(SC("run ls", "sh\0-c\0ls"), 3);
 	/* Program and one argument, in another order or with other flags. */
-	assert_int_equal(session_exec_score("please curl https://x/y quietly", "curl\0-s\0https://x/y", 20), 2);
-	assert_int_equal(session_exec_score("scatter /tmp/f", "cat\0/tmp/f", 11), 0);
-	assert_int_equal(session_exec_score("ls -la", "cat\0/etc/passwd", 16), 0);
-	assert_int_equal(session_exec_score("run date now", "date", 5), 1);
-	assert_int_equal(session_exec_score(NULL, "date", 5), 0);
-	assert_int_equal(session_exec_score("", "date", 5), 0);
+	assert_int_equal(SC("please curl https://x/y quietly", "curl\0-s\0https://x/y"), 2);
+	assert_int_equal(SC("scatter /tmp/f", "cat\0/tmp/f"), 0);
+	assert_int_equal(SC("ls -la", "cat\0/etc/passwd"), 0);
+	assert_int_equal(SC("run date now", "date"), 1);
+	assert_int_equal(SC(NULL, "date"), 0);
+	assert_int_equal(SC("", "date"), 0);
 }
+#undef SC
 
 #define CMD "sh -c 'curl -sk https://10.0.0.5/x; cat /tmp/f'"
 
