@@ -80,10 +80,12 @@ run: deps all
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
-# Sensor tests, then decoding tests (real SDKs from the npm registry, see tools/npm-setup.sh).
+# Sensor tests, then decoding tests (real SDKs from the npm registry, see tools/npm-setup.sh),
+# then agent sessions (the same SDK agents; 1,000 generated sessions).
 e2e: all
 	@fail=0; $(PYTHON) tests/e2e/sensor_test.py --wardend $(BUILD)/wardend || fail=1; \
-	  $(PYTHON) tests/e2e/decode_test.py --wardend $(BUILD)/wardend || fail=1; exit $$fail
+	  $(PYTHON) tests/e2e/decode_test.py --wardend $(BUILD)/wardend || fail=1; \
+	  $(PYTHON) tests/e2e/session_test.py --wardend $(BUILD)/wardend || fail=1; exit $$fail
 
 test: deps all
 	@$(MAKE) --no-print-directory unit

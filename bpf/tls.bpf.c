@@ -249,6 +249,17 @@ static long emit_chunk(__u32 i, void *arg)
 	}
 	r->len = len;
 	r->hdr.size = __builtin_offsetof(struct warden_rec_tls, data) + len;
+	/*
+	 * The end of a request going out: wake wardend now rather than at the
+	 * next batch, so that an agent's session is in session_members before
+	 * the tools the reply asks for run (their file opens are seen only then).
+	 */
+	if ((r->hdr.flags & WARDEN_F_LAST) && !is_read(r->func)) {
+		if (bpf_ringbuf_output(&events, r, __builtin_offsetof(struct warden_rec_tls, data) + len,
+				       BPF_RB_FORCE_WAKEUP))
+			stat_inc(WARDEN_STAT_RB_DROP + WARDEN_REC_TLS_DATA);
+		return 0;
+	}
 	rb_output(r, __builtin_offsetof(struct warden_rec_tls, data) + len, WARDEN_REC_TLS_DATA);
 	return 0;
 }

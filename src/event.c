@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -557,6 +558,96 @@ static void write_dns(struct jw *w, const struct event *ev)
 	jw_bool(w, "truncated", ev->dns.total_len > ev->dns.len);
 }
 
+/* open(2) flags by name; bits with no name go in as one hex string. */
+static void write_open_flags(struct jw *w, int flags)
+{
+	static const struct {
+		int bit;
+		const char *name;
+	} names[] = {
+		{ O_CREAT, "O_CREAT" },	      { O_EXCL, "O_EXCL" },	    { O_NOCTTY, "O_NOCTTY" },
+		{ O_TRUNC, "O_TRUNC" },	      { O_APPEND, "O_APPEND" },	    { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_DSYNC, "O_DSYNC" },	      { O_ASYNC, "O_ASYNC" },	    { O_DIRECT, "O_DIRECT" },
+		{ 0100000 /* the kernel's; 0 in 64-bit libc */, "O_LARGEFILE" }, { O_DIRECTORY, "O_DIRECTORY" },
+		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },   { O_CLOEXEC, "O_CLOEXEC" },
+		{ O_PATH, "O_PATH" },
+	};
+	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	unsigned int rest = flags & ~O_ACCMODE;
+	char buf[16];
+
+	jw_key(w, "flags");
+	putc_unlocked('[', w->f);
+	jw_raw(w, "\"", 1);
+	jw_raw(w, acc[flags & O_ACCMODE], strlen(acc[flags & O_ACCMODE]));
+	jw_raw(w, "\"", 1);
+	/* O_SYNC and O_TMPFILE contain another flag's bit: named whole, before it. */
+	if ((rest & (O_SYNC & ~O_DSYNC)) && (rest & O_DSYNC)) {
+		jw_raw(w, ",\"O_SYNC\"", 9);
+		rest &= ~((O_SYNC & ~O_DSYNC) | O_DSYNC);
+	}
+	if ((rest & (O_TMPFILE & ~O_DIRECTORY)) && (rest & O_DIRECTORY)) {
+		jw_raw(w, ",\"O_TMPFILE\"", 12);
+		rest &= ~((O_TMPFILE & ~O_DIRECTORY) | O_DIRECTORY);
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(rest & names[i].bit))
+			continue;
+		putc_unlocked(',', w->f);
+		putc_unlocked('"', w->f);
+		jw_raw(w, names[i].name, strlen(names[i].name));
+		putc_unlocked('"', w->f);
+		rest &= ~names[i].bit;
+	}
+	if (rest) {
+		int n = snprintf(buf, sizeof(buf), ",\"%#x\"", rest);
+
+		jw_raw(w, buf, n);
+	}
+	putc_unlocked(']', w->f);
+}
+
+static void write_file_open(struct jw *w, const struct event *ev)
+{
+	jw_bytes(w, "path", ev->file.path, ev->file.path_len);
+	if (ev->file.path_truncated)
+		jw_bool(w, "path_truncated", true);
+	if (ev->file.path_fault)
+		jw_bool(w, "path_unreadable", true);
+	jw_cstr(w, "syscall", ev->file.openat2 ? "openat2" : "openat");
+	jw_int(w, "dirfd", ev->file.dirfd);
+	write_open_flags(w, ev->file.flags);
+	jw_uint(w, "mode", ev->file.mode);
+	jw_int(w, "result", ev->file.result);
+	if (ev->file.result < 0) {
+		const char *name = strerrorname_np(-ev->file.result);
+
+		jw_cstr(w, "error", name ? name : "EUNKNOWN");
+	}
+}
+
+static void jw_cstr_or_null(struct jw *w, const char *k, const char *s)
+{
+	if (s) {
+		jw_bytes(w, k, s, strlen(s));
+	} else {
+		jw_key(w, k);
+		jw_raw(w, "null", 4);
+	}
+}
+
+static void write_session(struct jw *w, const struct event *ev)
+{
+	jw_cstr_or_null(w, "agent", ev->sess.agent);
+	jw_cstr_or_null(w, "container_id", ev->sess.container_id);
+	jw_cstr_or_null(w, "pod_uid", ev->sess.pod_uid);
+	if (ev->type != EVENT_SESSION_END)
+		return;
+	jw_uint(w, "processes", ev->sess.processes);
+	jw_uint(w, "events", ev->sess.events);
+	jw_uint(w, "duration_ns", ev->sess.duration_ns);
+}
+
 static void write_stats_object(struct jw *w, const char *k, const struct event_stat *st,
 			       unsigned int n)
 {
@@ -592,6 +683,14 @@ int event_write_json(const struct event *ev, FILE *f)
 			jw_raw(&w, "null", 4);
 		}
 	}
+	if (ev->session) {
+		jw_uint(&w, "session", ev->session);
+		jw_uint(&w, "session_root", ev->session_root);
+		if (ev->session_nested)
+			jw_bool(&w, "session_nested", true);
+	}
+	if (ev->cause)
+		jw_uint(&w, "cause", ev->cause);
 
 	switch (ev->type) {
 	case EVENT_PROCESS_EXEC:
@@ -642,6 +741,13 @@ int event_write_json(const struct event *ev, FILE *f)
 		break;
 	case EVENT_DNS_ANSWER:
 		write_dns(&w, ev);
+		break;
+	case EVENT_FILE_OPEN:
+		write_file_open(&w, ev);
+		break;
+	case EVENT_SESSION_START:
+	case EVENT_SESSION_END:
+		write_session(&w, ev);
 		break;
 	case EVENT_AGENT_STATS:
 		write_stats_object(&w, "drops", ev->stats.drops, ev->stats.ndrops);

@@ -11,11 +11,14 @@
 #include "warden/hostcache.h"
 #include "warden/pipeline.h"
 #include "warden/proctable.h"
+#include "warden/session.h"
 
 #define HOSTCACHE_CAPACITY 8192
 #define HOSTCACHE_MIN_TTL_S 300 /* CDNs answer with TTLs of seconds; the connect comes later */
 #define HOST_HEADER_TTL_S 600
 #define BLIND_MAX_WATCHES 1024
+#define SESSIONS_MAX 4096 /* live agent sessions */
+#define SESSION_MEMBERS_MAX 65536 /* live processes in them */
 
 struct pipeline {
 	struct pipeline_config cfg;
@@ -23,13 +26,15 @@ struct pipeline {
 	struct flow_table *flow;
 	struct hostcache *hosts;
 	struct blind *blind;
+	struct session_table *sess;
 	uint64_t next_id;
 	struct pipeline_stats stats;
 };
 
 static void write_event(struct pipeline *p, struct event *ev)
 {
-	ev->id = ++p->next_id;
+	if (!ev->id) /* the session stage reserves session.start's id: it is the session's */
+		ev->id = ++p->next_id;
 	if (!p->cfg.out)
 		return;
 	if (event_write_json(ev, p->cfg.out) < 0)
@@ -73,7 +78,20 @@ static void emit_derived(struct event *ev, void *arg)
 			ev->exe = e->exe;
 	}
 	learn_host_header(p, ev);
+	session_before(p->sess, ev);
 	write_event(p, ev);
+	session_after(p->sess, ev);
+}
+
+/* session.start / session.end: written as they are. */
+static void emit_session(struct event *ev, void *arg)
+{
+	write_event(arg, ev);
+}
+
+static uint64_t reserve_id(void *arg)
+{
+	return pipeline_next_id(arg);
 }
 
 static void learn_dns(struct pipeline *p, struct event *ev, struct dns_message *msg)
@@ -112,10 +130,13 @@ int pipeline_event(struct event *ev, void *arg)
 	default:
 		break;
 	}
-	if (print)
+	if (print) {
+		session_before(p->sess, ev);
 		write_event(p, ev);
-	else
+		session_after(p->sess, ev);
+	} else {
 		ev->id = ++p->next_id;
+	}
 
 	switch (ev->type) {
 	case EVENT_NET_CONNECT:
@@ -133,6 +154,8 @@ int pipeline_event(struct event *ev, void *arg)
 	case EVENT_PROCESS_EXIT:
 		if (p->flow)
 			flow_process_exit(p->flow, ev->pid, ev->pid_start_ns);
+		/* After what the decoder flushed for it, which still belongs to the session. */
+		session_process_exit(p->sess, ev);
 		break;
 	default:
 		break;
@@ -177,6 +200,21 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, const
 		*what = "blind-spot detector";
 		r = blind_new(cfg->blind_window_ns, BLIND_MAX_WATCHES, &p->blind);
 	}
+	if (!r) {
+		struct session_config sc = { .max_sessions = SESSIONS_MAX,
+					     .max_members = SESSION_MEMBERS_MAX,
+					     .agents = cfg->agents,
+					     .n_agents = cfg->n_agents,
+					     .proc_root = cfg->proc_root,
+					     .member_fn = cfg->session_member_fn,
+					     .member_arg = cfg->session_member_arg,
+					     .emit = emit_session,
+					     .next_id = reserve_id,
+					     .emit_arg = p };
+
+		*what = "session table";
+		r = session_new(&sc, &p->sess);
+	}
 	if (!r && cfg->decode) {
 		*what = "connection decoder";
 		r = flow_table_new(NULL, emit_derived, p, &p->flow);
@@ -198,6 +236,7 @@ void pipeline_free(struct pipeline *p)
 	if (!p)
 		return;
 	flow_table_free(p->flow);
+	session_free(p->sess);
 	blind_free(p->blind);
 	hostcache_free(p->hosts);
 	proctable_free(p->procs);
@@ -230,6 +269,7 @@ void pipeline_add_counters(const struct pipeline *p, struct event *ev)
 	struct proctable_stats ps;
 	struct hostcache_stats hs;
 	struct blind_stats bs;
+	struct session_stats ss;
 
 	proctable_get_stats(p->procs, &ps);
 	counter(ev, "output_errors", p->stats.output_errors);
@@ -263,4 +303,17 @@ void pipeline_add_counters(const struct pipeline *p, struct event *ev)
 	counter(ev, "dns_names_evicted", hs.evicted);
 	counter(ev, "blind_watches", bs.watches);
 	counter(ev, "capture_blind", bs.reported);
+	session_get_stats(p->sess, &ss);
+	counter(ev, "sessions_live", ss.live);
+	counter(ev, "sessions_started", ss.started);
+	counter(ev, "sessions_ended", ss.ended);
+	counter(ev, "sessions_full", ss.full);
+	counter(ev, "session_members", ss.members);
+	counter(ev, "session_members_full", ss.members_full);
+	counter(ev, "session_members_stale", ss.members_stale);
+	counter(ev, "session_nested_agents", ss.nested);
+	counter(ev, "session_tool_calls", ss.calls);
+	counter(ev, "session_tool_calls_evicted", ss.calls_evicted);
+	counter(ev, "session_tool_args_truncated", ss.args_truncated);
+	counter(ev, "session_caused", ss.caused);
 }

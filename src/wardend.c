@@ -24,6 +24,7 @@
 #include "warden/pipeline.h"
 #include "warden/proctable.h"
 #include "warden/sensor.h"
+#include "warden/session.h"
 #include "warden/version.h"
 
 #define TICK_NS (200 * 1000000ull) /* housekeeping: deferred library checks */
@@ -43,6 +44,8 @@ struct options {
 	const char *tls_binaries[PIPELINE_LLM_HOSTS_MAX];
 	size_t n_tls_binaries;
 	size_t n_llm_hosts;
+	const char *agents[SESSION_AGENTS_MAX];
+	size_t n_agents;
 	bool tls;
 	bool raw_tls;
 	bool decode;
@@ -94,6 +97,14 @@ static void usage(FILE *f)
 		"      --blind-after SEC     how long a connection to an LLM API host may go\n"
 		"                            without captured plaintext before capture.blind\n"
 		"                            (default 5)\n"
+"      --agent PATTERN       start an agent session when a process execs a\n"
+		"                            program matching PATTERN (fnmatch(3) glob) by its\n"
+		"                            full path or basename, or, for interpreters (node,\n"
+		"                            python*, bun, deno, ruby, perl, sh, bash), by its\n"
+		"                            script: the first non-option argument, full or\n"
+		"                            basename ('agent.js' matches node /opt/agent.js).\n"
+		"                            Without it a session starts at a process's first\n"
+		"                            LLM API request; repeatable\n"
 		"      --ringbuf-size N      kernel ring buffer size (default 16M; a power of\n"
 		"                            two, at least 64K). Raise it if agent.stats shows\n"
 		"                            drops\n"
@@ -109,11 +120,15 @@ static void usage(FILE *f)
 		"Event types: process.fork, process.exec, process.exit, net.connect (with\n"
 		"host: the DNS name the process resolved), dns.answer, http.request,\n"
 		"http.response, llm.request, llm.response, mcp.call, mcp.result,\n"
-		"capture.blind, decode.error, agent.stats; tls.write and tls.read with\n"
+		"capture.blind, decode.error, session.start, session.end, file.open (opens by\n"
+		"session members only), agent.stats; tls.write and tls.read with\n"
 		"--raw-tls. Every event has id, ts (unix ns), type, pid, tid, ppid, uid, comm\n"
 		"and exe. llm.* events are decoded from HTTP/1.1 and HTTP/2 (gzip, chunked,\n"
 		"SSE) for the OpenAI, Anthropic, Gemini, Ollama and MCP APIs; llm.response\n"
-		"carries request_id, the id of its llm.request.\n"
+		"carries request_id, the id of its llm.request. Events of an agent session's\n"
+		"processes carry session (the session.start event's id), session_root (its\n"
+		"first pid), session_nested (a nested agent) and cause (the id of the tool\n"
+		"call's llm.response, or the process.exec, that most plausibly caused them).\n"
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error.\n");
 }
@@ -144,6 +159,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_BLIND_AFTER,
 		OPT_CAPTURE,
 		OPT_TLS_BINARY,
+		OPT_AGENT,
 	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -152,6 +168,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "raw-tls", no_argument, NULL, OPT_RAW_TLS },
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "tls-binary", required_argument, NULL, OPT_TLS_BINARY },
+		{ "agent", required_argument, NULL, OPT_AGENT },
 		{ "no-decode", no_argument, NULL, OPT_NO_DECODE },
 		{ "llm-host", required_argument, NULL, OPT_LLM_HOST },
 		{ "blind-after", required_argument, NULL, OPT_BLIND_AFTER },
@@ -195,6 +212,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			o->tls_binaries[o->n_tls_binaries++] = optarg;
+			break;
+		case OPT_AGENT:
+			if (o->n_agents >= SESSION_AGENTS_MAX || !optarg[0]) {
+				log_error("--agent: at most %d non-empty patterns", SESSION_AGENTS_MAX);
+				return -EINVAL;
+			}
+			o->agents[o->n_agents++] = optarg;
 			break;
 		case OPT_CAPTURE:
 			o->capture = optarg;
@@ -291,6 +315,20 @@ static void on_raw_record(const void *rec, size_t size, void *arg)
 		capture_write(d->capture, rec, size);
 }
 
+/* The pipeline's session stage keeps the kernel's membership map through this. */
+static void on_session_member(uint32_t pid, uint64_t start_ns, uint64_t session, bool add,
+			      void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!d->sensor)
+		return;
+	if (add)
+		sensor_session_add(d->sensor, pid, start_ns, session);
+	else
+		sensor_session_remove(d->sensor, pid, start_ns);
+}
+
 static void stat_add(struct event *ev, bool drop, const char *name, uint64_t v)
 {
 	struct event_stat *s = drop ? ev->stats.drops : ev->stats.counters;
@@ -325,6 +363,7 @@ static void emit_stats(struct daemon *d)
 	stat_add(&ev, false, "tls_targets_full", ss.tls_targets_full);
 	stat_add(&ev, false, "tls_lib_map_missed", ss.tls_lib_map_missed);
 	stat_add(&ev, false, "files_checked", ss.files_checked);
+	stat_add(&ev, false, "session_map_errors", ss.session_map_errors);
 	pipeline_add_counters(d->pipe, &ev);
 	pipeline_get_stats(d->pipe, &pst);
 	ev.stats.events = pst.events_out;
@@ -460,7 +499,11 @@ int main(int argc, char **argv)
 					 .blind_window_ns = d.opt.blind_after_s * 1000000000ull,
 					 .n_llm_hosts = d.opt.n_llm_hosts,
 					 .proc_root = "/proc",
-					 .proc_capacity = PROC_TABLE_CAPACITY };
+					 .proc_capacity = PROC_TABLE_CAPACITY,
+					 .agents = d.opt.agents,
+					 .n_agents = d.opt.n_agents,
+					 .session_member_fn = on_session_member,
+					 .session_member_arg = &d };
 	memcpy(pcfg.llm_hosts, d.opt.llm_hosts, sizeof(pcfg.llm_hosts));
 	r = pipeline_new(&pcfg, &d.pipe, &stage);
 	if (r == -EINVAL) {

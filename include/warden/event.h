@@ -68,7 +68,7 @@ struct event_stat {
 	uint64_t value;
 };
 
-#define EVENT_STATS_MAX 64
+#define EVENT_STATS_MAX 96
 
 struct event {
 	uint64_t id; /* monotonic, assigned when the event is emitted */
@@ -175,6 +175,7 @@ struct event {
 			const char *path; /* as the process passed it (relative to cwd/dirfd) */
 			uint32_t path_len;
 			bool path_truncated;
+			bool path_fault; /* the path could not be read: path is "" */
 			int dirfd; /* AT_FDCWD (-100) or a directory fd */
 			int flags; /* O_* */
 			uint32_t mode;

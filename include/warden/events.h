@@ -19,6 +19,8 @@
 #define WARDEN_TLS_CAPTURE_DEFAULT (256 * 1024)
 #define WARDEN_TLS_NO_OFFSET (~0ULL) /* warden_rec_tls.stream_offset unknown */
 #define WARDEN_DNS_MAX 1232 /* bytes of a DNS reply kept: the EDNS default UDP size */
+#define WARDEN_OPEN_PATH_MAX 256 /* bytes of an openat() path kept, NUL included */
+#define WARDEN_SESSION_MEMBERS_MAX 65536 /* entries of the session_members map */
 
 /* Record types. Append only; never renumber or reuse a retired number. */
 enum warden_rec_type {
@@ -29,6 +31,7 @@ enum warden_rec_type {
 	WARDEN_REC_TLS_DATA = 5,
 	WARDEN_REC_LIB_MAP = 6,
 	WARDEN_REC_DNS = 7,
+	WARDEN_REC_FILE_OPEN = 8,
 	WARDEN_REC_TYPE_MAX = 16, /* size of the per-type drop counters */
 };
 
@@ -55,6 +58,10 @@ enum warden_stat {
 	WARDEN_STAT_DNS_MARK_FAIL, /* dns_socks full or update failed: a resolver socket missed */
 	WARDEN_STAT_DNS_STASH_FAIL, /* recvfrom/recvmsg entry on a DNS socket not recorded */
 	WARDEN_STAT_DNS_TRUNCATED, /* DNS replies longer than WARDEN_DNS_MAX (or the buffer) */
+	WARDEN_STAT_SESSION_INHERIT_FAIL, /* session_members full or update failed at fork */
+	WARDEN_STAT_SESSION_STALE, /* a member entry whose process had died: pid reused */
+	WARDEN_STAT_FILE_STASH_FAIL, /* openat*() entry of a member not recorded */
+	WARDEN_STAT_FILE_PATH_TRUNCATED, /* paths longer than WARDEN_OPEN_PATH_MAX - 1 */
 	WARDEN_STAT_MAX = 32,
 };
 
@@ -180,6 +187,35 @@ struct warden_rec_dns {
 	__u8 data[WARDEN_DNS_MAX]; /* only len bytes sent */
 };
 
+/*
+ * An openat()/openat2() by a member of an agent session (see bpf/session.bpf.c):
+ * the arguments as read at entry, the result at exit. Only members are
+ * reported; everyone else costs one hash lookup per call.
+ */
+struct warden_rec_file_open {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__s32 dirfd; /* AT_FDCWD (-100) or a directory fd */
+	__s32 flags; /* O_* (openat2: how.flags, cut to 32 bits: no O_* is above) */
+	__u32 mode;
+	__s32 ret; /* the new fd, or -errno */
+	__u64 session; /* the session id the kernel has for the process */
+	__u16 path_len; /* bytes in path[], NUL excluded */
+	__u8 openat2; /* 1: openat2(), else openat() */
+	__u8 _pad0[5];
+	char path[WARDEN_OPEN_PATH_MAX]; /* NUL-terminated; WARDEN_F_TRUNCATED when cut */
+};
+
+/*
+ * Value of the "session_members" map (key: tgid). The start time is the
+ * process's identity: an entry left behind by a process that died unseen
+ * must not adopt the next process that gets its pid.
+ */
+struct warden_session_member {
+	__u64 session; /* the session.start event id */
+	__u64 start_time; /* the group leader's start_boottime, ns */
+};
+
 /* Key of the "checked_files" map: files already inspected by userspace. */
 struct warden_file_key {
 	__u64 dev; /* kernel s_dev encoding */
@@ -198,12 +234,16 @@ WARDEN_ASSERT_SIZE(struct warden_rec_tls, 176 + WARDEN_TLS_CHUNK);
 WARDEN_ASSERT_SIZE(struct warden_rec_lib_map, 80);
 WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
+_Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN_ARGS_MAX,
 	       "exec args must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
-_Static_assert(WARDEN_STAT_DNS_TRUNCATED < WARDEN_STAT_MAX, "stats slots exhausted");
+_Static_assert(WARDEN_STAT_FILE_PATH_TRUNCATED < WARDEN_STAT_MAX, "stats slots exhausted");
+_Static_assert(WARDEN_REC_FILE_OPEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
 

@@ -26,6 +26,12 @@ struct pipeline_config {
 	size_t n_llm_hosts;
 	const char *proc_root; /* "/proc"; a missing directory for replays */
 	unsigned int proc_capacity;
+	/* Agent sessions (session.h): --agent patterns, and the kernel's membership map. */
+	const char *const *agents;
+	size_t n_agents;
+	void (*session_member_fn)(uint32_t pid, uint64_t start_ns, uint64_t session, bool add,
+				  void *arg); /* NULL: none (replays) */
+	void *session_member_arg;
 };
 
 struct pipeline_stats {

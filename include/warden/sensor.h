@@ -40,6 +40,7 @@ struct sensor_stats {
 	uint64_t records_unknown;
 	uint64_t tls_targets, tls_links, tls_attach_errors, tls_targets_full, tls_lib_map_missed;
 	uint64_t files_checked;
+	uint64_t session_map_errors; /* sensor_session_add/remove failures */
 };
 
 /*
@@ -66,6 +67,13 @@ int sensor_poll(struct sensor *s);
 /* Periodic housekeeping (deferred library checks). */
 void sensor_tick(struct sensor *s);
 int sensor_get_stats(const struct sensor *s, struct sensor_stats *out);
+/*
+ * Put process (tgid, start_ns) in session (session_members): its forks from
+ * now on inherit it in the kernel and its file opens are reported. 0 or -errno.
+ */
+int sensor_session_add(struct sensor *s, uint32_t tgid, uint64_t start_ns, uint64_t session);
+/* Take it out again, if the entry is still that process's. 0 or -errno. */
+int sensor_session_remove(struct sensor *s, uint32_t tgid, uint64_t start_ns);
 /* Name of BPF statistics slot i, or NULL for an unused slot. */
 const char *sensor_stat_name(unsigned int i);
 

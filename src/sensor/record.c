@@ -142,6 +142,23 @@ static int decode_dns(const struct warden_rec_dns *r, size_t size, struct event 
 	return 0;
 }
 
+static int decode_file_open(const struct warden_rec_file_open *r, size_t size, struct event *ev)
+{
+	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0)
+		return -EBADMSG;
+	ev->type = EVENT_FILE_OPEN;
+	ev->file.path = r->path;
+	ev->file.path_len = r->path_len;
+	ev->file.path_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
+	ev->file.path_fault = r->hdr.flags & WARDEN_F_READ_FAULT;
+	ev->file.dirfd = r->dirfd;
+	ev->file.flags = r->flags;
+	ev->file.mode = r->mode;
+	ev->file.result = r->ret;
+	ev->file.openat2 = r->openat2;
+	return 0;
+}
+
 int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct event *ev)
 {
 	const struct warden_rec_hdr *h = data;
@@ -192,6 +209,8 @@ int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct
 	}
 	case WARDEN_REC_DNS:
 		return decode_dns(data, size, ev);
+	case WARDEN_REC_FILE_OPEN:
+		return decode_file_open(data, size, ev);
 	default:
 		return -EPROTONOSUPPORT;
 	}

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +30,7 @@ struct sensor {
 	int ncpus;
 	uint64_t *percpu; /* scratch for one stats slot over all CPUs */
 	uint64_t records, malformed, unknown;
+	uint64_t session_errors; /* session_members updates that failed */
 };
 
 static const char *const stat_names[WARDEN_STAT_MAX] = {
@@ -41,6 +41,7 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_TLS_DATA] = "tls",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_LIB_MAP] = "lib_map",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_DNS] = "dns",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_FILE_OPEN] = "file_open",
 	[WARDEN_STAT_READ_FAULT] = "read_fault",
 	[WARDEN_STAT_TLS_STASH_FAIL] = "tls_stash_fail",
 	[WARDEN_STAT_TLS_NESTED] = "tls_nested",
@@ -52,6 +53,10 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_DNS_MARK_FAIL] = "dns_mark_fail",
 	[WARDEN_STAT_DNS_STASH_FAIL] = "dns_stash_fail",
 	[WARDEN_STAT_DNS_TRUNCATED] = "dns_truncated",
+	[WARDEN_STAT_SESSION_INHERIT_FAIL] = "session_inherit_fail",
+	[WARDEN_STAT_SESSION_STALE] = "session_member_stale",
+	[WARDEN_STAT_FILE_STASH_FAIL] = "file_open_stash_fail",
+	[WARDEN_STAT_FILE_PATH_TRUNCATED] = "file_open_path_truncated",
 };
 
 const char *sensor_stat_name(unsigned int i)
@@ -181,6 +186,14 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	    (r = attach_prog(s, skel->progs.warden_connect_exit)) ||
 	    (r = attach_prog(s, skel->progs.warden_sock_state)))
 		goto cleanup;
+	*stage = "attaching session tracepoints";
+	if ((r = attach_prog(s, skel->progs.warden_session_fork)) ||
+	    (r = attach_prog(s, skel->progs.warden_session_exit)) ||
+	    (r = attach_prog(s, skel->progs.warden_openat_enter)) ||
+	    (r = attach_prog(s, skel->progs.warden_openat_exit)) ||
+	    (r = attach_prog(s, skel->progs.warden_openat2_enter)) ||
+	    (r = attach_prog(s, skel->progs.warden_openat2_exit)))
+		goto cleanup;
 	*stage = "attaching DNS tracepoints";
 	if ((r = attach_prog(s, skel->progs.warden_dns_connect)) ||
 	    (r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
@@ -305,6 +318,34 @@ void sensor_tick(struct sensor *s)
 		tls_attach_tick(s->tls);
 }
 
+int sensor_session_add(struct sensor *s, uint32_t tgid, uint64_t start_ns, uint64_t session)
+{
+	struct warden_session_member v = { .session = session, .start_time = start_ns };
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.session_members), &tgid, &v, BPF_ANY)) {
+		s->session_errors++;
+		return -errno;
+	}
+	return 0;
+}
+
+int sensor_session_remove(struct sensor *s, uint32_t tgid, uint64_t start_ns)
+{
+	int fd = bpf_map__fd(s->skel->maps.session_members);
+	struct warden_session_member v;
+
+	/* Only that process's entry: a new process with its pid may be a member of its own. */
+	if (bpf_map_lookup_elem(fd, &tgid, &v))
+		return errno == ENOENT ? 0 : -errno;
+	if (v.start_time != start_ns)
+		return 0;
+	if (bpf_map_delete_elem(fd, &tgid) && errno != ENOENT) {
+		s->session_errors++;
+		return -errno;
+	}
+	return 0;
+}
+
 int sensor_get_stats(const struct sensor *s, struct sensor_stats *out)
 {
 	int fd = bpf_map__fd(s->skel->maps.stats);
@@ -328,5 +369,6 @@ int sensor_get_stats(const struct sensor *s, struct sensor_stats *out)
 	out->tls_targets_full = ts.targets_full;
 	out->tls_lib_map_missed = ts.lib_map_missed;
 	out->files_checked = ts.checked;
+	out->session_map_errors = s->session_errors;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include "warden/decode/dns.h"
@@ -422,6 +423,95 @@ static void comm_full_and_invalid(void **state)
 	json_decref(o);
 }
 
+/* ---- sessions and file.open ------------------------------------------------ */
+
+static void file_open_fields(void **state)
+{
+	struct event ev;
+	json_t *o, *f;
+
+	(void)state;
+	base_event(&ev, EVENT_FILE_OPEN);
+	ev.session = 40;
+	ev.session_root = 4000;
+	ev.session_nested = true;
+	ev.cause = 41;
+	ev.file.path = "/etc/shadow";
+	ev.file.path_len = 11;
+	ev.file.dirfd = -100;
+	ev.file.flags = O_WRONLY | O_CREAT | O_CLOEXEC | 0x40000000;
+	ev.file.mode = 0600;
+	ev.file.result = -13;
+	o = to_json(&ev);
+	check_common(o, "file.open");
+	assert_int_equal(get_int(o, "session"), 40);
+	assert_int_equal(get_int(o, "session_root"), 4000);
+	assert_true(get_bool(o, "session_nested"));
+	assert_int_equal(get_int(o, "cause"), 41);
+	assert_string_equal(get_str(o, "path"), "/etc/shadow");
+	assert_string_equal(get_str(o, "syscall"), "openat");
+	assert_int_equal(get_int(o, "dirfd"), -100);
+	assert_int_equal(get_int(o, "mode"), 0600);
+	assert_int_equal(get_int(o, "result"), -13);
+	assert_string_equal(get_str(o, "error"), "EACCES");
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 4);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "O_WRONLY");
+	assert_string_equal(json_string_value(json_array_get(f, 1)), "O_CREAT");
+	assert_string_equal(json_string_value(json_array_get(f, 2)), "O_CLOEXEC");
+	assert_string_equal(json_string_value(json_array_get(f, 3)), "0x40000000");
+	json_decref(o);
+
+	/* O_TMPFILE named whole; no session: no session keys. */
+	base_event(&ev, EVENT_FILE_OPEN);
+	ev.file.path = "";
+	ev.file.flags = O_RDWR | O_TMPFILE;
+	ev.file.result = 3;
+	ev.file.path_fault = true;
+	o = to_json(&ev);
+	assert_null(json_object_get(o, "session"));
+	assert_null(json_object_get(o, "cause"));
+	assert_null(json_object_get(o, "error"));
+	assert_true(get_bool(o, "path_unreadable"));
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 2);
+	assert_string_equal(json_string_value(json_array_get(f, 1)), "O_TMPFILE");
+	json_decref(o);
+}
+
+static void session_fields(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_SESSION_START);
+	ev.session = 42;
+	ev.session_root = 4242;
+	ev.sess.agent = "llm-client";
+	ev.sess.pod_uid = "1234abcd-5678-90ab-cdef-1234567890ab";
+	o = to_json(&ev);
+	check_common(o, "session.start");
+	assert_int_equal(get_int(o, "session"), 42);
+	assert_null(json_object_get(o, "session_nested"));
+	assert_string_equal(get_str(o, "agent"), "llm-client");
+	assert_true(json_is_null(json_object_get(o, "container_id")));
+	assert_string_equal(get_str(o, "pod_uid"), "1234abcd-5678-90ab-cdef-1234567890ab");
+	assert_null(json_object_get(o, "processes"));
+	json_decref(o);
+
+	ev.type = EVENT_SESSION_END;
+	ev.sess.processes = 3;
+	ev.sess.events = 120;
+	ev.sess.duration_ns = 5000;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "type"), "session.end");
+	assert_int_equal(get_int(o, "processes"), 3);
+	assert_int_equal(get_int(o, "events"), 120);
+	assert_int_equal(get_int(o, "duration_ns"), 5000);
+	json_decref(o);
+}
+
 /* ---- net.connect --------------------------------------------------------- */
 
 static void connect_inet_refused(void **state)
@@ -808,6 +898,8 @@ int main(void)
 		cmocka_unit_test(dns_parsed),
 		cmocka_unit_test(stats_fields),
 		cmocka_unit_test(type_names),
+		cmocka_unit_test(file_open_fields),
+		cmocka_unit_test(session_fields),
 		cmocka_unit_test(addr_str),
 		cmocka_unit_test(write_json_one_line),
 		cmocka_unit_test(write_json_two_events),

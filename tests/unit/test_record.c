@@ -81,6 +81,58 @@ static int decode_err(const void *rec, size_t size)
 	return r;
 }
 
+/* ---- file open ------------------------------------------------------------- */
+
+static void file_open_record(void **state)
+{
+	struct warden_rec_file_open r;
+	struct event ev;
+	void *copy;
+
+	(void)state;
+	assert_int_equal(sizeof(r), 352);
+	memset(&r, 0, sizeof(r));
+	fill_hdr(&r.hdr, WARDEN_REC_FILE_OPEN, WARDEN_F_TRUNCATED, sizeof(r));
+	fill_task(&r.task);
+	r.dirfd = -100;
+	r.flags = 01102; /* O_RDWR | O_CREAT | O_TRUNC */
+	r.mode = 0644;
+	r.ret = -13;
+	r.session = 7;
+	r.openat2 = 1;
+	strcpy(r.path, "/tmp/x");
+	r.path_len = 6;
+	memset(&ev, 0xa5, sizeof(ev));
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_OPEN);
+	check_task(&ev);
+	assert_string_equal(ev.file.path, "/tmp/x");
+	assert_ptr_equal(ev.file.path, (const char *)copy + 96);
+	assert_int_equal(ev.file.path_len, 6);
+	assert_true(ev.file.path_truncated);
+	assert_false(ev.file.path_fault);
+	assert_int_equal(ev.file.dirfd, -100);
+	assert_int_equal(ev.file.flags, 01102);
+	assert_int_equal(ev.file.mode, 0644);
+	assert_int_equal(ev.file.result, -13);
+	assert_true(ev.file.openat2);
+	free(copy);
+
+	/* Lies: a size that is not the record's, a length past the array, no NUL at the end. */
+	assert_int_equal(decode_err(&r, sizeof(r) - 1), -EBADMSG);
+	r.path_len = WARDEN_OPEN_PATH_MAX;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.path_len = 3;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.path_len = 0;
+	r.path[0] = 0;
+	r.hdr.flags = WARDEN_F_READ_FAULT;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.file.path_fault);
+	assert_int_equal(ev.file.path_len, 0);
+	free(copy);
+}
+
 /* ---- fork ----------------------------------------------------------------- */
 
 static void fork_record(void **state)
@@ -995,6 +1047,7 @@ static void kdev_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(file_open_record),
 		cmocka_unit_test(fork_record),
 		cmocka_unit_test(exec_record),
 		cmocka_unit_test(exec_record_limits),

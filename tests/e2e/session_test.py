@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""End-to-end tests of agent sessions: real SDK agents, real eBPF.
+
+Run as root from the repository root:
+    /usr/bin/python3 tests/e2e/session_test.py [--wardend build/wardend] [-k NAME]
+Uses decode_test's fixtures (the mock LLM over HTTPS, the official SDKs).
+An agent asked to RUN a shell command must get a session; the command's
+processes, their connects and file opens must be in it, linked by cause to
+the tool call; other processes must stay out. Prints PASS/FAIL per test and
+'e2e: N passed, M failed' last.
+"""
+import argparse, os, shutil, signal, subprocess, sys, time, traceback, uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import decode_test as d  # noqa: E402  (fixtures: mock LLM, SDK agents)
+import sensor_test as h  # noqa: E402  (Wardend, check, run)
+
+ROOT = h.ROOT
+check, Fail = h.check, h.Fail
+of_type = d.of_type
+
+
+def marker():
+    return "s" + uuid.uuid4().hex[:12]
+
+
+def secret_file(m):
+    path = os.path.join(d.TMP, f"secret-{m}.txt")
+    with open(path, "w") as f:
+        f.write(f"content-{m}\n")
+    return path
+
+
+def agent_argv(sdk, prompt, model="gpt-4o-mini"):
+    script = os.path.join(d.AGENTS, f"{sdk}_agent.mjs")
+    base = f"https://127.0.0.1:{d.MOCK['port']}" + ("/v1" if sdk == "openai" else "")
+    if sdk == "anthropic":
+        model = "claude-sonnet-4-5"
+    return ["node", script, "--sdk-dir", d.NPM_DIR, "--base-url", base, "--model", model,
+            "--prompt", prompt, "--stream", "0"]
+
+
+def chain(by_id, ev, limit=16):
+    """The cause ids from ev upwards."""
+    out = []
+    while ev and ev.get("cause") and len(out) < limit:
+        out.append(ev["cause"])
+        ev = by_id.get(ev["cause"])
+    return out
+
+
+def tree(events, root):
+    """Pids forked (transitively) from root, root included."""
+    pids, changed = {root}, True
+    forks = of_type(events, "process.fork")
+    while changed:
+        changed = False
+        for f in forks:
+            if f["ppid"] in pids and f["pid"] not in pids:
+                pids.add(f["pid"])
+                changed = True
+    return pids
+
+
+def t_tool_call_causes():
+    m = marker()
+    tmp = secret_file(m)
+    cmd = f"sh -c 'curl -sk https://127.0.0.1:{d.MOCK['port']}/health; cat {tmp}'"
+    with h.Wardend(raw_tls=False) as w:
+        pid, rc, out, err = h.run(agent_argv("openai", f"RUN: {cmd}"), env=d.agent_env(),
+                                  timeout=120)
+        check(rc == 0, f"agent failed ({rc}): {err[-1500:]}")
+        check(f"content-{m}" in out, f"agent output lacks the file: {out[-500:]}")
+    ev = w.events
+    by_id = {e["id"]: e for e in ev}
+    starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
+    check(len(starts) == 1, f"want one session.start for agent {pid}: {of_type(ev, 'session.start')}")
+    sid = starts[0]["id"]
+    check(starts[0]["session"] == sid and starts[0]["agent"] == "llm-client", f"{starts[0]}")
+    check("container_id" in starts[0] and "pod_uid" in starts[0], f"{starts[0]}")
+    mine = [e for e in ev if e.get("pid") == pid and e["type"] not in ("agent.stats",)]
+    check(all(e.get("session") == sid for e in mine if e["id"] > sid),
+          f"agent events outside its session: {[(e['type'], e.get('session')) for e in mine if e['id'] > sid and e.get('session') != sid][:10]}")
+    resp = [e for e in of_type(ev, "llm.response", pid) if e["tool_calls"]]
+    check(resp, f"no llm.response with a tool call: {d.brief(ev, pid)}")
+    rid = resp[0]["id"]
+    execs = [e for e in of_type(ev, "process.exec") if e.get("session") == sid]
+    sh = [e for e in execs if e["argv"][:2] == ["/bin/sh", "-c"] and e["argv"][2:] == [cmd]]
+    check(sh, f"no sh -c exec in the session: {[e['argv'] for e in execs]}")
+    sh = sh[0]
+    check(sh.get("cause") == rid, f"sh exec cause {sh.get('cause')} != llm.response {rid}")
+    curl = [e for e in execs if os.path.basename(e["argv"][0]) == "curl"]
+    check(curl, f"no curl exec in the session: {[e['argv'] for e in execs]}")
+    curl = curl[0]
+    check(sh["id"] in chain(by_id, curl) and rid in chain(by_id, curl),
+          f"curl exec cause chain {chain(by_id, curl)} misses sh {sh['id']} / response {rid}")
+    conns = [e for e in of_type(ev, "net.connect", curl["pid"]) if e.get("dport") == d.MOCK["port"]]
+    check(conns, f"no net.connect of curl: {d.brief(ev, curl['pid'])}")
+    check(conns[0].get("cause") == curl["id"] and conns[0].get("session") == sid,
+          f"curl connect cause {conns[0].get('cause')} != curl exec {curl['id']}")
+    opens = [e for e in of_type(ev, "file.open") if e["path"] == tmp]
+    check(opens, f"no file.open of {tmp}: {[e['path'] for e in of_type(ev, 'file.open')][:30]}")
+    op = opens[0]
+    cat = by_id.get(op.get("cause"))
+    check(cat and cat["type"] == "process.exec" and os.path.basename(cat["argv"][0]) == "cat",
+          f"file.open cause {op.get('cause')} is not cat's exec: {cat}")
+    check(op["session"] == sid and op["result"] >= 0 and "O_RDONLY" in op["flags"], f"{op}")
+    check(rid in chain(by_id, cat), f"cat exec chain {chain(by_id, cat)} misses response {rid}")
+    reqs = [e for e in of_type(ev, "llm.request", pid) if e.get("tool_results")]
+    check(reqs, f"no llm.request with tool results: {d.brief(ev, pid)}")
+    check(reqs[0].get("cause") == sh["id"], f"tool result request cause {reqs[0].get('cause')} "
+          f"!= sh exec {sh['id']}")
+    ends = [e for e in of_type(ev, "session.end") if e["session"] == sid]
+    check(ends and ends[0]["processes"] >= 3 and ends[0]["events"] > 5 and ends[0]["duration_ns"] > 0,
+          f"session.end: {ends}")
+
+
+def t_two_agents_no_crossing():
+    m1, m2 = marker(), marker()
+    with h.Wardend(raw_tls=False) as w:
+        sleeper = subprocess.Popen(["sleep", "30"])
+        time.sleep(0.2)
+        a1 = subprocess.Popen(agent_argv("openai", f"RUN: echo one-{m1}"), env=d.agent_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        a2 = subprocess.Popen(agent_argv("anthropic", f"RUN: echo two-{m2}"), env=d.agent_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        o1, e1 = a1.communicate(timeout=120)
+        o2, e2 = a2.communicate(timeout=120)
+        check(a1.returncode == 0 and a2.returncode == 0, f"agents failed: {e1[-500:]} {e2[-500:]}")
+        time.sleep(0.5)
+        check(sleeper.poll() is None, "sleep ended early")
+        sleeper.kill()
+        sleeper.wait()
+    ev = w.events
+    starts = {e["pid"]: e["id"] for e in of_type(ev, "session.start")}
+    check(a1.pid in starts and a2.pid in starts and starts[a1.pid] != starts[a2.pid],
+          f"want two sessions for {a1.pid}, {a2.pid}: {starts}")
+    for pid, other in ((a1.pid, a2.pid), (a2.pid, a1.pid)):
+        sid, osid = starts[pid], starts[other]
+        pids = tree(ev, pid)
+        inside = [e for e in ev if e.get("session") == sid]
+        stray = [e for e in inside if e["pid"] not in pids]
+        check(not stray, f"session {sid} has events of other processes: {[(e['type'], e['pid'], e['comm']) for e in stray][:10]}")
+        crossed = [e for e in ev if e.get("pid") in pids and e.get("session") == osid]
+        check(not crossed, f"agent {pid}'s processes in session {osid}: {crossed[:5]}")
+        echo = [e for e in of_type(ev, "process.exec") if e.get("session") == sid
+                and any(x in " ".join(e["argv"]) for x in (f"one-{m1}", f"two-{m2}"))]
+        check(echo, f"the tool's exec is not in session {sid}")
+    sleeps = [e for e in ev if e.get("pid") == sleeper.pid]
+    check(sleeps, f"no events of sleep {sleeper.pid}")
+    check(not [e for e in sleeps if "session" in e], f"sleep got a session: {sleeps}")
+    ends = {e["session"] for e in of_type(ev, "session.end")}
+    check(starts[a1.pid] in ends and starts[a2.pid] in ends, f"sessions not ended: {ends}")
+
+
+def t_no_session_no_file_open():
+    m = marker()
+    tmp = secret_file(m)
+    with h.Wardend(raw_tls=False) as w:
+        pid, rc, out, err = h.run(["cat", tmp])
+        check(rc == 0 and f"content-{m}" in out, f"cat failed: {err}")
+    check([e for e in of_type(w.events, "process.exec") if e["pid"] == pid], "cat exec not seen")
+    opens = [e for e in of_type(w.events, "file.open") if e["path"] == tmp or e["pid"] == pid]
+    check(not opens, f"file.open outside a session: {opens}")
+    check(not [e for e in w.events if e.get("pid") == pid and "session" in e], "cat got a session")
+
+
+def t_named_agent():
+    """--agent: the session starts at the exec, before any LLM traffic."""
+    m = marker()
+    tmp = secret_file(m)
+    script = os.path.join(d.TMP, f"named-agent-{m}.sh")
+    with open(script, "w") as f:
+        # The kernel learns of the session when wardend reads the exec (up to
+        # --max-latency-ms later): what the agent does before that has no file.open.
+        f.write(f"#!/bin/sh\nsleep 0.3\ncat {tmp}\n")
+    os.chmod(script, 0o755)
+    with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
+        pid, rc, out, err = h.run(["sh", script])
+        check(rc == 0, f"script failed: {err}")
+    starts = [e for e in of_type(w.events, "session.start") if e["pid"] == pid]
+    check(starts and starts[0]["agent"] == os.path.basename(script), f"no named session: {starts}")
+    opens = [e for e in of_type(w.events, "file.open") if e["path"] == tmp]
+    check(opens and opens[0]["session"] == starts[0]["id"], f"cat's open not in it: {opens}")
+    forks = [e for e in of_type(w.events, "process.fork") if e["ppid"] == pid]
+    check(forks and all(e.get("session") == starts[0]["id"] for e in forks), f"forks: {forks}")
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def t_thousand_sessions():
+    n = 1000
+    with h.Wardend(raw_tls=False) as w:
+        before = rss_kb(w.proc.pid)
+        r = subprocess.run([h.PY, os.path.join(ROOT, "tools", "sessions_gen.py"), "--url",
+                            f"https://127.0.0.1:{d.MOCK['port']}", "--count", str(n),
+                            "--concurrency", "50"], capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0, f"generator failed: {r.stdout} {r.stderr[-800:]}")
+        time.sleep(1.0)
+        after = rss_kb(w.proc.pid)
+        print(f"  {r.stdout.strip()}; wardend VmRSS {before} kB before, {after} kB after "
+              f"{n} sessions", flush=True)
+    curl_starts = [e for e in of_type(w.events, "session.start") if e["comm"] == "curl"]
+    sids = {e["id"] for e in curl_starts}
+    ends = [e for e in of_type(w.events, "session.end") if e["session"] in sids]
+    stats = of_type(w.events, "agent.stats")
+    drops = stats[-1]["drops"] if stats else {}
+    check(len(curl_starts) == n, f"want {n} session.start, got {len(curl_starts)} (drops {drops})")
+    check(len(ends) == n, f"want {n} session.end, got {len(ends)} (drops {drops})")
+    counters = stats[-1]["counters"] if stats else {}
+    check(counters.get("sessions_full") == 0 and counters.get("session_members_full") == 0,
+          f"tables full: {counters}")
+
+
+TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
+         t_named_agent, t_thousand_sessions]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wardend", default=h.WARDEND)
+    ap.add_argument("-k", help="run only tests whose name contains this")
+    a = ap.parse_args()
+    h.WARDEND = os.path.abspath(a.wardend)
+    if os.geteuid() != 0:
+        sys.exit("e2e: must run as root (wardend loads eBPF programs)")
+    procs = d.start_fixtures()
+    passed = failed = 0
+    try:
+        for t in TESTS:
+            name = t.__name__[2:]
+            if a.k and a.k not in name:
+                continue
+            t0 = time.time()
+            try:
+                t()
+                passed += 1
+                print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
+            except Fail as e:
+                failed += 1
+                print(f"FAIL {name}: {e}", flush=True)
+            except Exception:
+                failed += 1
+                print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            p.wait()
+        if not failed:
+            shutil.rmtree(d.TMP, ignore_errors=True)
+            shutil.rmtree(h.TMP, ignore_errors=True)
+        else:
+            print(f"e2e: artefacts kept in {d.TMP} and {h.TMP}")
+    print(f"e2e: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
