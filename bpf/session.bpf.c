@@ -19,14 +19,7 @@
  * opens, name_to_handle/open_by_handle_at.
  */
 #include "common.bpf.h"
-
-/* tgid -> its session. Userspace adds roots; forks and exits are handled here. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, WARDEN_SESSION_MEMBERS_MAX);
-	__type(key, __u32);
-	__type(value, struct warden_session_member);
-} session_members SEC(".maps");
+#include "session.bpf.h"
 
 struct open_stash {
 	__u64 session;
@@ -80,6 +73,8 @@ int BPF_PROG(warden_session_fork, struct task_struct *parent, struct task_struct
 		stat_inc(WARDEN_STAT_SESSION_STALE);
 		return 0;
 	}
+	if (m->session == WARDEN_SESSION_NONE)
+		return 0; /* decided: not an agent */
 	v.session = m->session;
 	v.start_time = BPF_CORE_READ(child, start_boottime); /* child is its group's leader */
 	ctgid = BPF_CORE_READ(child, tgid);
@@ -116,7 +111,7 @@ static __always_inline __u64 current_session(void)
 		stat_inc(WARDEN_STAT_SESSION_STALE);
 		return 0;
 	}
-	return m->session;
+	return m->session == WARDEN_SESSION_NONE ? 0 : m->session;
 }
 
 static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u32 mode,
@@ -172,7 +167,7 @@ int warden_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 	/* openat2(dfd, filename, how, usize) */
 	struct open_how_ how = {};
 
-	if (!bpf_map_lookup_elem(&session_members, &(__u32){ bpf_get_current_pid_tgid() >> 32 }))
+	if (!current_session())
 		return 0; /* the common case, before reading anything */
 	if (ctx->args[3] < sizeof(__u64) * 2 ||
 	    bpf_probe_read_user(&how, sizeof(__u64) * 2, (void *)ctx->args[2]))

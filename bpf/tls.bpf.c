@@ -12,6 +12,7 @@
  */
 #include "common.bpf.h"
 #include "fd.bpf.h"
+#include "session.bpf.h"
 
 #define PROT_EXEC_ 0x4
 
@@ -219,6 +220,27 @@ struct chunk_ctx {
 };
 
 /*
+ * A process that starts an HTTP/1 POST or an HTTP/2 connection may be an
+ * agent calling an LLM API: make it a candidate member now, in the kernel,
+ * so that the tools the reply makes it run are traced (file opens, forks)
+ * before userspace has decoded the request. Userspace decides later. Known
+ * processes (members, candidates, or decided NONE) are left as they are.
+ */
+static __always_inline void mark_candidate(const struct warden_rec_tls *r, __u64 len)
+{
+	struct warden_session_member m = { .session = WARDEN_SESSION_CANDIDATE,
+					   .start_time = r->task.start_time };
+	__u32 tgid = r->task.pid;
+
+	if (len < 5 || !((r->data[0] == 'P' && r->data[1] == 'O' && r->data[2] == 'S' &&
+			  r->data[3] == 'T' && r->data[4] == ' ') ||
+			 (r->data[0] == 'P' && r->data[1] == 'R' && r->data[2] == 'I' &&
+			  r->data[3] == ' ' && r->data[4] == '*')))
+		return;
+	bpf_map_update_elem(&session_members, &tgid, &m, BPF_NOEXIST);
+}
+
+/*
  * One chunk of a call's bytes per iteration. Run by bpf_loop() so the
  * verifier checks the body once whatever the cap (up to 4 MiB = 256 chunks),
  * instead of walking every iteration of an open-coded loop.
@@ -249,17 +271,8 @@ static long emit_chunk(__u32 i, void *arg)
 	}
 	r->len = len;
 	r->hdr.size = __builtin_offsetof(struct warden_rec_tls, data) + len;
-	/*
-	 * The end of a request going out: wake wardend now rather than at the
-	 * next batch, so that an agent's session is in session_members before
-	 * the tools the reply asks for run (their file opens are seen only then).
-	 */
-	if ((r->hdr.flags & WARDEN_F_LAST) && !is_read(r->func)) {
-		if (bpf_ringbuf_output(&events, r, __builtin_offsetof(struct warden_rec_tls, data) + len,
-				       BPF_RB_FORCE_WAKEUP))
-			stat_inc(WARDEN_STAT_RB_DROP + WARDEN_REC_TLS_DATA);
-		return 0;
-	}
+	if (i == 0 && !is_read(r->func))
+		mark_candidate(r, len);
 	rb_output(r, __builtin_offsetof(struct warden_rec_tls, data) + len, WARDEN_REC_TLS_DATA);
 	return 0;
 }

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The stages after the sensor. See pipeline.h. */
 #include <errno.h>
+#include <linux/types.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "warden/blind.h"
 #include "warden/decode/dns.h"
 #include "warden/decode/flow.h"
+
 #include "warden/event.h"
+#include "warden/events.h"
 #include "warden/hostcache.h"
 #include "warden/pipeline.h"
 #include "warden/proctable.h"
@@ -81,6 +84,14 @@ static void emit_derived(struct event *ev, void *arg)
 	session_before(p->sess, ev);
 	write_event(p, ev);
 	session_after(p->sess, ev);
+	/*
+	 * A request that is not an LLM call from a process outside any
+	 * session: the kernel marked it a candidate when it sent the POST;
+	 * decided now, so its opens and children are no longer traced.
+	 */
+	if (ev->type == EVENT_HTTP_REQUEST && !ev->session && p->cfg.session_member_fn)
+		p->cfg.session_member_fn(ev->pid, ev->pid_start_ns, WARDEN_SESSION_NONE, true,
+					 p->cfg.session_member_arg);
 }
 
 /* session.start / session.end: written as they are. */
@@ -132,8 +143,17 @@ int pipeline_event(struct event *ev, void *arg)
 	}
 	if (print) {
 		session_before(p->sess, ev);
-		write_event(p, ev);
-		session_after(p->sess, ev);
+		/*
+		 * Opens are traced for candidates too (see WARDEN_SESSION_CANDIDATE):
+		 * those of a process that turned out not to be an agent are dropped.
+		 */
+		if (ev->type == EVENT_FILE_OPEN && !ev->session) {
+			ev->id = ++p->next_id;
+			p->stats.file_opens_dropped++;
+		} else {
+			write_event(p, ev);
+			session_after(p->sess, ev);
+		}
 	} else {
 		ev->id = ++p->next_id;
 	}
@@ -273,6 +293,7 @@ void pipeline_add_counters(const struct pipeline *p, struct event *ev)
 
 	proctable_get_stats(p->procs, &ps);
 	counter(ev, "output_errors", p->stats.output_errors);
+	counter(ev, "file_opens_not_in_session", p->stats.file_opens_dropped);
 	counter(ev, "proc_table_live", ps.live);
 	counter(ev, "proc_table_full", ps.full);
 	counter(ev, "proc_table_pid_reused", ps.stale);

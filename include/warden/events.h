@@ -211,8 +211,19 @@ struct warden_rec_file_open {
  * process's identity: an entry left behind by a process that died unseen
  * must not adopt the next process that gets its pid.
  */
+/*
+ * Special values of warden_session_member.session. A process that writes
+ * what may start an LLM request (an HTTP/1 POST, an HTTP/2 preface) is made
+ * a CANDIDATE by the TLS program itself, so that the tools the reply makes
+ * it run are traced from their first instruction, before userspace has
+ * decoded the request; userspace then sets the session, or NONE (decided:
+ * not an agent; not inherited, not traced, not marked again).
+ */
+#define WARDEN_SESSION_CANDIDATE (~0ULL)
+#define WARDEN_SESSION_NONE (~0ULL - 1)
+
 struct warden_session_member {
-	__u64 session; /* the session.start event id */
+	__u64 session; /* the session.start event id, or one of the values above */
 	__u64 start_time; /* the group leader's start_boottime, ns */
 };
 

@@ -38,6 +38,7 @@ struct pipeline_stats {
 	uint64_t events_in; /* from the sensor */
 	uint64_t events_out; /* written */
 	uint64_t output_errors;
+	uint64_t file_opens_dropped; /* traced for a candidate that was no agent */
 };
 
 struct pipeline;
