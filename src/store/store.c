@@ -46,7 +46,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	" pid INTEGER NOT NULL, start_ns INTEGER NOT NULL, ppid INTEGER, exe TEXT, argv TEXT,"
 	" session INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL,"
 	" last_seen INTEGER NOT NULL, exit_code INTEGER,"
-	" PRIMARY KEY (pid, start_ns)) WITHOUT ROWID;"
+	" UNIQUE (pid, start_ns));" /* rowid: argv makes rows too large for WITHOUT ROWID */
 	"CREATE INDEX processes_session ON processes (session) WHERE session != 0;"
 	/* Alerts will chain like events (prev_id, hash) when the rules land. */
 	"CREATE TABLE alerts ("
@@ -277,21 +277,36 @@ static bool pid_alive(int64_t pid)
 	return pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-/* One writer per database: two would interleave their chains. */
+/*
+ * One writer per database: two would interleave their chains. A previous
+ * writer's sessions cannot go on (the session stage starts afresh): they end
+ * at their last stored event.
+ */
 static int claim(struct store *st)
 {
 	struct timespec ts;
 	int64_t owner = 0;
-	int r = meta_get(st, "owner_pid", &owner, NULL, 0);
+	int r = exec_sql(st, "BEGIN IMMEDIATE");
 
-	if (r < 0 && r != -ENOENT)
+	if (r < 0)
 		return r;
+	r = meta_get(st, "owner_pid", &owner, NULL, 0);
+	if (r == -ENOENT)
+		r = 0;
 	if (!r && owner != getpid() && pid_alive(owner))
-		return -EBUSY;
+		r = -EBUSY;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	r = meta_set(st, "owner_pid", getpid(), NULL, 0);
+	if (!r)
+		r = meta_set(st, "owner_pid", getpid(), NULL, 0);
 	if (!r)
 		r = meta_set(st, "owner_since", ts.tv_sec * 1000000000ll + ts.tv_nsec, NULL, 0);
+	if (!r)
+		r = exec_sql(st, "UPDATE sessions SET end_ts = coalesce((SELECT max(ts) FROM events"
+				 " WHERE session = sessions.id), start_ts) WHERE end_ts IS NULL");
+	if (!r)
+		r = exec_sql(st, "COMMIT");
+	if (r < 0)
+		exec_sql(st, "ROLLBACK");
 	return r;
 }
 

@@ -406,6 +406,46 @@ static void test_redact(void **state)
 	assert_int_equal(res.bad_id, 5);
 }
 
+/* session.* keep the sessions table, process.* the processes table. */
+static void test_side_tables(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct event ev;
+
+	(void)state;
+	ev = mk(1, EVENT_SESSION_START, 1000, 50);
+	ev.session = 1;
+	ev.sess.agent = "claude";
+	ev.sess.container_id = "abc123";
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(2, EVENT_PROCESS_FORK, 2000, 51);
+	ev.session = 1;
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(3, EVENT_PROCESS_EXEC, 3000, 51);
+	ev.session = 1;
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(4, EVENT_PROCESS_EXIT, 4000, 51);
+	ev.exit.status = 3;
+	ev.session = 1;
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(5, EVENT_SESSION_END, 5000, 50);
+	ev.session = 1;
+	ev.sess.processes = 2;
+	ev.sess.events = 4;
+	assert_int_equal(store_add(st, &ev), 0);
+	store_close(st);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM sessions WHERE id = 1 AND root_pid = 50"
+				    " AND agent = 'claude' AND container_id = 'abc123'"
+				    " AND start_ts = 1000 AND end_ts = 5000 AND processes = 2"
+				    " AND events = 4"),
+			 1);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM processes WHERE pid = 51 AND session = 1"
+				    " AND first_seen = 2000 AND last_seen = 4000 AND exit_code = 3"
+				    " AND exe = '/usr/bin/true' AND argv = 'true --flag'"),
+			 1);
+}
+
 /* ---- A synthetic session, through the store and the CLI ---- */
 
 static void add(struct store *st, struct event *ev)
@@ -587,6 +627,13 @@ static void test_cli_session(void **state)
 	assert_int_equal(rc, 1); /* nobody writes it */
 	assert_non_null(strstr(out, "not running"));
 	assert_non_null(strstr(out, "1 active"));
+	/* A new writer ends the sessions of the last one, at their last event. */
+	store_close(open_rw(db));
+	assert_int_equal(sql_int(db, "SELECT end_ts - start_ts FROM sessions WHERE id = 2"),
+			 (int64_t)(6 * SEC - 1));
+	rc = cli(out, sizeof(out), "sessions --active --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "(no sessions active)"));
 
 	/* Errors: one line, the right status. */
 	rc = cli(out, sizeof(out), "timeline 42 --db %s", db);
@@ -676,8 +723,8 @@ int main(void)
 		cmocka_unit_test(test_insert_verify),  cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_restart_ids),    cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_retention_size), cmocka_unit_test(test_tamper),
-		cmocka_unit_test(test_redact),	       cmocka_unit_test(test_cli_session),
-		cmocka_unit_test(test_throughput),
+		cmocka_unit_test(test_redact),	       cmocka_unit_test(test_side_tables),
+		cmocka_unit_test(test_cli_session),    cmocka_unit_test(test_throughput),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, setup, teardown);
