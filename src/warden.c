@@ -60,14 +60,21 @@ static const char *const USAGE_MAIN =
 	"Exit status: 0 on success, 1 on an error (or a failed check), 2 on a usage\n"
 	"error.\n";
 
+/* Every command's --help ends with these. */
+static const char *const USAGE_COMMON =
+	"\n"
+	"  --db PATH           the store (default " STORE_DEFAULT_PATH ")\n"
+	"  -h, --help          show this help\n";
+
 static const char *const USAGE_STATUS =
 	"Usage: warden status [--db PATH]\n"
 	"\n"
 	"Whether wardend is running on the store (the pid it recorded, and whether\n"
 	"that process is alive), the event rate and kernel drops from its last two\n"
-	"agent.stats events, store errors, active sessions and the events stored.\n"
-	"\n"
-	"Exit status: 0 when wardend is running, 1 when it is not or on an error.\n";
+	"agent.stats events, store errors, active sessions and the events stored.\n";
+
+static const char *const EXIT_STATUS =
+	"\nExit status: 0 when wardend is running, 1 when it is not or on an error.\n";
 
 static const char *const USAGE_SESSIONS =
 	"Usage: warden sessions [--active] [--since DURATION] [--json] [--db PATH]\n"
@@ -126,10 +133,14 @@ static const char *const USAGE_VERIFY =
 	"Walk the store's hash chain in id order and report the first event row that\n"
 	"was altered, inserted or deleted since wardend stored it. Retention's\n"
 	"deletions are not reported: the chain starts at the anchor they leave.\n"
-	"Redacted events verify (their original's digest is kept) and are counted.\n"
-	"\n"
-	"Exit status: 0 when the chain is intact ('ok: N events verified'), 1 when\n"
+	"Redacted events verify (their original's digest is kept) and are counted.\n";
+
+static const char *const EXIT_VERIFY =
+	"\nExit status: 0 when the chain is intact ('ok: N events verified'), 1 when\n"
 	"it is not ('verify: event ID N: ...') or on an error.\n";
+
+static const char *const EXIT_DEFAULT =
+	"\nExit status: 0 on success, 1 on an error, 2 on a usage error.\n";
 
 static int fail(const char *fmt, ...)
 {
@@ -653,6 +664,11 @@ static int parse_cmd(int argc, char **argv, const char *usage, bool want_arg, st
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			fputs(USAGE_COMMON, stdout);
+			fputs(!strcmp(cmd, "status") ? EXIT_STATUS :
+			      !strcmp(cmd, "verify") ? EXIT_VERIFY :
+						       EXIT_DEFAULT,
+			      stdout);
 			return EXIT_OK;
 		default:
 			return usage_error("%s: unknown or incomplete option '%s'", cmd,
