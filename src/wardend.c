@@ -443,6 +443,11 @@ static int open_store(struct daemon *d)
 		return log_error("cannot open %s: another wardend writes to it (use --db PATH for "
 				 "another database, or --no-db)",
 				 d->opt.db);
+	if (r == -EPROTO)
+		return log_error("cannot open %s: written by a newer Warden (schema above %d)",
+				 d->opt.db, STORE_SCHEMA_VERSION);
+	if (r == -EBADMSG)
+		return log_error("cannot open %s: not a Warden database", d->opt.db);
 	if (r < 0)
 		return log_error("cannot open %s: %s%s%s (or run with --no-db)", d->opt.db,
 				 strerror(-r), errmsg ? ": " : "", errmsg ? errmsg : "");
