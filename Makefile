@@ -13,7 +13,7 @@ VMLINUX_DIR := bpf/vmlinux/$(ARCH)
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz -ljansson -lnghttp2
+LDLIBS   := -lbpf -lelf -lz -ljansson -lnghttp2 -lsqlite3 -lcrypto
 # BPF_PROG/BPF_KPROBE name every argument, used or not.
 BPF_CFLAGS := -g -O2 $(WARN) -Wno-unused-parameter -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(VMLINUX_DIR) -Iinclude -Ibpf
@@ -25,7 +25,7 @@ SKEL     := $(BUILD)/warden.skel.h
 # Everything but the two main()s: the daemon, the CLI and the tests link it.
 LIB_SRCS := src/event.c src/pipeline.c src/capture.c src/util/encode.c src/util/parse.c $(wildcard src/session/*.c) \
 	src/sensor/record.c src/sensor/ldcache.c \
-	src/sensor/elfsym.c $(wildcard src/decode/*.c)
+	src/sensor/elfsym.c $(wildcard src/decode/*.c) $(wildcard src/store/*.c)
 SENSOR_SRCS := src/sensor/sensor.c src/sensor/tls_attach.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 SENSOR_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SENSOR_SRCS))
@@ -77,15 +77,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 run: deps all
 	$(BUILD)/wardend
 
-unit: $(UNIT_BINS)
+# test_store also runs the CLI over a synthetic store.
+unit: $(UNIT_BINS) $(BUILD)/warden
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
-# Sensor tests, then decoding tests (real SDKs from the npm registry, see tools/npm-setup.sh),
-# then agent sessions (the same SDK agents; 1,000 generated sessions).
+# Sensor tests, decoding tests (real SDKs from the npm registry, see tools/npm-setup.sh),
+# agent sessions (the same SDK agents; 1,000 generated sessions), the store and the CLI.
 e2e: all
 	@fail=0; $(PYTHON) tests/e2e/sensor_test.py --wardend $(BUILD)/wardend || fail=1; \
 	  $(PYTHON) tests/e2e/decode_test.py --wardend $(BUILD)/wardend || fail=1; \
-	  $(PYTHON) tests/e2e/session_test.py --wardend $(BUILD)/wardend || fail=1; exit $$fail
+	  $(PYTHON) tests/e2e/session_test.py --wardend $(BUILD)/wardend || fail=1; \
+	  $(PYTHON) tests/e2e/store_test.py --wardend $(BUILD)/wardend || fail=1; exit $$fail
 
 test: deps all
 	@$(MAKE) --no-print-directory unit
@@ -140,7 +142,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lelf -lz -ljansson -lnghttp2
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lelf -lz -ljansson -lnghttp2 -lsqlite3 -lcrypto
 
 fuzz: $(FUZZ_BINS)
 

@@ -15,6 +15,7 @@
 #include "warden/pipeline.h"
 #include "warden/proctable.h"
 #include "warden/session.h"
+#include "warden/store.h"
 
 #define HOSTCACHE_CAPACITY 8192
 #define HOSTCACHE_MIN_TTL_S 300 /* CDNs answer with TTLs of seconds; the connect comes later */
@@ -30,6 +31,7 @@ struct pipeline {
 	struct hostcache *hosts;
 	struct blind *blind;
 	struct session_table *sess;
+	struct store *store;
 	uint64_t next_id;
 	struct pipeline_stats stats;
 };
@@ -38,6 +40,9 @@ static void write_event(struct pipeline *p, struct event *ev)
 {
 	if (!ev->id) /* the session stage reserves session.start's id: it is the session's */
 		ev->id = ++p->next_id;
+	/* Errors are counted inside the store and reported in agent.stats. */
+	if (p->store)
+		store_add(p->store, ev);
 	if (!p->cfg.out)
 		return;
 	if (event_write_json(ev, p->cfg.out) < 0)
@@ -268,6 +273,21 @@ uint64_t pipeline_next_id(struct pipeline *p)
 	return ++p->next_id;
 }
 
+void pipeline_set_store(struct pipeline *p, struct store *st)
+{
+	p->store = st;
+}
+
+void pipeline_set_last_id(struct pipeline *p, uint64_t last_id)
+{
+	p->next_id = last_id;
+}
+
+void pipeline_write(struct pipeline *p, struct event *ev)
+{
+	write_event(p, ev);
+}
+
 struct proctable *pipeline_procs(struct pipeline *p)
 {
 	return p->procs;
@@ -320,6 +340,14 @@ void pipeline_add_counters(const struct pipeline *p, struct event *ev)
 	}
 	hostcache_get_stats(p->hosts, &hs);
 	blind_get_stats(p->blind, &bs);
+	if (p->store) {
+		struct store_stats ss;
+
+		store_get_stats(p->store, &ss);
+		counter(ev, "store_events", ss.events);
+		counter(ev, "store_errors", ss.errors);
+		counter(ev, "store_retained", ss.retained);
+	}
 	counter(ev, "dns_names", hs.entries);
 	counter(ev, "dns_names_evicted", hs.evicted);
 	counter(ev, "blind_watches", bs.watches);

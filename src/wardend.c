@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,16 +26,23 @@
 #include "warden/proctable.h"
 #include "warden/sensor.h"
 #include "warden/session.h"
+#include "warden/store.h"
 #include "warden/version.h"
 
 #define TICK_NS (200 * 1000000ull) /* housekeeping: deferred library checks */
 #define PROC_TABLE_CAPACITY 65536
+#define RETAIN_EVERY_NS (60 * 1000000000ull)
+#define RETAIN_MAX_ROWS 50000 /* per run: a minute's work at most, the rest next minute */
+#define DAY_NS (86400 * 1000000000ull)
 
 enum { EXIT_USAGE = 2 };
 
 struct options {
 	const char *output;
 	const char *capture;
+	const char *db; /* NULL: --no-db */
+	uint64_t retention_days;
+	uint64_t db_max_size;
 	uint64_t tls_capture_max;
 	uint64_t ringbuf_size;
 	uint64_t stats_interval_s;
@@ -58,6 +66,8 @@ struct daemon {
 	struct sensor *sensor;
 	struct pipeline *pipe;
 	struct capture_writer *capture;
+	struct store *store;
+	bool store_warned;
 	uint64_t stats_errors;
 	uint64_t started_ns;
 };
@@ -113,6 +123,18 @@ static void usage(FILE *f)
 		"      --max-latency-ms MS   longest an event waits in the kernel before\n"
 		"                            wardend reads it (default 50; 0: wake up for\n"
 		"                            every event, which costs a context switch each)\n"
+		"      --db PATH             store events in the SQLite database PATH (default\n"
+		"                            " STORE_DEFAULT_PATH "; its directory is created\n"
+		"                            mode 0700), read by the 'warden' CLI. Event ids\n"
+		"                            continue after the largest one stored\n"
+		"      --no-db               do not store events\n"
+		"      --retention-days N    delete stored events older than N days (default 30;\n"
+		"                            0: keep them)\n"
+		"      --db-max-size N       delete the oldest stored events while the database\n"
+		"                            holds more than N bytes (default 1G; K/M/G\n"
+		"                            suffixes; 0: no limit). Retention runs once a\n"
+		"                            minute, at most 50000 events at a time, and keeps\n"
+		"                            the hash chain verifiable ('warden verify')\n"
 		"  -v, --verbose             show libbpf's own log (verifier output on errors)\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
@@ -160,6 +182,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_CAPTURE,
 		OPT_TLS_BINARY,
 		OPT_AGENT,
+		OPT_DB,
+		OPT_NO_DB,
+		OPT_RETENTION_DAYS,
+		OPT_DB_MAX_SIZE,
 	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -175,6 +201,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "stats-interval", required_argument, NULL, OPT_STATS },
 		{ "max-latency-ms", required_argument, NULL, OPT_LATENCY },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "no-db", no_argument, NULL, OPT_NO_DB },
+		{ "retention-days", required_argument, NULL, OPT_RETENTION_DAYS },
+		{ "db-max-size", required_argument, NULL, OPT_DB_MAX_SIZE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -188,6 +218,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.stats_interval_s = 10,
 		.max_latency_ms = 50,
 		.blind_after_s = 5,
+		.db = STORE_DEFAULT_PATH,
+		.retention_days = 30,
+		.db_max_size = 1ull << 30,
 		.tls = true,
 		.decode = true,
 	};
@@ -264,6 +297,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_uint(optarg, 0, 10000, &o->max_latency_ms) < 0) {
 				log_error("--max-latency-ms: '%s' is not a number of ms (0-10000)",
 					  optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_DB:
+			if (!optarg[0]) {
+				log_error("--db: empty path");
+				return -EINVAL;
+			}
+			o->db = optarg;
+			break;
+		case OPT_NO_DB:
+			o->db = NULL;
+			break;
+		case OPT_RETENTION_DAYS:
+			if (parse_uint(optarg, 0, 36500, &o->retention_days) < 0) {
+				log_error("--retention-days: '%s' is not a number of days (0-36500)",
+					  optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_DB_MAX_SIZE:
+			if (parse_size(optarg, &o->db_max_size) < 0) {
+				log_error("--db-max-size: '%s' is not a size (e.g. 500M, 2G)", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -368,9 +424,75 @@ static void emit_stats(struct daemon *d)
 	pipeline_get_stats(d->pipe, &pst);
 	ev.stats.events = pst.events_out;
 	ev.stats.uptime_ns = now_ns(CLOCK_MONOTONIC) - d->started_ns;
-	ev.id = pipeline_next_id(d->pipe);
-	if (event_write_json(&ev, d->out) < 0)
-		d->stats_errors++;
+	pipeline_write(d->pipe, &ev); /* numbered, written and stored like the rest */
+}
+
+/* The end of a batch: one transaction for everything the loop turn produced. */
+static void store_batch_done(struct daemon *d)
+{
+	struct store_stats ss;
+
+	if (!d->store)
+		return;
+	store_commit(d->store);
+	store_get_stats(d->store, &ss);
+	if (ss.errors && !d->store_warned) {
+		/* Once: the count goes on in agent.stats (store_errors). */
+		log_error("warning: storing events in %s failed: %s (%s); counted in agent.stats "
+			  "store_errors",
+			  d->opt.db, strerror(-ss.last_err), store_errmsg(d->store));
+		d->store_warned = true;
+	}
+}
+
+static void retain(struct daemon *d)
+{
+	int r;
+
+	if (!d->store || (!d->opt.retention_days && !d->opt.db_max_size))
+		return;
+	r = store_retain(d->store, now_ns(CLOCK_REALTIME), d->opt.retention_days * DAY_NS,
+			 d->opt.db_max_size, RETAIN_MAX_ROWS, NULL);
+	if (r < 0 && !d->store_warned) {
+		log_error("warning: retention in %s failed: %s", d->opt.db, strerror(-r));
+		d->store_warned = true;
+	}
+}
+
+/* The database's directory, private to root: it holds every prompt and reply. */
+static int open_store(struct daemon *d)
+{
+	char dir[4096];
+	const char *errmsg = NULL, *slash = strrchr(d->opt.db, '/');
+	mode_t old_mask;
+	int r;
+
+	if (slash && slash != d->opt.db) {
+		if ((size_t)(slash - d->opt.db) >= sizeof(dir))
+			return log_error("--db %s: path too long", d->opt.db);
+		memcpy(dir, d->opt.db, (size_t)(slash - d->opt.db));
+		dir[slash - d->opt.db] = 0;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return log_error("cannot create %s: %s", dir, strerror(errno));
+	}
+	old_mask = umask(077); /* the file and its -wal/-shm: prompts and replies */
+	r = store_open(d->opt.db, 0, &d->store, &errmsg);
+	umask(old_mask);
+	if (r == -EBUSY)
+		return log_error("cannot open %s: another wardend writes to it (use --db PATH for "
+				 "another database, or --no-db)",
+				 d->opt.db);
+	if (r == -EPROTO)
+		return log_error("cannot open %s: written by a newer Warden (schema above %d)",
+				 d->opt.db, STORE_SCHEMA_VERSION);
+	if (r == -EBADMSG)
+		return log_error("cannot open %s: not a Warden database", d->opt.db);
+	if (r < 0)
+		return log_error("cannot open %s: %s%s%s (or run with --no-db)", d->opt.db,
+				 strerror(-r), errmsg ? ": " : "", errmsg ? errmsg : "");
+	pipeline_set_store(d->pipe, d->store);
+	pipeline_set_last_id(d->pipe, store_last_id(d->store));
+	return 0;
 }
 
 /* libbpf resolves tracepoint ids through tracefs, which may not be mounted. */
@@ -405,7 +527,7 @@ static int setup_signals(int *sfd)
 static int run_loop(struct daemon *d, int sfd)
 {
 	struct epoll_event evs[2], e = { .events = EPOLLIN };
-	uint64_t now, last_tick, last_stats;
+	uint64_t now, last_tick, last_stats, last_retain;
 	int timeout = d->opt.max_latency_ms ? (int)d->opt.max_latency_ms : 200;
 	int ep, r = 0;
 
@@ -419,6 +541,7 @@ static int run_loop(struct daemon *d, int sfd)
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &e) < 0)
 		goto fail;
 	last_tick = last_stats = now_ns(CLOCK_MONOTONIC);
+	last_retain = last_tick - RETAIN_EVERY_NS; /* at the first tick, then once a minute */
 
 	for (;;) {
 		int n = epoll_wait(ep, evs, 2, timeout);
@@ -447,12 +570,18 @@ static int run_loop(struct daemon *d, int sfd)
 				capture_writer_flush(d->capture);
 			pipeline_tick(d->pipe, wall);
 			last_tick = now;
+			if (now - last_retain >= RETAIN_EVERY_NS) {
+				store_batch_done(d);
+				retain(d);
+				last_retain = now;
+			}
 		}
 		if (d->opt.stats_interval_s &&
 		    now - last_stats >= d->opt.stats_interval_s * 1000000000ull) {
 			emit_stats(d);
 			last_stats = now;
 		}
+		store_batch_done(d);
 		fflush(d->out);
 	}
 fail:
@@ -514,6 +643,8 @@ int main(int argc, char **argv)
 		log_error("cannot set up the %s: %s", stage, strerror(-r));
 		goto cleanup;
 	}
+	if (d.opt.db && open_store(&d))
+		goto cleanup;
 	ensure_tracefs();
 	cfg = (struct sensor_config){ .tls_capture_max = d.opt.tls_capture_max,
 				      .ringbuf_size = d.opt.ringbuf_size,
@@ -561,8 +692,9 @@ int main(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(-r));
 		goto cleanup;
 	}
-	fprintf(stderr, "wardend: ready (%d TLS libraries/binaries probed%s)\n", probed < 0 ? 0 : probed,
-		d.opt.tls ? "" : ", TLS capture off");
+	fprintf(stderr, "wardend: ready (%d TLS libraries/binaries probed%s%s%s)\n",
+		probed < 0 ? 0 : probed, d.opt.tls ? "" : ", TLS capture off",
+		d.store ? ", storing in " : "", d.store ? d.opt.db : "");
 
 	r = run_loop(&d, sfd);
 	if (r < 0) {
@@ -573,6 +705,7 @@ int main(int argc, char **argv)
 	sensor_poll(d.sensor);
 	pipeline_finish(d.pipe, now_ns(CLOCK_REALTIME));
 	emit_stats(&d);
+	store_batch_done(&d);
 	if (fflush(d.out) == EOF) {
 		log_error("writing events failed: %s", strerror(errno));
 		goto cleanup;
@@ -590,6 +723,7 @@ cleanup:
 	sensor_free(d.sensor);
 	capture_writer_close(d.capture);
 	pipeline_free(d.pipe);
+	store_close(d.store);
 	if (d.out && d.out != stdout)
 		fclose(d.out);
 	return ret;

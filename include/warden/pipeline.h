@@ -14,6 +14,7 @@
 
 struct event;
 struct proctable;
+struct store;
 
 #define PIPELINE_LLM_HOSTS_MAX 64
 
@@ -63,5 +64,12 @@ struct proctable *pipeline_procs(struct pipeline *p);
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
 /* Adds the stages' counters to an agent.stats event. */
 void pipeline_add_counters(const struct pipeline *p, struct event *stats);
+
+/* Also store every event written (NULL: none); the store outlives the pipeline. */
+void pipeline_set_store(struct pipeline *p, struct store *st);
+/* Number on from last_id + 1: ids stay unique across restarts on one store. */
+void pipeline_set_last_id(struct pipeline *p, uint64_t last_id);
+/* Numbers, writes and stores an event made outside the stages (agent.stats). */
+void pipeline_write(struct pipeline *p, struct event *ev);
 
 #endif

@@ -37,6 +37,8 @@ class Wardend:
     def __init__(self, *extra, raw_tls=True):
         self.extra = ("--raw-tls", *extra) if raw_tls else extra
         self.out = os.path.join(TMP, f"events-{uuid.uuid4().hex[:8]}.jsonl")
+        if "--db" not in extra and "--no-db" not in extra:
+            self.extra += ("--db", self.out + ".db")  # never the host's own store
         self.errpath = self.out + ".err"
         self.events = []
 

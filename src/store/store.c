@@ -1,0 +1,971 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The SQLite store and its hash chain. See store.h for the chain's definition. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "warden/event.h"
+#include "warden/store.h"
+
+#define STORE_BUSY_TIMEOUT_MS 2000
+#define STORE_JSON_KEEP (1 << 20) /* a larger formatting buffer is freed after its event */
+#define STORE_ARGV_MAX 4096
+
+/*
+ * Forward migrations: migrations[v] takes a database from user_version v to
+ * v + 1, in the same transaction that sets the new version. Never edit one
+ * that has shipped; append.
+ */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY," /* the event id */
+	" prev_id INTEGER NOT NULL," /* the stored event before it: the chain link */
+	" ts INTEGER NOT NULL, type TEXT NOT NULL, pid INTEGER NOT NULL,"
+	" session INTEGER NOT NULL, cause INTEGER NOT NULL,"
+	" json TEXT NOT NULL, hash BLOB NOT NULL,"
+	" redacted INTEGER NOT NULL DEFAULT 0, json_sha BLOB);"
+	"CREATE INDEX events_session ON events (session, id) WHERE session != 0;"
+	"CREATE INDEX events_type ON events (type, id);"
+	"CREATE INDEX events_pid ON events (pid, id);"
+	"CREATE INDEX events_ts ON events (ts);"
+	"CREATE TABLE sessions ("
+	" id INTEGER PRIMARY KEY," /* its session.start event */
+	" root_pid INTEGER NOT NULL, root_exe TEXT, root_comm TEXT, agent TEXT,"
+	" container_id TEXT, pod_uid TEXT, start_ts INTEGER NOT NULL, end_ts INTEGER,"
+	" processes INTEGER, events INTEGER);"
+	"CREATE INDEX sessions_start ON sessions (start_ts);"
+	"CREATE TABLE processes ("
+	" pid INTEGER NOT NULL, start_ns INTEGER NOT NULL, ppid INTEGER, exe TEXT, argv TEXT,"
+	" session INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL, exit_code INTEGER,"
+	" UNIQUE (pid, start_ns));" /* rowid: argv makes rows too large for WITHOUT ROWID */
+	"CREATE INDEX processes_session ON processes (session) WHERE session != 0;"
+	/* Alerts will chain like events (prev_id, hash) when the rules land. */
+	"CREATE TABLE alerts ("
+	" id INTEGER PRIMARY KEY, prev_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	" event_id INTEGER, session INTEGER NOT NULL DEFAULT 0, rule TEXT NOT NULL,"
+	" severity TEXT NOT NULL, json TEXT NOT NULL, hash BLOB NOT NULL);"
+	"INSERT INTO meta VALUES ('anchor_id', 0), ('anchor_hash', zeroblob(32)),"
+	" ('head_id', 0), ('head_hash', zeroblob(32));",
+};
+
+enum {
+	S_INSERT,
+	S_FORK,
+	S_EXEC,
+	S_EXIT,
+	S_SESSION_START,
+	S_SESSION_END,
+	S_META_SET,
+	S_META_GET,
+	S_MAX,
+};
+
+static const char *const stmt_sql[S_MAX] = {
+	[S_INSERT] = "INSERT INTO events (id, prev_id, ts, type, pid, session, cause, json, hash)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_FORK] = "INSERT INTO processes (pid, start_ns, ppid, session, first_seen, last_seen)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO UPDATE SET last_seen = ?5",
+	[S_EXEC] = "INSERT INTO processes (pid, start_ns, ppid, exe, argv, session, first_seen,"
+		   " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT DO UPDATE SET"
+		   " exe = ?4, argv = ?5, session = ?6, last_seen = ?7",
+	[S_EXIT] = "INSERT INTO processes (pid, start_ns, ppid, session, first_seen, last_seen,"
+		   " exit_code) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT DO UPDATE SET"
+		   " last_seen = ?5, exit_code = ?6",
+	[S_SESSION_START] =
+		"INSERT OR REPLACE INTO sessions (id, root_pid, root_exe, root_comm,"
+		" agent, container_id, pod_uid, start_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_SESSION_END] = "UPDATE sessions SET end_ts = ?2, processes = ?3, events = ?4"
+			  " WHERE id = ?1",
+	[S_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?",
+};
+
+struct chain_pos {
+	uint64_t id;
+	uint8_t hash[STORE_HASH_LEN];
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_MAX];
+	bool rdonly, in_tx;
+	struct chain_pos head; /* last row added, pending or not */
+	struct chain_pos committed; /* last row committed: where a failed batch rolls back to */
+	unsigned int pending;
+	FILE *mem; /* the JSON line of the event being stored */
+	char *mem_buf;
+	size_t mem_size;
+	char argv[STORE_ARGV_MAX];
+	struct store_stats stats;
+};
+
+static int errno_of(sqlite3 *db, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return -EBADMSG;
+	case SQLITE_CANTOPEN:
+		if (db && sqlite3_system_errno(db) > 0)
+			return -sqlite3_system_errno(db);
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec_sql(struct store *st, const char *sql)
+{
+	return errno_of(st->db, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* The row hash of store.h, from its parts; json_sha is SHA-256 of the json text. */
+static void row_hash(const uint8_t prev_hash[STORE_HASH_LEN], uint64_t prev_id, uint64_t id,
+		     uint64_t ts, uint64_t pid, uint64_t session, uint64_t cause, const char *type,
+		     const uint8_t json_sha[STORE_HASH_LEN], uint8_t out[STORE_HASH_LEN])
+{
+	uint8_t buf[STORE_HASH_LEN * 2 + 6 * 8 + 64 + 1];
+	size_t tlen = strnlen(type, 64), n = 0;
+
+	memcpy(buf, prev_hash, STORE_HASH_LEN);
+	n += STORE_HASH_LEN;
+	be64(buf + n, prev_id);
+	be64(buf + n + 8, id);
+	be64(buf + n + 16, ts);
+	be64(buf + n + 24, pid);
+	be64(buf + n + 32, session);
+	be64(buf + n + 40, cause);
+	n += 48;
+	memcpy(buf + n, type, tlen);
+	n += tlen;
+	buf[n++] = 0;
+	memcpy(buf + n, json_sha, STORE_HASH_LEN);
+	n += STORE_HASH_LEN;
+	SHA256(buf, n, out);
+}
+
+static int meta_get(struct store *st, const char *key, int64_t *iv, uint8_t *blob, size_t blob_len)
+{
+	sqlite3_stmt *s = st->stmt[S_META_GET];
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		r = 0;
+		if (iv)
+			*iv = sqlite3_column_int64(s, 0);
+		if (blob) {
+			const void *b = sqlite3_column_blob(s, 0);
+
+			if (b && (size_t)sqlite3_column_bytes(s, 0) == blob_len)
+				memcpy(blob, b, blob_len);
+			else
+				r = -EBADMSG;
+		}
+	} else if (rc != SQLITE_DONE) {
+		r = errno_of(st->db, rc);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+static int meta_set(struct store *st, const char *key, int64_t iv, const uint8_t *blob,
+		    size_t blob_len)
+{
+	sqlite3_stmt *s = st->stmt[S_META_SET];
+	int rc;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (blob)
+		sqlite3_bind_blob(s, 2, blob, (int)blob_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 2, iv);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : errno_of(st->db, rc);
+}
+
+static int get_pos(struct store *st, const char *id_key, const char *hash_key,
+		   struct chain_pos *pos)
+{
+	int64_t id;
+	int r = meta_get(st, id_key, &id, NULL, 0);
+
+	if (!r)
+		r = meta_get(st, hash_key, NULL, pos->hash, STORE_HASH_LEN);
+	pos->id = (uint64_t)id;
+	return r == -ENOENT ? -EBADMSG : r;
+}
+
+static int schema_version(struct store *st, int *v)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return errno_of(st->db, rc);
+	rc = sqlite3_step(s);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : errno_of(st->db, rc);
+}
+
+static int migrate(struct store *st)
+{
+	char sql[64];
+	int v, r;
+
+	r = schema_version(st, &v);
+	if (r < 0)
+		return r;
+	if (v > STORE_SCHEMA_VERSION)
+		return -EPROTO;
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		r = exec_sql(st, "BEGIN IMMEDIATE");
+		if (r < 0)
+			return r;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		r = exec_sql(st, migrations[v]);
+		if (!r)
+			r = exec_sql(st, sql);
+		if (!r)
+			r = exec_sql(st, "COMMIT");
+		if (r < 0) {
+			exec_sql(st, "ROLLBACK");
+			return r;
+		}
+	}
+	return 0;
+}
+
+static bool pid_alive(int64_t pid)
+{
+	return pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/*
+ * One writer per database: two would interleave their chains. A previous
+ * writer's sessions cannot go on (the session stage starts afresh): they end
+ * at their last stored event.
+ */
+static int claim(struct store *st)
+{
+	struct timespec ts;
+	int64_t owner = 0;
+	int r = exec_sql(st, "BEGIN IMMEDIATE");
+
+	if (r < 0)
+		return r;
+	r = meta_get(st, "owner_pid", &owner, NULL, 0);
+	if (r == -ENOENT)
+		r = 0;
+	if (!r && owner != getpid() && pid_alive(owner))
+		r = -EBUSY;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (!r)
+		r = meta_set(st, "owner_pid", getpid(), NULL, 0);
+	if (!r)
+		r = meta_set(st, "owner_since", ts.tv_sec * 1000000000ll + ts.tv_nsec, NULL, 0);
+	if (!r)
+		r = exec_sql(st, "UPDATE sessions SET end_ts = coalesce((SELECT max(ts) FROM events"
+				 " WHERE session = sessions.id), start_ts) WHERE end_ts IS NULL");
+	if (!r)
+		r = exec_sql(st, "COMMIT");
+	if (r < 0)
+		exec_sql(st, "ROLLBACK");
+	return r;
+}
+
+static int open_db(struct store *st, const char *path, unsigned int flags)
+{
+	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	int rc, v, r;
+
+	if (flags & STORE_RDONLY) {
+		/* SQLite's "unable to open" says less than errno does. */
+		if (access(path, R_OK) < 0)
+			return -errno;
+		oflags |= SQLITE_OPEN_READONLY;
+	} else {
+		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	}
+	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	if (rc != SQLITE_OK)
+		return errno_of(st->db, rc);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (flags & STORE_RDONLY) {
+		r = schema_version(st, &v);
+		if (r < 0)
+			return r;
+		if (v > STORE_SCHEMA_VERSION)
+			return -EPROTO;
+		if (v < 1)
+			return -EBADMSG; /* empty, or not ours: nothing to read */
+		return 0;
+	}
+	/* Before any table exists; a no-op on an existing database. */
+	r = exec_sql(st, "PRAGMA auto_vacuum = INCREMENTAL");
+	if (!r)
+		r = exec_sql(st, "PRAGMA journal_mode = WAL");
+	if (!r)
+		r = exec_sql(st, "PRAGMA synchronous = NORMAL");
+	if (!r)
+		r = migrate(st);
+	return r;
+}
+
+int store_open(const char *path, unsigned int flags, struct store **out, const char **errmsg)
+{
+	struct store *st;
+	int r;
+
+	*out = NULL;
+	if (errmsg)
+		*errmsg = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->rdonly = flags & STORE_RDONLY;
+	r = open_db(st, path, flags);
+	for (int i = 0; !r && i < S_MAX; i++) {
+		/* A reader needs only the meta lookup. */
+		if (st->rdonly && i != S_META_GET)
+			continue;
+		r = errno_of(st->db,
+			     sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+						&st->stmt[i], NULL));
+	}
+	if (!r)
+		r = get_pos(st, "head_id", "head_hash", &st->head);
+	st->committed = st->head;
+	if (!r && !st->rdonly)
+		r = claim(st);
+	if (!r && !st->rdonly) {
+		st->mem = open_memstream(&st->mem_buf, &st->mem_size);
+		if (!st->mem)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		if (errmsg && st->db)
+			*errmsg = sqlite3_errstr(sqlite3_extended_errcode(st->db));
+		st->rdonly = true; /* nothing of ours to release in the database */
+		store_close(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (!st->rdonly) {
+		store_commit(st);
+		meta_set(st, "owner_pid", 0, NULL, 0);
+	}
+	for (int i = 0; i < S_MAX; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	if (st->mem)
+		fclose(st->mem);
+	free(st->mem_buf);
+	free(st);
+}
+
+uint64_t store_last_id(const struct store *st)
+{
+	return st->head.id;
+}
+
+int store_begin(struct store *st)
+{
+	int r;
+
+	if (st->rdonly)
+		return -EROFS;
+	if (st->in_tx)
+		return 0;
+	r = exec_sql(st, "BEGIN IMMEDIATE");
+	if (!r)
+		st->in_tx = true;
+	return r;
+}
+
+/* The batch is gone: every event in it counts as lost; the chain resumes after the last commit. */
+static int fail_batch(struct store *st, int r, unsigned int lost)
+{
+	if (st->in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = false;
+	st->stats.errors += st->pending + lost;
+	st->stats.last_err = r;
+	st->pending = 0;
+	st->head = st->committed;
+	return r;
+}
+
+int store_commit(struct store *st)
+{
+	int r;
+
+	if (st->rdonly)
+		return -EROFS;
+	if (!st->in_tx)
+		return 0;
+	r = meta_set(st, "head_id", (int64_t)st->head.id, NULL, 0);
+	if (!r)
+		r = meta_set(st, "head_hash", 0, st->head.hash, STORE_HASH_LEN);
+	if (!r)
+		r = exec_sql(st, "COMMIT");
+	if (r < 0)
+		return fail_batch(st, r, 0);
+	st->in_tx = false;
+	st->stats.events += st->pending;
+	st->pending = 0;
+	st->committed = st->head;
+	return 0;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int step_done(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : errno_of(st->db, rc);
+}
+
+/* process.* and session.* events keep the processes and sessions tables. */
+static int add_side_rows(struct store *st, const struct event *ev)
+{
+	sqlite3_stmt *s;
+	uint32_t n;
+
+	switch (ev->type) {
+	case EVENT_PROCESS_FORK:
+		s = st->stmt[S_FORK];
+		sqlite3_bind_int64(s, 3, ev->ppid);
+		sqlite3_bind_int64(s, 4, (int64_t)ev->session);
+		sqlite3_bind_int64(s, 5, (int64_t)ev->ts);
+		break;
+	case EVENT_PROCESS_EXEC:
+		s = st->stmt[S_EXEC];
+		n = ev->exec.args_len < sizeof(st->argv) ? ev->exec.args_len : sizeof(st->argv) - 1;
+		if (ev->exec.args)
+			memcpy(st->argv, ev->exec.args, n);
+		else
+			n = 0;
+		while (n && !st->argv[n - 1])
+			n--;
+		for (uint32_t i = 0; i < n; i++)
+			if (!st->argv[i])
+				st->argv[i] = ' ';
+		sqlite3_bind_int64(s, 3, ev->ppid);
+		bind_text_or_null(s, 4, ev->exe ? ev->exe : ev->exec.filename);
+		sqlite3_bind_text(s, 5, st->argv, (int)n, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, (int64_t)ev->session);
+		sqlite3_bind_int64(s, 7, (int64_t)ev->ts);
+		break;
+	case EVENT_PROCESS_EXIT:
+		s = st->stmt[S_EXIT];
+		sqlite3_bind_int64(s, 3, ev->ppid);
+		sqlite3_bind_int64(s, 4, (int64_t)ev->session);
+		sqlite3_bind_int64(s, 5, (int64_t)ev->ts);
+		sqlite3_bind_int64(s, 6, ev->exit.status);
+		break;
+	case EVENT_SESSION_START:
+		s = st->stmt[S_SESSION_START];
+		sqlite3_bind_int64(s, 1, (int64_t)ev->id);
+		sqlite3_bind_int64(s, 2, ev->pid);
+		bind_text_or_null(s, 3, ev->exe);
+		sqlite3_bind_text(s, 4, ev->comm, (int)strnlen(ev->comm, sizeof(ev->comm)),
+				  SQLITE_STATIC);
+		bind_text_or_null(s, 5, ev->sess.agent);
+		bind_text_or_null(s, 6, ev->sess.container_id);
+		bind_text_or_null(s, 7, ev->sess.pod_uid);
+		sqlite3_bind_int64(s, 8, (int64_t)ev->ts);
+		return step_done(st, s);
+	case EVENT_SESSION_END:
+		s = st->stmt[S_SESSION_END];
+		sqlite3_bind_int64(s, 1, (int64_t)ev->session);
+		sqlite3_bind_int64(s, 2, (int64_t)ev->ts);
+		sqlite3_bind_int64(s, 3, (int64_t)ev->sess.processes);
+		sqlite3_bind_int64(s, 4, (int64_t)ev->sess.events);
+		return step_done(st, s);
+	default:
+		return 0;
+	}
+	sqlite3_bind_int64(s, 1, ev->pid);
+	sqlite3_bind_int64(s, 2, (int64_t)ev->pid_start_ns);
+	return step_done(st, s);
+}
+
+/* The event's JSON line, without its newline, in st->mem_buf. */
+static int format_json(struct store *st, const struct event *ev, size_t *len)
+{
+	off_t end;
+
+	if (st->mem_size > STORE_JSON_KEEP) {
+		/* One huge event should not pin its buffer for the daemon's life. */
+		fclose(st->mem);
+		free(st->mem_buf);
+		st->mem_buf = NULL;
+		st->mem = open_memstream(&st->mem_buf, &st->mem_size);
+		if (!st->mem)
+			return -ENOMEM;
+	}
+	if (fseeko(st->mem, 0, SEEK_SET) < 0)
+		return -errno;
+	if (event_write_json(ev, st->mem) < 0 || fflush(st->mem) == EOF)
+		return -ENOMEM;
+	end = ftello(st->mem);
+	if (end <= 0)
+		return -EIO;
+	*len = (size_t)end;
+	if (st->mem_buf[*len - 1] == '\n')
+		(*len)--;
+	return 0;
+}
+
+int store_add(struct store *st, const struct event *ev)
+{
+	sqlite3_stmt *s = st->stmt[S_INSERT];
+	uint8_t json_sha[STORE_HASH_LEN];
+	struct chain_pos next;
+	const char *type;
+	size_t len = 0;
+	int r;
+
+	if (st->rdonly)
+		return -EROFS;
+	if (ev->id <= st->head.id) {
+		/* The chain needs increasing ids; the caller numbers them. */
+		st->stats.errors++;
+		st->stats.last_err = -EINVAL;
+		return -EINVAL;
+	}
+	r = format_json(st, ev, &len);
+	if (r < 0) {
+		st->stats.errors++;
+		st->stats.last_err = r;
+		return r;
+	}
+	r = store_begin(st);
+	if (r < 0)
+		return fail_batch(st, r, 1);
+	type = event_type_name(ev->type);
+	SHA256((const uint8_t *)st->mem_buf, len, json_sha);
+	next.id = ev->id;
+	row_hash(st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause, type,
+		 json_sha, next.hash);
+	sqlite3_bind_int64(s, 1, (int64_t)ev->id);
+	sqlite3_bind_int64(s, 2, (int64_t)st->head.id);
+	sqlite3_bind_int64(s, 3, (int64_t)ev->ts);
+	sqlite3_bind_text(s, 4, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, ev->pid);
+	sqlite3_bind_int64(s, 6, (int64_t)ev->session);
+	sqlite3_bind_int64(s, 7, (int64_t)ev->cause);
+	sqlite3_bind_text(s, 8, st->mem_buf, (int)len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 9, next.hash, STORE_HASH_LEN, SQLITE_STATIC);
+	r = step_done(st, s);
+	if (!r)
+		r = add_side_rows(st, ev);
+	if (r < 0)
+		return fail_batch(st, r, 1);
+	st->head = next;
+	if (++st->pending >= STORE_BATCH_MAX)
+		return store_commit(st);
+	return 0;
+}
+
+static int pragma_int(struct store *st, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return errno_of(st->db, rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : errno_of(st->db, rc);
+}
+
+/* Bytes the database holds in use (free pages are reused, then vacuumed away). */
+static int used_bytes(struct store *st, uint64_t *out)
+{
+	int64_t pages, free_pages, page_size;
+	int r = pragma_int(st, "PRAGMA page_count", &pages);
+
+	if (!r)
+		r = pragma_int(st, "PRAGMA freelist_count", &free_pages);
+	if (!r)
+		r = pragma_int(st, "PRAGMA page_size", &page_size);
+	if (!r)
+		*out = (uint64_t)(pages - free_pages) * (uint64_t)page_size;
+	return r;
+}
+
+/* Finds the id prefix to delete: rows older than cutoff, then as many as excess bytes need. */
+static int retain_cut(struct store *st, uint64_t cutoff, uint64_t excess, uint64_t row_bytes,
+		      unsigned int max_rows, struct chain_pos *cut, uint64_t *cut_ts, uint64_t *n)
+{
+	sqlite3_stmt *s;
+	uint64_t freed = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT id, ts, hash FROM events ORDER BY id LIMIT ?", -1,
+				&s, NULL);
+	if (rc != SQLITE_OK)
+		return errno_of(st->db, rc);
+	sqlite3_bind_int(s, 1, (int)max_rows);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint64_t ts = (uint64_t)sqlite3_column_int64(s, 1);
+
+		if (ts >= cutoff && freed >= excess)
+			break;
+		if (sqlite3_column_bytes(s, 2) != STORE_HASH_LEN) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		cut->id = (uint64_t)sqlite3_column_int64(s, 0);
+		memcpy(cut->hash, sqlite3_column_blob(s, 2), STORE_HASH_LEN);
+		if (ts > *cut_ts)
+			*cut_ts = ts;
+		freed += row_bytes;
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : errno_of(st->db, rc);
+}
+
+int store_retain(struct store *st, uint64_t now_ns, uint64_t max_age_ns, uint64_t max_bytes,
+		 unsigned int max_rows, uint64_t *deleted)
+{
+	uint64_t cutoff = 0, used = 0, excess = 0, cut_ts = 0, n = 0, row_bytes = 0;
+	struct chain_pos cut = {};
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (deleted)
+		*deleted = 0;
+	if (st->rdonly)
+		return -EROFS;
+	r = store_commit(st);
+	if (r < 0)
+		return r;
+	if (max_age_ns && now_ns > max_age_ns)
+		cutoff = now_ns - max_age_ns;
+	r = used_bytes(st, &used);
+	if (r < 0)
+		return r;
+	if (max_bytes && used > max_bytes)
+		excess = used - max_bytes;
+	if (!cutoff && !excess)
+		return 0;
+	r = exec_sql(st, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	if (excess) {
+		/* What a row costs with its index entries: the database's own average. */
+		int64_t rows = 0;
+
+		r = pragma_int(st, "SELECT count(*) FROM events", &rows);
+		row_bytes = rows > 0 ? used / (uint64_t)rows : used;
+	}
+	if (!r)
+		r = retain_cut(st, cutoff, excess, row_bytes ? row_bytes : 1, max_rows, &cut,
+			       &cut_ts, &n);
+	if (r < 0 || !n)
+		goto out;
+	r = errno_of(st->db,
+		     sqlite3_prepare_v2(st->db, "DELETE FROM events WHERE id <= ?", -1, &s, NULL));
+	if (!r) {
+		sqlite3_bind_int64(s, 1, (int64_t)cut.id);
+		r = step_done(st, s);
+	}
+	if (!r)
+		r = meta_set(st, "anchor_id", (int64_t)cut.id, NULL, 0);
+	if (!r)
+		r = meta_set(st, "anchor_hash", 0, cut.hash, STORE_HASH_LEN);
+	sqlite3_finalize(s);
+	s = NULL;
+	/* Processes and ended sessions last seen before the kept events go with them. */
+	if (!r)
+		r = errno_of(st->db, sqlite3_prepare_v2(
+					     st->db, "DELETE FROM processes WHERE last_seen <= ?1;",
+					     -1, &s, NULL));
+	if (!r) {
+		sqlite3_bind_int64(s, 1, (int64_t)cut_ts);
+		r = step_done(st, s);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!r)
+		r = errno_of(st->db,
+			     sqlite3_prepare_v2(st->db, "DELETE FROM sessions WHERE end_ts <= ?1",
+						-1, &s, NULL));
+	if (!r) {
+		sqlite3_bind_int64(s, 1, (int64_t)cut_ts);
+		r = step_done(st, s);
+	}
+	sqlite3_finalize(s);
+out:
+	if (r < 0) {
+		exec_sql(st, "ROLLBACK");
+		return r;
+	}
+	r = exec_sql(st, "COMMIT");
+	if (r < 0) {
+		exec_sql(st, "ROLLBACK");
+		return r;
+	}
+	if (n) {
+		/* Give the freed pages back to the file system (auto_vacuum = INCREMENTAL). */
+		exec_sql(st, "PRAGMA incremental_vacuum");
+		st->stats.retained += n;
+	}
+	if (deleted)
+		*deleted = n;
+	return 0;
+}
+
+int store_redact(struct store *st, uint64_t id, const char *json, size_t len)
+{
+	uint8_t sha[STORE_HASH_LEN];
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	if (st->rdonly)
+		return -EROFS;
+	r = store_commit(st);
+	if (!r)
+		r = exec_sql(st, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	rc = sqlite3_prepare_v2(st->db, "SELECT json, json_sha FROM events WHERE id = ?", -1, &s,
+				NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, (int64_t)id);
+		rc = sqlite3_step(s);
+	}
+	if (rc == SQLITE_ROW) {
+		/* Redacting twice keeps the first original's digest. */
+		if (sqlite3_column_bytes(s, 1) == STORE_HASH_LEN) {
+			memcpy(sha, sqlite3_column_blob(s, 1), STORE_HASH_LEN);
+		} else {
+			SHA256(sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0), sha);
+		}
+	}
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : errno_of(st->db, rc);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!r)
+		r = errno_of(st->db, sqlite3_prepare_v2(st->db,
+							"UPDATE events SET json = ?, redacted = 1,"
+							" json_sha = ? WHERE id = ?",
+							-1, &s, NULL));
+	if (!r) {
+		sqlite3_bind_text(s, 1, json, (int)len, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, sha, STORE_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)id);
+		r = step_done(st, s);
+	}
+	sqlite3_finalize(s);
+	if (!r)
+		r = exec_sql(st, "COMMIT");
+	if (r < 0)
+		exec_sql(st, "ROLLBACK");
+	return r;
+}
+
+struct vrow {
+	uint64_t id, prev_id;
+	uint8_t hash[STORE_HASH_LEN]; /* stored */
+	uint8_t computed[STORE_HASH_LEN]; /* from the row and the chain so far */
+	bool redacted;
+};
+
+/* Reads the current row of s; prev_hash is the chain's hash before it. */
+static void vrow_read(sqlite3_stmt *s, const uint8_t *prev_hash, struct vrow *v)
+{
+	uint8_t json_sha[STORE_HASH_LEN];
+	const char *type = (const char *)sqlite3_column_text(s, 3);
+
+	v->id = (uint64_t)sqlite3_column_int64(s, 0);
+	v->prev_id = (uint64_t)sqlite3_column_int64(s, 1);
+	v->redacted = sqlite3_column_int(s, 9) != 0;
+	if (v->redacted && sqlite3_column_bytes(s, 10) == STORE_HASH_LEN)
+		memcpy(json_sha, sqlite3_column_blob(s, 10), STORE_HASH_LEN);
+	else
+		SHA256(sqlite3_column_text(s, 7), (size_t)sqlite3_column_bytes(s, 7), json_sha);
+	row_hash(prev_hash, v->prev_id, v->id, (uint64_t)sqlite3_column_int64(s, 2),
+		 (uint64_t)sqlite3_column_int64(s, 4), (uint64_t)sqlite3_column_int64(s, 5),
+		 (uint64_t)sqlite3_column_int64(s, 6), type ? type : "", json_sha, v->computed);
+	memset(v->hash, 0, sizeof(v->hash));
+	if (sqlite3_column_bytes(s, 8) == STORE_HASH_LEN)
+		memcpy(v->hash, sqlite3_column_blob(s, 8), STORE_HASH_LEN);
+}
+
+static int verify_walk(struct store *st, sqlite3_stmt *s, const struct chain_pos *head,
+		       struct store_verify_result *res)
+{
+	struct chain_pos pos;
+	struct vrow v;
+	int rc;
+
+	if (get_pos(st, "anchor_id", "anchor_hash", &pos) < 0)
+		return -EBADMSG;
+	res->anchor_id = pos.id;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		vrow_read(s, pos.hash, &v);
+		if (v.id > head->id) {
+			res->verdict = STORE_VERIFY_INSERTED; /* beyond the last commit */
+			res->bad_id = v.id;
+			return 0;
+		}
+		if (v.prev_id > pos.id) {
+			res->verdict =
+				STORE_VERIFY_DELETED; /* it names a predecessor that is gone */
+			res->bad_id = v.prev_id;
+			return 0;
+		}
+		if (v.prev_id < pos.id) {
+			/* The row before it was never in the chain (or this row is not). */
+			res->verdict = STORE_VERIFY_INSERTED;
+			res->bad_id = pos.id > res->anchor_id ? pos.id : v.id;
+			return 0;
+		}
+		if (memcmp(v.computed, v.hash, STORE_HASH_LEN)) {
+			struct vrow next;
+
+			/* A row the next one skips over was slipped in, not altered. */
+			res->verdict = STORE_VERIFY_ALTERED;
+			res->bad_id = v.id;
+			if (sqlite3_step(s) == SQLITE_ROW) {
+				vrow_read(s, pos.hash, &next);
+				if (next.prev_id == v.prev_id)
+					res->verdict = STORE_VERIFY_INSERTED;
+			}
+			return 0;
+		}
+		pos.id = v.id;
+		memcpy(pos.hash, v.hash, STORE_HASH_LEN);
+		res->events++;
+		res->redacted += v.redacted;
+	}
+	if (rc != SQLITE_DONE)
+		return errno_of(st->db, rc);
+	if (pos.id != head->id) {
+		res->verdict = STORE_VERIFY_DELETED; /* the tail */
+		res->bad_id = head->id;
+	} else if (memcmp(pos.hash, head->hash, STORE_HASH_LEN)) {
+		res->verdict = STORE_VERIFY_ALTERED;
+		res->bad_id = head->id;
+	}
+	return 0;
+}
+
+int store_verify(struct store *st, struct store_verify_result *res)
+{
+	struct chain_pos head;
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*res = (struct store_verify_result){ .verdict = STORE_VERIFY_OK };
+	if (st->in_tx) {
+		r = store_commit(st);
+		if (r < 0)
+			return r;
+	}
+	/* One snapshot: the rows and the head that names them. */
+	r = exec_sql(st, "BEGIN");
+	if (r < 0)
+		return r;
+	r = get_pos(st, "head_id", "head_hash", &head);
+	if (!r)
+		r = errno_of(st->db,
+			     sqlite3_prepare_v2(st->db,
+						"SELECT id, prev_id, ts, type, pid, session,"
+						" cause, json, hash, redacted, json_sha"
+						" FROM events ORDER BY id",
+						-1, &s, NULL));
+	if (!r)
+		r = verify_walk(st, s, &head, res);
+	sqlite3_finalize(s);
+	exec_sql(st, "COMMIT");
+	return r;
+}
+
+int store_get_owner(struct store *st, int64_t *pid, uint64_t *since_ns)
+{
+	int64_t since = 0;
+	int r = meta_get(st, "owner_pid", pid, NULL, 0);
+
+	if (r == -ENOENT) {
+		*pid = 0;
+		r = 0;
+	}
+	if (!r && meta_get(st, "owner_since", &since, NULL, 0) == 0)
+		*since_ns = (uint64_t)since;
+	return r;
+}
+
+void store_get_stats(const struct store *st, struct store_stats *out)
+{
+	*out = st->stats;
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+struct sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}

@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Unit tests for src/store/store.c: schema and migrations, batching, ids
+ * across restarts, retention, the hash chain against altered, deleted and
+ * inserted rows, redaction; and the warden CLI (build/warden) over a
+ * synthetic session, since real sessions need the session stage.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "warden/decode/llm.h"
+#include "warden/event.h"
+#include "warden/store.h"
+
+#define SEC 1000000000ull
+#define DAY (86400 * SEC)
+
+static char dir[] = "/tmp/warden-store-XXXXXX";
+static char path[PATH_MAX];
+static int ndb;
+
+static const char *new_db(void)
+{
+	snprintf(path, sizeof(path), "%s/t%d.db", dir, ++ndb);
+	return path;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * SEC + ts.tv_nsec;
+}
+
+static struct event mk(uint64_t id, enum event_type t, uint64_t ts, uint32_t pid)
+{
+	struct event ev = { .id = id, .type = t, .ts = ts, .pid = pid, .ppid = 1 };
+
+	snprintf(ev.comm, sizeof(ev.comm), "proc%u", pid);
+	ev.pid_start_ns = 1000 + pid;
+	ev.exe = "/usr/bin/true";
+	if (t == EVENT_PROCESS_EXEC) {
+		ev.exec.filename = "/usr/bin/true";
+		ev.exec.args = "true\0--flag\0";
+		ev.exec.args_len = 12;
+	}
+	return ev;
+}
+
+static struct store *open_rw(const char *p)
+{
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(p, 0, &st, NULL), 0);
+	return st;
+}
+
+/* ids 1..n, with every tenth id skipped: numbering gaps are legitimate. */
+static uint64_t fill(struct store *st, uint64_t first, int n, uint64_t ts0)
+{
+	uint64_t id = first;
+
+	for (int i = 0; i < n; i++, id++) {
+		struct event ev;
+
+		if (id % 10 == 0)
+			id++;
+		ev = mk(id, i % 3 ? EVENT_NET_CONNECT : EVENT_PROCESS_EXEC, ts0 + (uint64_t)i * SEC,
+			100 + (uint32_t)(i % 7));
+		assert_int_equal(store_add(st, &ev), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	return id - 1;
+}
+
+static struct store_verify_result verify(const char *p)
+{
+	struct store_verify_result res;
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(p, STORE_RDONLY, &st, NULL), 0);
+	assert_int_equal(store_verify(st, &res), 0);
+	store_close(st);
+	return res;
+}
+
+static void sql(const char *p, const char *q)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", q, err);
+	sqlite3_close(db);
+}
+
+static int64_t sql_int(const char *p, const char *q)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_migrate_empty(void **state)
+{
+	const char *p = new_db();
+	struct store *st;
+	FILE *f = fopen(p, "w"); /* an empty file is an empty database */
+
+	(void)state;
+	assert_non_null(f);
+	fclose(f);
+	st = open_rw(p);
+	assert_int_equal(store_last_id(st), 0);
+	store_close(st);
+	assert_int_equal(sql_int(p, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM sqlite_master WHERE name IN"
+				    " ('events', 'sessions', 'processes', 'alerts', 'meta')"),
+			 5);
+	assert_int_equal(
+		sql_int(p, "SELECT 'wal' = (SELECT journal_mode FROM pragma_journal_mode)"), 1);
+	assert_int_equal(sql_int(p, "PRAGMA auto_vacuum"), 2); /* incremental */
+	/* Reopening migrates nothing and keeps the data. */
+	st = open_rw(p);
+	store_close(st);
+	assert_int_equal(verify(p).verdict, STORE_VERIFY_OK);
+	/* A newer schema is refused, not clobbered. */
+	sql(p, "PRAGMA user_version = 99");
+	assert_int_equal(store_open(p, 0, &st, NULL), -EPROTO);
+	assert_int_equal(store_open(p, STORE_RDONLY, &st, NULL), -EPROTO);
+	assert_null(st);
+}
+
+static void test_readonly_missing(void **state)
+{
+	struct store *st = (void *)1;
+	const char *p = new_db();
+
+	(void)state;
+	assert_int_equal(store_open(p, STORE_RDONLY, &st, NULL), -ENOENT);
+	assert_null(st);
+	assert_int_equal(access(p, F_OK), -1); /* and not created */
+	assert_int_equal(store_open("/nonexistent-dir/x.db", 0, &st, NULL), -ENOENT);
+	store_close(NULL);
+}
+
+static void test_insert_verify(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct store_verify_result res;
+	uint64_t last = fill(st, 1, 200, now_ns());
+
+	(void)state;
+	assert_int_equal(store_last_id(st), last);
+	store_close(st);
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_OK);
+	assert_int_equal(res.events, 200);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 200);
+	/* exec rows fill the process table; argv is space-joined. */
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM processes WHERE argv = 'true --flag'"),
+			 7);
+	/* A reader cannot write. */
+	assert_int_equal(store_open(p, STORE_RDONLY, &st, NULL), 0);
+	{
+		struct event ev = mk(last + 1, EVENT_PROCESS_FORK, 1, 1);
+
+		assert_int_equal(store_add(st, &ev), -EROFS);
+	}
+	store_close(st);
+}
+
+static void test_batching(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p), *rd = NULL;
+	struct store_stats ss;
+	uint64_t id = 0;
+
+	(void)state;
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 10; i++) {
+		struct event ev = mk(++id, EVENT_PROCESS_FORK, now_ns(), 5);
+
+		assert_int_equal(store_add(st, &ev), 0);
+	}
+	/* Nothing visible before the commit, all after: one transaction per batch. */
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 10);
+	/* A batch reaching STORE_BATCH_MAX commits itself. */
+	for (int i = 0; i < STORE_BATCH_MAX + 5; i++) {
+		struct event ev = mk(++id, EVENT_PROCESS_FORK, now_ns(), 5);
+
+		assert_int_equal(store_add(st, &ev), 0);
+	}
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 10 + STORE_BATCH_MAX);
+	/* A reader sees committed rows while the writer is open (WAL). */
+	assert_int_equal(store_open(p, STORE_RDONLY, &rd, NULL), 0);
+	assert_int_equal(store_last_id(rd), 10 + STORE_BATCH_MAX);
+	store_close(rd);
+	/* Ids must increase: a stale one is refused and counted. */
+	{
+		struct event ev = mk(3, EVENT_PROCESS_FORK, now_ns(), 5);
+
+		assert_int_equal(store_add(st, &ev), -EINVAL);
+	}
+	store_get_stats(st, &ss);
+	assert_int_equal(ss.errors, 1);
+	store_close(st);
+	assert_int_equal(verify(p).events, 15 + STORE_BATCH_MAX);
+}
+
+static void test_restart_ids(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p), *other = NULL;
+	uint64_t last;
+
+	(void)state;
+	last = fill(st, 1, 50, now_ns());
+	/* One writer at a time: a second would interleave chains. */
+	assert_int_equal(store_open(p, 0, &other, NULL), 0); /* same pid: allowed (restart) */
+	store_close(other);
+	store_close(st);
+	st = open_rw(p);
+	assert_int_equal(store_last_id(st), last);
+	last = fill(st, store_last_id(st) + 1, 50, now_ns());
+	store_close(st);
+	assert_int_equal(verify(p).verdict, STORE_VERIFY_OK);
+	assert_int_equal(verify(p).events, 100);
+	assert_int_equal(sql_int(p, "SELECT max(id) FROM events"), (int64_t)last);
+	/* A live owner that is not us: refused. */
+	sql(p, "UPDATE meta SET value = 1 WHERE key = 'owner_pid'"); /* init: alive */
+	assert_int_equal(store_open(p, 0, &other, NULL), -EBUSY);
+}
+
+static void test_retention(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct store_verify_result res;
+	uint64_t now = now_ns(), deleted = 0;
+
+	(void)state;
+	fill(st, 1, 100, now - 40 * DAY); /* old */
+	fill(st, 200, 100, now - 1 * DAY); /* recent */
+	/* Bounded: at most 30 rows a call. */
+	assert_int_equal(store_retain(st, now, 30 * DAY, 0, 30, &deleted), 0);
+	assert_int_equal(deleted, 30);
+	assert_int_equal(verify(p).verdict, STORE_VERIFY_OK);
+	assert_int_equal(store_retain(st, now, 30 * DAY, 0, 1000, &deleted), 0);
+	assert_int_equal(deleted, 70);
+	assert_int_equal(store_retain(st, now, 30 * DAY, 0, 1000, &deleted), 0);
+	assert_int_equal(deleted, 0);
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_OK);
+	assert_int_equal(res.events, 100);
+	assert_int_equal(res.anchor_id, 111); /* the last old id: 100 ids, 11 skipped */
+	assert_int_equal(sql_int(p, "SELECT min(id) FROM events"), 201); /* 200 was skipped */
+	/* New rows chain on; deleting after the anchor is still caught. */
+	fill(st, 400, 10, now);
+	store_close(st);
+	assert_int_equal(verify(p).events, 110);
+	sql(p, "DELETE FROM events WHERE id = 201");
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_DELETED);
+	assert_int_equal(res.bad_id, 201);
+}
+
+static void test_retention_size(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	uint64_t now = now_ns(), deleted = 0, total = 0;
+	int64_t before, after;
+
+	(void)state;
+	fill(st, 1, 5000, now);
+	before = sql_int(p, "SELECT count(*) FROM events");
+	/* 100 KiB: most rows go, oldest first, in bounded rounds. */
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(store_retain(st, now, 0, 100 << 10, 1000, &deleted), 0);
+		total += deleted;
+		if (!deleted)
+			break;
+	}
+	after = sql_int(p, "SELECT count(*) FROM events");
+	assert_true(total > 0 && after < before);
+	assert_int_equal(after + (int64_t)total, before);
+	assert_int_equal(sql_int(p, "SELECT max(id) FROM events"), (int64_t)store_last_id(st));
+	store_close(st);
+	assert_int_equal(verify(p).verdict, STORE_VERIFY_OK);
+	assert_true(sql_int(p, "PRAGMA page_count") * sql_int(p, "PRAGMA page_size") < 400 << 10);
+}
+
+static void test_tamper(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct store_verify_result res;
+	char q[128];
+
+	(void)state;
+	fill(st, 1, 100, now_ns());
+	store_close(st);
+	/* Altered json. */
+	sql(p, "UPDATE events SET json = replace(json, 'proc', 'evil') WHERE id = 42");
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_ALTERED);
+	assert_int_equal(res.bad_id, 42);
+	assert_int_equal(res.events, 41 - 4); /* 10, 20, 30, 40 were never ids */
+
+	p = new_db();
+	st = open_rw(p);
+	fill(st, 1, 100, now_ns());
+	store_close(st);
+	/* Altered column only (the session a row belongs to is covered too). */
+	sql(p, "UPDATE events SET session = 7 WHERE id = 15");
+	assert_int_equal(verify(p).bad_id, 15);
+	assert_int_equal(verify(p).verdict, STORE_VERIFY_ALTERED);
+	sql(p, "UPDATE events SET session = 0 WHERE id = 15");
+	assert_int_equal(verify(p).verdict, STORE_VERIFY_OK);
+	/* Deleted in the middle, next to a legitimate gap, and at the end. */
+	sql(p, "DELETE FROM events WHERE id = 61");
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_DELETED);
+	assert_int_equal(res.bad_id, 61);
+	p = new_db();
+	st = open_rw(p);
+	fill(st, 1, 100, now_ns());
+	store_close(st);
+	snprintf(q, sizeof(q), "DELETE FROM events WHERE id = (SELECT max(id) FROM events)");
+	sql(p, q);
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_DELETED);
+	assert_int_equal(res.bad_id, 111); /* 100 ids with 11 skipped */
+	/* Inserted into a gap. */
+	p = new_db();
+	st = open_rw(p);
+	fill(st, 1, 100, now_ns());
+	store_close(st);
+	sql(p,
+	    "INSERT INTO events (id, prev_id, ts, type, pid, session, cause, json, hash)"
+	    " SELECT 20, 19, ts, type, pid, session, cause, json, hash FROM events WHERE id = 19");
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_INSERTED);
+	assert_int_equal(res.bad_id, 20);
+	/* Deleting the first row is caught too (no anchor moved). */
+	p = new_db();
+	st = open_rw(p);
+	fill(st, 1, 20, now_ns());
+	store_close(st);
+	sql(p, "DELETE FROM events WHERE id = 1");
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_DELETED);
+	assert_int_equal(res.bad_id, 1);
+}
+
+static void test_redact(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct store_verify_result res;
+	static const char red[] = "{\"id\":5,\"redacted\":true}";
+
+	(void)state;
+	fill(st, 1, 20, now_ns());
+	assert_int_equal(store_redact(st, 5, red, strlen(red)), 0);
+	assert_int_equal(store_redact(st, 5, red, strlen(red)), 0); /* twice: same digest */
+	assert_int_equal(store_redact(st, 10, red, strlen(red)), -ENOENT);
+	store_close(st);
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_OK);
+	assert_int_equal(res.redacted, 1);
+	assert_int_equal(res.events, 20);
+	/* The digest of the original is what the chain trusts. */
+	sql(p, "UPDATE events SET json_sha = zeroblob(32) WHERE id = 5");
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_ALTERED);
+	assert_int_equal(res.bad_id, 5);
+}
+
+/* session.* keep the sessions table, process.* the processes table. */
+static void test_side_tables(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct event ev;
+
+	(void)state;
+	ev = mk(1, EVENT_SESSION_START, 1000, 50);
+	ev.session = 1;
+	ev.sess.agent = "claude";
+	ev.sess.container_id = "abc123";
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(2, EVENT_PROCESS_FORK, 2000, 51);
+	ev.session = 1;
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(3, EVENT_PROCESS_EXEC, 3000, 51);
+	ev.session = 1;
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(4, EVENT_PROCESS_EXIT, 4000, 51);
+	ev.exit.status = 3;
+	ev.session = 1;
+	assert_int_equal(store_add(st, &ev), 0);
+	ev = mk(5, EVENT_SESSION_END, 5000, 50);
+	ev.session = 1;
+	ev.sess.processes = 2;
+	ev.sess.events = 4;
+	assert_int_equal(store_add(st, &ev), 0);
+	store_close(st);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM sessions WHERE id = 1 AND root_pid = 50"
+				    " AND agent = 'claude' AND container_id = 'abc123'"
+				    " AND start_ts = 1000 AND end_ts = 5000 AND processes = 2"
+				    " AND events = 4"),
+			 1);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM processes WHERE pid = 51 AND session = 1"
+				    " AND first_seen = 2000 AND last_seen = 4000 AND exit_code = 3"
+				    " AND exe = '/usr/bin/true' AND argv = 'true --flag'"),
+			 1);
+}
+
+/* ---- A synthetic session, through the store and the CLI ---- */
+
+static void add(struct store *st, struct event *ev)
+{
+	assert_int_equal(store_add(st, ev), 0);
+}
+
+static const char *make_session_db(void)
+{
+	static char db[PATH_MAX];
+	struct store *st;
+	struct event ev;
+	uint64_t t = now_ns() - 60 * SEC;
+	static struct llm_message msgs[] = {
+		{ "system", { "be brief", 8, 8, false } },
+		{ "user",
+		  { "list the files in /tmp and tell me which is the largest one please", 66, 66,
+		    false } },
+	};
+	static struct llm_tool_call calls[] = {
+		{ "call_1", "bash", { "{\"cmd\":\"ls -la /tmp\"}", 21, 21, false }, true },
+	};
+	static struct llm_tool_result results[] = {
+		{ "call_1", "bash", { "total 0\nfile-a\nfile-b", 21, 21, false }, false },
+	};
+	struct llm_request req = { .provider = LLM_PROVIDER_OPENAI,
+				   .api = LLM_API_OPENAI_CHAT,
+				   .model = "gpt-4o",
+				   .messages = msgs,
+				   .n_messages = 2,
+				   .messages_total = 2 };
+	struct llm_response resp = { .provider = LLM_PROVIDER_OPENAI,
+				     .api = LLM_API_OPENAI_CHAT,
+				     .model = "gpt-4o",
+				     .complete = true,
+				     .http_status = 200,
+				     .tool_calls = calls,
+				     .n_tool_calls = 1,
+				     .stop_reason = "tool_calls" };
+
+	snprintf(db, sizeof(db), "%s/session.db", dir);
+	st = open_rw(db);
+	ev = mk(1, EVENT_PROCESS_EXEC, t, 300);
+	add(st, &ev);
+	ev = mk(2, EVENT_SESSION_START, t + 1, 300);
+	ev.session = 2;
+	ev.sess.agent = "llm-client";
+	add(st, &ev);
+	ev = mk(3, EVENT_LLM_REQUEST, t + 2 * SEC, 300);
+	ev.session = 2;
+	ev.llm.req = &req;
+	add(st, &ev);
+	ev = mk(4, EVENT_LLM_RESPONSE, t + 3 * SEC, 300);
+	ev.session = 2;
+	ev.cause = 3;
+	ev.llm.resp = &resp;
+	ev.llm.request_id = 3;
+	add(st, &ev);
+	ev = mk(5, EVENT_PROCESS_FORK, t + 4 * SEC, 301);
+	ev.session = 2;
+	ev.cause = 4;
+	add(st, &ev);
+	ev = mk(6, EVENT_PROCESS_EXEC, t + 4 * SEC + 1, 301);
+	ev.exec.args = "ls\0-la\0/tmp\0";
+	ev.exec.args_len = 12;
+	ev.session = 2;
+	ev.cause = 4;
+	add(st, &ev);
+	ev = mk(7, EVENT_PROCESS_EXIT, t + 5 * SEC, 301);
+	ev.session = 2;
+	ev.cause = 6;
+	add(st, &ev);
+	req.messages_total = 4;
+	req.tool_results = results;
+	req.n_tool_results = 1;
+	msgs[1].text = (struct llm_text){ "x", 1, 5000, true }; /* cut by the capture */
+	ev = mk(8, EVENT_LLM_REQUEST, t + 6 * SEC, 300);
+	ev.session = 2;
+	ev.cause = 4;
+	ev.llm.req = &req;
+	add(st, &ev);
+	ev = mk(9, EVENT_NET_CONNECT, t + 6 * SEC, 999); /* another process: not in the session */
+	add(st, &ev);
+	store_commit(st);
+	store_close(st);
+	return db;
+}
+
+static char warden_bin[PATH_MAX];
+
+/* Runs build/warden ARGS; its stdout+stderr in out; the exit status. */
+static int cli(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[PATH_MAX * 3], args[PATH_MAX];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", warden_bin, args);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, size - 1, f);
+	out[n] = 0;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void test_cli_session(void **state)
+{
+	const char *db = make_session_db();
+	char out[16384];
+	int rc;
+
+	(void)state;
+	if (access(warden_bin, X_OK) < 0) {
+		print_message("skipped: %s not built\n", warden_bin);
+		skip();
+	}
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM sessions WHERE id = 2 AND"
+				     " agent = 'llm-client' AND end_ts IS NULL"),
+			 1);
+	rc = cli(out, sizeof(out), "sessions --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "llm-client"));
+	assert_non_null(strstr(out, "active"));
+	rc = cli(out, sizeof(out), "sessions --active --json --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\"id\":2"));
+	assert_non_null(strstr(out, "\"events\":7"));
+
+	rc = cli(out, sizeof(out), "timeline 2 --db %s", db);
+	assert_int_equal(rc, 0);
+	/* The prompt with its text shortened to fit, then the reply, its call and what it caused. */
+	assert_non_null(strstr(out, "prompt gpt-4o: \"list the files in /tmp"));
+	assert_non_null(strstr(out, "(66 bytes)"));
+	assert_non_null(strstr(out, "reply gpt-4o"));
+	assert_non_null(strstr(out, "tool call bash: \"{\\\"cmd\\\"") ||
+			strstr(out, "tool call bash: \"{\"cmd\""));
+	assert_non_null(strstr(out, "    exec ls -la /tmp"));
+	assert_non_null(strstr(out, "      exit pid 301"));
+	assert_non_null(strstr(out, "tool result bash:"));
+	assert_non_null(strstr(out, "(5000 bytes)"));
+	assert_null(strstr(out, "connect")); /* pid 999 is not in it */
+	for (char *l = out; *l;) {
+		char *e = strchr(l, '\n');
+		size_t cols = 0;
+
+		for (char *c = l; c < (e ? e : l + strlen(l)); c++)
+			cols += ((unsigned char)*c & 0xc0) != 0x80;
+		assert_true(cols <= 80);
+		l = e ? e + 1 : l + strlen(l);
+	}
+	rc = cli(out, sizeof(out), "timeline 2 --json --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\"depth\":2"));
+
+	rc = cli(out, sizeof(out), "export 2 --format jsonl --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\"id\":2,"));
+	assert_null(strstr(out, "\"id\":9,"));
+	rc = cli(out, sizeof(out), "show 4 --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\"tool_calls\": ["));
+	rc = cli(out, sizeof(out), "events --type process.exec --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "exec ls -la /tmp"));
+	rc = cli(out, sizeof(out), "events --session 2 --pid 301 --json --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\"id\":5,"));
+	assert_null(strstr(out, "\"id\":4,"));
+	rc = cli(out, sizeof(out), "verify --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "ok: 9 events verified"));
+	rc = cli(out, sizeof(out), "status --db %s", db);
+	assert_int_equal(rc, 1); /* nobody writes it */
+	assert_non_null(strstr(out, "not running"));
+	assert_non_null(strstr(out, "1 active"));
+	/* A new writer ends the sessions of the last one, at their last event. */
+	store_close(open_rw(db));
+	assert_int_equal(sql_int(db, "SELECT end_ts - start_ts FROM sessions WHERE id = 2"),
+			 (int64_t)(6 * SEC - 1));
+	rc = cli(out, sizeof(out), "sessions --active --db %s", db);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "(no sessions active)"));
+
+	/* Errors: one line, the right status. */
+	rc = cli(out, sizeof(out), "timeline 42 --db %s", db);
+	assert_int_equal(rc, 1);
+	assert_string_equal(out, "warden: no such session: 42\n");
+	rc = cli(out, sizeof(out), "events --since 1x --db %s", db);
+	assert_int_equal(rc, 2);
+	assert_non_null(
+		strstr(out, "warden: --since: '1x' is not a duration (30s, 15m, 2h, 7d)\n"));
+	rc = cli(out, sizeof(out), "show 999 --db %s", db);
+	assert_int_equal(rc, 1);
+	assert_string_equal(out, "warden: no such event: 999\n");
+	rc = cli(out, sizeof(out), "events --db %s/missing.db", dir);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "(is wardend running with --db?)"));
+	assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));
+	rc = cli(out, sizeof(out), "sessions --follow --db %s", db);
+	assert_int_equal(rc, 2);
+	rc = cli(out, sizeof(out), "bogus");
+	assert_int_equal(rc, 2);
+}
+
+static void test_throughput(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct timespec a, b;
+	const int n = 100000;
+	double s;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* Batches the size wardend's loop makes under load (a poll's worth). */
+	for (int i = 0; i < n; i++) {
+		struct event ev = mk((uint64_t)i + 1,
+				     i % 2 ? EVENT_NET_CONNECT : EVENT_PROCESS_EXEC, now_ns(),
+				     100 + (uint32_t)(i % 50));
+
+		assert_int_equal(store_add(st, &ev), 0);
+		if (i % 1000 == 999)
+			assert_int_equal(store_commit(st), 0);
+	}
+	store_commit(st);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	print_message("store: %d events in %.2f s: %.0f events/s (batches of 1000)\n", n, s, n / s);
+	store_close(st);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(verify(p).events, (uint64_t)n);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	print_message("verify: %d events in %.2f s\n", n, s);
+}
+
+static int setup(void **state)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	if (n > 0) {
+		self[n] = 0;
+		snprintf(warden_bin, sizeof(warden_bin), "%s/../warden", dirname(self));
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	if (getenv("WARDEN_TEST_KEEP")) {
+		print_message("kept %s\n", dir);
+		return 0;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_empty),  cmocka_unit_test(test_readonly_missing),
+		cmocka_unit_test(test_insert_verify),  cmocka_unit_test(test_batching),
+		cmocka_unit_test(test_restart_ids),    cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_retention_size), cmocka_unit_test(test_tamper),
+		cmocka_unit_test(test_redact),	       cmocka_unit_test(test_side_tables),
+		cmocka_unit_test(test_cli_session),    cmocka_unit_test(test_throughput),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, setup, teardown);
+}
