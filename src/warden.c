@@ -88,7 +88,7 @@ static const char *const USAGE_SESSIONS =
 	"  --json              one JSON object per session and line\n";
 
 static const char *const USAGE_TIMELINE =
-	"Usage: warden timeline SESSION [--json] [--db PATH]\n"
+	"Usage: warden timeline SESSION [--json] [--all] [--db PATH]\n"
 	"\n"
 	"Show one session in time order as a tree: each event is indented under the\n"
 	"event that caused it (its 'cause'). Prompts (llm.request: model and the last\n"
@@ -98,7 +98,9 @@ static const char *const USAGE_TIMELINE =
 	"and their length shown as (N bytes). Lines fit 80 columns.\n"
 	"\n"
 	"  --json              the session's events as JSON lines in tree order, each\n"
-	"                      with an added \"depth\"\n";
+	"                      with an added \"depth\"\n"
+	"  --all               also show the C runtime's opens (ld.so.cache, shared\n"
+	"                      libraries, locale data), hidden by default and counted\n";
 
 static const char *const USAGE_EVENTS =
 	"Usage: warden events [--session ID] [--type TYPE] [--pid PID] [--since DURATION]\n"
@@ -497,8 +499,11 @@ static void summarize(struct line *l, const char *type, json_t *j)
 		line_add(l, "%" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " bytes)",
 			 jint(j, "status"), jint(j, "body_len"));
 	} else if (!strcmp(type, "file.open")) {
+		const char *path = jstr(j, "path");
+
 		line_tag(l, C_YELLOW, "open");
-		line_add(l, "%s", jstr(j, "path") ? jstr(j, "path") : "?");
+		/* Empty: the path was not paged in when the kernel could read it. */
+		line_add(l, "%s", path && path[0] ? path : "(path not captured)");
 		if (jstr(j, "error"))
 			line_add(l, " %s", jstr(j, "error"));
 	} else if (!strcmp(type, "dns.answer")) {
@@ -565,12 +570,13 @@ enum {
 	OPT_TYPE,
 	OPT_PID,
 	OPT_FOLLOW,
+	OPT_ALL,
 	OPT_FORMAT,
 };
 
 struct cmd_opts {
 	const char *db;
-	bool active, json, follow;
+	bool active, json, follow, all;
 	uint64_t since_ns; /* 0: all */
 	uint64_t session;
 	const char *type;
@@ -594,6 +600,7 @@ static int parse_cmd(int argc, char **argv, const char *usage, bool want_arg, st
 		{ "type", required_argument, NULL, OPT_TYPE },
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "follow", no_argument, NULL, OPT_FOLLOW },
+		{ "all", no_argument, NULL, OPT_ALL },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -655,6 +662,9 @@ static int parse_cmd(int argc, char **argv, const char *usage, bool want_arg, st
 			break;
 		case OPT_FOLLOW:
 			o->follow = true;
+			break;
+		case OPT_ALL:
+			o->all = true;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "jsonl"))
@@ -1041,8 +1051,29 @@ static void attach_alerts(struct store *st, uint64_t session, struct tnode **n, 
 	sqlite3_finalize(s);
 }
 
+/*
+ * The C runtime's own opens (the loader's cache, shared libraries, locale
+ * data): every exec makes dozens and none says what a tool did, so the text
+ * timeline hides them unless asked.
+ */
+static bool loader_open(const struct tnode *t)
+{
+	const char *type = json_string_value(json_object_get(t->j, "type"));
+	const char *path = json_string_value(json_object_get(t->j, "path"));
+
+	if (!type || strcmp(type, "file.open") || !path)
+		return false;
+	if (!strcmp(path, "/etc/ld.so.cache") || !strncmp(path, "/usr/lib/locale/", 16) ||
+	    !strncmp(path, "/usr/share/locale/", 18) || strstr(path, "/gconv/"))
+		return true;
+	return (!strncmp(path, "/lib", 4) || !strncmp(path, "/usr/lib", 8) ||
+		!strncmp(path, "/usr/local/lib", 14)) &&
+	       strstr(path, ".so");
+}
+
 static int cmd_timeline(struct store *st, const struct cmd_opts *o)
 {
+	unsigned long hidden = 0;
 	struct tnode *n = NULL;
 	int count = 0, events, r, roots = -1, last_root = -1, *stack = NULL, *depth = NULL, sp = 0;
 	uint64_t id, more;
@@ -1106,10 +1137,14 @@ static int cmd_timeline(struct store *st, const struct cmd_opts *o)
 			json_object_set_new(n[i].j, "depth", json_integer(d));
 			json_dumpf(n[i].j, stdout, JSON_COMPACT);
 			putchar('\n');
+		} else if (!o->all && loader_open(&n[i])) {
+			hidden++;
 		} else {
 			print_node(&n[i], d);
 		}
 	}
+	if (hidden)
+		printf("(%lu opens of libraries and locale data hidden; --all shows them)\n", hidden);
 	if (more)
 		fprintf(stderr,
 			"warden: timeline cut at %d events (%" PRIu64 " more); see 'warden "

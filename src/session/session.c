@@ -711,7 +711,14 @@ void session_before(struct session_table *st, struct event *ev)
 		ev->cause = net_cause(s, m, ev);
 		break;
 	case EVENT_FILE_OPEN:
+	case EVENT_NET_CONNECT_RESULT:
+	case EVENT_PROCESS_FORK:
+	case EVENT_PROCESS_EXIT:
+		/* Under the exec the process runs (a fork: its parent's, inherited). */
 		ev->cause = m->cause_exec;
+		break;
+	case EVENT_HTTP_RESPONSE:
+		ev->cause = ev->http.request_id;
 		break;
 	case EVENT_LLM_REQUEST:
 		ev->cause = results_cause(s, ev->llm.req);

@@ -9,7 +9,7 @@ processes, their connects and file opens must be in it, linked by cause to
 the tool call; other processes must stay out. Prints PASS/FAIL per test and
 'e2e: N passed, M failed' last.
 """
-import argparse, os, shutil, signal, subprocess, sys, time, traceback, uuid
+import json, argparse, os, shutil, signal, subprocess, sys, time, traceback, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import decode_test as d  # noqa: E402  (fixtures: mock LLM, SDK agents)
@@ -113,6 +113,27 @@ def t_tool_call_causes():
     ends = [e for e in of_type(ev, "session.end") if e["session"] == sid]
     check(ends and ends[0]["processes"] >= 3 and ends[0]["events"] > 5 and ends[0]["duration_ns"] > 0,
           f"session.end: {ends}")
+    # The analyst's view: warden timeline, from the store, as a tree under the causes.
+    db = w.out + ".db"
+    _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--json", "--db", db])
+    check(rc == 0, f"warden timeline --json failed ({rc}): {err}")
+    nodes = [json.loads(l) for l in tl.splitlines()]
+    depth = {n["id"]: n["depth"] for n in nodes}
+    order = [n["id"] for n in nodes]
+    for child, parent in ((sh["id"], rid), (curl["id"], None), (conns[0]["id"], curl["id"]),
+                          (op["id"], cat["id"])):
+        check(child in depth, f"timeline lacks event {child}: {order[:40]}")
+        if parent:
+            check(parent in depth and depth[child] > depth[parent] and
+                  order.index(child) > order.index(parent),
+                  f"timeline: {child} not under {parent} ({depth.get(child)} vs {depth.get(parent)})")
+    check(depth[curl["id"]] > depth[sh["id"]], "curl exec not under the sh exec in the timeline")
+    check(reqs[0]["id"] in depth and reqs[0]["type"] == "llm.request", "tool result request missing")
+    _, rc, text, err = h.run([h.WARDEN, "timeline", str(sid), "--db", db])
+    check(rc == 0 and "run_shell" in text and "curl" in text and tmp in text,
+          f"warden timeline text: {rc} {err} {text[:2000]}")
+    check(all(len(l) <= 80 for l in text.splitlines()), "timeline lines wider than 80 columns")
+    print("  timeline:\n" + "\n".join("    " + l for l in text.splitlines()[:40]), flush=True)
 
 
 def t_two_agents_no_crossing():
