@@ -237,10 +237,43 @@ def t_thousand_sessions():
     counters = stats[-1]["counters"] if stats else {}
     check(counters.get("sessions_full") == 0 and counters.get("session_members_full") == 0,
           f"tables full: {counters}")
+    # Recorded: the store has every one of them, ended.
+    _, rc, out, err = h.run([h.WARDEN, "sessions", "--json", "--db", w.out + ".db"])
+    check(rc == 0, f"warden sessions failed: {err}")
+    stored = [json.loads(l) for l in out.splitlines()]
+    stored_ids = {s["id"] for s in stored}
+    check(sids <= stored_ids, f"{len(sids - stored_ids)} sessions missing from the store")
+
+
+def t_restart_keeps_sessions():
+    """Sessions and events of an earlier run are still in the store after a restart."""
+    db = os.path.join(d.TMP, f"restart-{marker()}.db")
+    m = marker()
+    with h.Wardend("--db", db, raw_tls=False) as w1:
+        pid, rc, out, err = h.run(agent_argv("anthropic", f"RUN: echo first-{m}"), env=d.agent_env(),
+                                  timeout=120)
+        check(rc == 0, f"agent failed: {err[-800:]}")
+    first = [e for e in of_type(w1.events, "session.start") if e["pid"] == pid]
+    check(first, f"no session in the first run: {d.brief(w1.events, pid)}")
+    sid = first[0]["id"]
+    with h.Wardend("--db", db, raw_tls=False) as w2:
+        _, rc, out, err = h.run([h.WARDEN, "sessions", "--json", "--db", db])
+    check(rc == 0, f"warden sessions failed: {err}")
+    listed = {json.loads(l)["id"]: json.loads(l) for l in out.splitlines()}
+    check(sid in listed, f"session {sid} of the first run not listed after restart: {list(listed)}")
+    check(min(e["id"] for e in w2.events) > max(e["id"] for e in w1.events),
+          "ids of the second run do not follow the first's")
+    _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", db])
+    check(rc == 0 and f"first-{m}" in tl, f"timeline of the earlier session: {rc} {err} {tl[:800]}")
+    _, rc, ev, err = h.run([h.WARDEN, "events", "--session", str(sid), "--type", "llm.response",
+                            "--json", "--db", db])
+    check(rc == 0 and ev.strip(), f"warden events after restart: {rc} {err}")
+    _, rc, out, err = h.run([h.WARDEN, "verify", "--db", db])
+    check(rc == 0 and out.startswith("ok"), f"verify after restart: {rc} {out} {err}")
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_thousand_sessions]
+         t_named_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():
