@@ -364,7 +364,7 @@ static void write_llm_request(struct jw *w, const struct llm_request *r)
 	if (r->api == LLM_API_MCP) {
 		jw_cstr(w, "method", r->mcp_method ? r->mcp_method : "");
 		if (r->mcp_id && r->mcp_id[0])
-			jw_cstr(w, "id", r->mcp_id);
+			jw_cstr(w, "rpc_id", r->mcp_id);
 		if (r->mcp_tool)
 			jw_cstr(w, "tool", r->mcp_tool);
 		jw_json_or_text(w, "arguments", &r->mcp_args, true);
@@ -441,7 +441,7 @@ static void write_llm_response(struct jw *w, const struct llm_response *r)
 		jw_cstr(w, "error", r->error);
 	if (r->api == LLM_API_MCP) {
 		if (r->mcp_id && r->mcp_id[0])
-			jw_cstr(w, "id", r->mcp_id);
+			jw_cstr(w, "rpc_id", r->mcp_id);
 		jw_text(w, "result", &r->mcp_result);
 		if (r->mcp_is_error)
 			jw_bool(w, "is_error", true);
@@ -778,7 +778,7 @@ int event_to_json(const struct event *ev, json_t **out)
 	if (fclose(f) != 0 && !r)
 		r = -ENOMEM;
 	if (!r) {
-		*out = json_loadb(text, len, JSON_ALLOW_NUL, &jerr);
+		*out = json_loadb(text, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
 		if (!*out)
 			r = -EINVAL; /* the writer produced invalid JSON: a bug, caught by tests */
 	}

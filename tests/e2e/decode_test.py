@@ -343,10 +343,49 @@ def t_capture_replays_identically():
           f"replay differs: live {len(live)} events, replayed {len(replayed)}")
 
 
+def t_gemini_ollama_mcp():
+    """The other providers through wardend: Gemini SSE, Ollama NDJSON, MCP over SSE."""
+    m = marker()
+    tools_g = [{"functionDeclarations": [{"name": "run_shell", "parameters": {
+        "type": "object", "properties": {"command": {"type": "string"}}}}]}]
+    gemini = {"contents": [{"role": "user", "parts": [{"text": f"RUN: echo g-{m}"}]}],
+              "systemInstruction": {"parts": [{"text": "be brief"}]}, "tools": tools_g}
+    ollama = {"model": "llama3.2", "messages": [{"role": "user", "content": f"RUN: echo o-{m}"}],
+              "tools": [{"type": "function", "function": {"name": "run_shell", "parameters": {
+                  "type": "object", "properties": {"command": {"type": "string"}}}}}]}
+    mcp = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+           "params": {"name": "run_shell", "arguments": {"command": f"echo mcp-{m}"}}}
+    with Wardend() as w:
+        gp, _ = curl(["--http1.1"], gemini,
+                     path="/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse")
+        op, _ = curl(["--http1.1"], ollama, path="/api/chat")
+        mp, _ = curl(["--http1.1", "-H", "accept: text/event-stream, application/json"], mcp,
+                     path="/mcp")
+    g = of_type(w.events, "llm.request", gp)
+    check(g and g[0]["provider"] == "gemini" and g[0]["model"] == "gemini-2.0-flash" and
+          g[0]["stream"] and g[0]["system"] == "be brief", f"gemini request: {g}")
+    gr = of_type(w.events, "llm.response", gp)
+    check(gr and gr[0]["tool_calls"] and gr[0]["tool_calls"][0]["arguments"] == {"command": f"echo g-{m}"},
+          f"gemini response: {gr}")
+    o = of_type(w.events, "llm.request", op)
+    check(o and o[0]["provider"] == "ollama" and o[0]["model"] == "llama3.2" and o[0]["stream"],
+          f"ollama request: {o}")
+    orr = of_type(w.events, "llm.response", op)
+    check(orr and orr[0]["complete"] and orr[0]["tool_calls"] and
+          orr[0]["tool_calls"][0]["arguments"] == {"command": f"echo o-{m}"}, f"ollama response: {orr}")
+    c = of_type(w.events, "mcp.call", mp)
+    check(c and c[0]["method"] == "tools/call" and c[0]["tool"] == "run_shell" and
+          c[0]["rpc_id"] == "7" and
+          c[0]["arguments"] == {"command": f"echo mcp-{m}"}, f"mcp.call: {c}")
+    r = of_type(w.events, "mcp.result", mp)
+    check(r and f"mcp-{m}" in r[0].get("result", "") and r[0]["request_id"] == c[0]["id"],
+          f"mcp.result: {r}")
+
+
 TESTS = [t_openai_sdk_nostream, t_openai_sdk_stream, t_anthropic_sdk_nostream,
          t_anthropic_sdk_stream, t_openai_responses_api, t_curl_http2, t_gzip_response,
          t_large_prompt_many_writes, t_plain_http_request, t_dns_names_connect, t_capture_blind,
-         t_malformed_traffic, t_capture_replays_identically]
+         t_malformed_traffic, t_capture_replays_identically, t_gemini_ollama_mcp]
 
 
 def start_fixtures():
