@@ -111,7 +111,7 @@ def capture_check(claude, port, build_dir, config_cls):
     """Run once under `wardend -o FILE`: what did Warden see of the claude process?"""
     fd, out = tempfile.mkstemp(prefix="warden-bench-claude-", suffix=".jsonl")
     os.close(fd)
-    wd = config_cls("warden-capture", [os.path.join(build_dir, "wardend"), "-o", out,
+    wd = config_cls("warden-capture", [os.path.join(build_dir, "wardend"), "-o", out, "--no-db",
                                        "--stats-interval", "0"], "wardend: ready")
     try:
         with wd:
