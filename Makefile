@@ -23,7 +23,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL     := $(BUILD)/warden.skel.h
 
 # Everything but the two main()s: the daemon, the CLI and the tests link it.
-LIB_SRCS := src/event.c src/pipeline.c src/capture.c src/util/encode.c src/util/parse.c $(wildcard src/session/*.c) \
+LIB_SRCS := src/event.c src/pipeline.c src/capture.c src/util/encode.c src/util/parse.c src/util/bufutil.c $(wildcard src/session/*.c) \
 	src/sensor/record.c src/sensor/ldcache.c \
 	src/sensor/elfsym.c $(wildcard src/decode/*.c) $(wildcard src/store/*.c)
 SENSOR_SRCS := src/sensor/sensor.c src/sensor/tls_attach.c

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/http1.h"
 #include "warden/decode/inflate.h"
 
@@ -139,35 +140,11 @@ static bool value_char(uint8_t c)
 	return c == '\t' || (c >= ' ' && c != 0x7f);
 }
 
-static bool slice_ieq(const char *p, size_t n, const char *lit)
-{
-	return strlen(lit) == n && !strncasecmp(p, lit, n);
-}
-
-/* Grow *buf to hold need elements (need <= max), doubling. */
-static int reserve(void **buf, size_t *cap, size_t need, size_t elem, size_t max)
-{
-	size_t n = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (n > max)
-		n = max;
-	p = realloc(*buf, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
-}
 
 static int head_reserve(struct http1_stream *s, size_t need)
 {
 	size_t cap = s->head_cap;
-	int r = reserve((void **)&s->head, &cap, need < 512 ? 512 : need, 1, s->lim.max_head);
+	int r = bufutil_reserve((void **)&s->head, &cap, need < 512 ? 512 : need, 1, s->lim.max_head);
 
 	s->head_cap = cap;
 	return r;
@@ -336,7 +313,7 @@ static void body_out(struct http1_stream *s, const uint8_t *p, size_t n)
 	if (s->cb.on_message && !s->body_nomem && m->body_len < s->lim.max_body) {
 		size_t take = min_sz(n, s->lim.max_body - m->body_len);
 
-		if (reserve((void **)&s->body, &s->body_cap, m->body_len + take, 1,
+		if (bufutil_reserve((void **)&s->body, &s->body_cap, m->body_len + take, 1,
 			    s->lim.max_body)) {
 			/* Kept short: body_truncated tells. */
 			s->body_nomem = true;
@@ -555,15 +532,15 @@ static void scan_codings(struct codings *c, const struct http1_slice *v)
 		if (semi)
 			for (n = semi - item; n && (item[n - 1] == ' ' || item[n - 1] == '\t'); n--)
 				;
-		c->last_chunked = slice_ieq(item, n, "chunked");
-		if (slice_ieq(item, n, "identity"))
+		c->last_chunked = bufutil_ieq(item, n, "chunked");
+		if (bufutil_ieq(item, n, "identity"))
 			continue;
 		if (!c->last_chunked)
 			c->other = true;
 		c->n++;
-		if (slice_ieq(item, n, "gzip") || slice_ieq(item, n, "x-gzip"))
+		if (bufutil_ieq(item, n, "gzip") || bufutil_ieq(item, n, "x-gzip"))
 			c->coding = HTTP1_CODING_GZIP;
-		else if (slice_ieq(item, n, "deflate"))
+		else if (bufutil_ieq(item, n, "deflate"))
 			c->coding = HTTP1_CODING_DEFLATE;
 		else
 			c->coding = HTTP1_CODING_OTHER;
@@ -613,26 +590,26 @@ static void head_done(struct http1_stream *s)
 
 		h->name = (struct http1_slice){ name, sp->name_len };
 		h->value = (struct http1_slice){ s->head + sp->value, sp->value_len };
-		if (slice_ieq(name, sp->name_len, "content-length")) {
+		if (bufutil_ieq(name, sp->name_len, "content-length")) {
 			if (content_length(m, &h->value)) {
 				fail(s, -EBADMSG, "invalid Content-Length", s->head_off + sp->name);
 				return;
 			}
-		} else if (slice_ieq(name, sp->name_len, "transfer-encoding")) {
+		} else if (bufutil_ieq(name, sp->name_len, "transfer-encoding")) {
 			if (!m->transfer_encoding.ptr)
 				m->transfer_encoding = h->value;
 			scan_codings(&te, &h->value);
-		} else if (slice_ieq(name, sp->name_len, "content-encoding")) {
+		} else if (bufutil_ieq(name, sp->name_len, "content-encoding")) {
 			if (!m->content_encoding.ptr)
 				m->content_encoding = h->value;
 			scan_codings(&ce, &h->value);
-		} else if (slice_ieq(name, sp->name_len, "content-type")) {
+		} else if (bufutil_ieq(name, sp->name_len, "content-type")) {
 			if (!m->content_type.ptr)
 				m->content_type = h->value;
-		} else if (slice_ieq(name, sp->name_len, "host")) {
+		} else if (bufutil_ieq(name, sp->name_len, "host")) {
 			if (!m->host.ptr)
 				m->host = h->value;
-		} else if (slice_ieq(name, sp->name_len, "upgrade")) {
+		} else if (bufutil_ieq(name, sp->name_len, "upgrade")) {
 			upgrade_req = true;
 		}
 	}
@@ -771,9 +748,9 @@ static int head_line(struct http1_stream *s)
 	if (s->n_spans == s->spans_cap) {
 		size_t cap = s->spans_cap;
 
-		if (reserve((void **)&s->spans, &cap, s->n_spans + 1, sizeof(*s->spans),
+		if (bufutil_reserve((void **)&s->spans, &cap, s->n_spans + 1, sizeof(*s->spans),
 			    s->lim.max_headers) ||
-		    reserve((void **)&s->hdrs, &s->spans_cap, s->n_spans + 1, sizeof(*s->hdrs),
+		    bufutil_reserve((void **)&s->hdrs, &s->spans_cap, s->n_spans + 1, sizeof(*s->hdrs),
 			    s->lim.max_headers)) {
 			nomem(s);
 			lose_sync(s);
@@ -1227,7 +1204,7 @@ void http1_get_stats(const struct http1_stream *s, struct http1_stats *out)
 int http1_header_get(const struct http1_message *m, const char *name, struct http1_slice *out)
 {
 	for (size_t i = 0; i < m->n_headers; i++) {
-		if (slice_ieq(m->headers[i].name.ptr, m->headers[i].name.len, name)) {
+		if (bufutil_ieq(m->headers[i].name.ptr, m->headers[i].name.len, name)) {
 			*out = m->headers[i].value;
 			return 0;
 		}

@@ -23,6 +23,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/http2.h"
 #include "warden/decode/inflate.h"
 
@@ -172,30 +173,6 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static bool slice_ieq(const char *p, size_t n, const char *lit)
-{
-	return strlen(lit) == n && !strncasecmp(p, lit, n);
-}
-
-/* Grow *buf to hold need elements (need <= max), doubling. */
-static int reserve(void **buf, size_t *cap, size_t need, size_t elem, size_t max)
-{
-	size_t n = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (n > max)
-		n = max;
-	p = realloc(*buf, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
-}
 
 static void nomem(struct http2_conn *c)
 {
@@ -314,7 +291,7 @@ static void body_out(struct http2_conn *c, struct half *h, const uint8_t *p, siz
 	if (c->cb.on_message && !h->body_nomem && m->body_len < c->lim.max_body) {
 		size_t take = min_sz(n, c->lim.max_body - m->body_len);
 
-		if (reserve((void **)&h->body, &h->body_cap, m->body_len + take, 1,
+		if (bufutil_reserve((void **)&h->body, &h->body_cap, m->body_len + take, 1,
 			    c->lim.max_body)) {
 			/* Kept short: body_truncated tells. */
 			h->body_nomem = true;
@@ -510,15 +487,15 @@ static void field_add(struct http2_conn *c, struct half *h, struct blkctx *b, co
 	if (h->n_spans == h->spans_cap) {
 		size_t cap = h->spans_cap, max = c->lim.max_headers + PSEUDO_MAX;
 
-		if (reserve((void **)&h->spans, &cap, h->n_spans + 1, sizeof(*h->spans), max) ||
-		    reserve((void **)&h->hdrs, &h->spans_cap, h->n_spans + 1, sizeof(*h->hdrs),
+		if (bufutil_reserve((void **)&h->spans, &cap, h->n_spans + 1, sizeof(*h->spans), max) ||
+		    bufutil_reserve((void **)&h->hdrs, &h->spans_cap, h->n_spans + 1, sizeof(*h->hdrs),
 			    max)) {
 			nomem(c);
 			b->nomem = true;
 			return;
 		}
 	}
-	if (reserve((void **)&h->hbuf, &h->hbuf_cap, h->hbuf_len + need, 1,
+	if (bufutil_reserve((void **)&h->hbuf, &h->hbuf_cap, h->hbuf_len + need, 1,
 		    c->lim.max_header_list)) {
 		nomem(c);
 		b->nomem = true;
@@ -571,12 +548,12 @@ static void scan_codings(const struct http2_slice *v, unsigned int *n, enum http
 			for (len = semi - item;
 			     len && (item[len - 1] == ' ' || item[len - 1] == '\t'); len--)
 				;
-		if (slice_ieq(item, len, "identity"))
+		if (bufutil_ieq(item, len, "identity"))
 			continue;
 		(*n)++;
-		if (slice_ieq(item, len, "gzip") || slice_ieq(item, len, "x-gzip"))
+		if (bufutil_ieq(item, len, "gzip") || bufutil_ieq(item, len, "x-gzip"))
 			*coding = HTTP2_CODING_GZIP;
-		else if (slice_ieq(item, len, "deflate"))
+		else if (bufutil_ieq(item, len, "deflate"))
 			*coding = HTTP2_CODING_DEFLATE;
 		else
 			*coding = HTTP2_CODING_OTHER;
@@ -639,16 +616,16 @@ static const char *msg_build(const struct h2stream *s, struct half *h)
 		h->hdrs[n].name = (struct http2_slice){ name, sp->name_len };
 		h->hdrs[n].value = v;
 		n++;
-		if (slice_ieq(name, sp->name_len, "content-type")) {
+		if (bufutil_ieq(name, sp->name_len, "content-type")) {
 			if (!m->content_type.ptr)
 				m->content_type = v;
-		} else if (slice_ieq(name, sp->name_len, "content-encoding")) {
+		} else if (bufutil_ieq(name, sp->name_len, "content-encoding")) {
 			if (!m->content_encoding.ptr)
 				m->content_encoding = v;
 			scan_codings(&v, &ncodings, &coding);
-		} else if (slice_ieq(name, sp->name_len, "content-length")) {
+		} else if (bufutil_ieq(name, sp->name_len, "content-length")) {
 			content_length(m, &v);
-		} else if (slice_ieq(name, sp->name_len, "host")) {
+		} else if (bufutil_ieq(name, sp->name_len, "host")) {
 			if (!host.ptr)
 				host = v;
 		}
@@ -807,7 +784,7 @@ static size_t block_append(struct http2_conn *c, enum http2_dir dir, const uint8
 	size_t room = c->lim.max_header_block - d->blk_len, take = min_sz(n, room);
 
 	if (take &&
-	    reserve((void **)&d->blk, &d->blk_cap, d->blk_len + take, 1, c->lim.max_header_block)) {
+	    bufutil_reserve((void **)&d->blk, &d->blk_cap, d->blk_len + take, 1, c->lim.max_header_block)) {
 		nomem(c);
 		die_frame(c, dir, -ENOMEM, "out of memory buffering headers");
 		return 0;
@@ -1326,7 +1303,7 @@ bool http2_is_preface(const uint8_t *data, size_t len)
 int http2_header_get(const struct http2_message *m, const char *name, struct http2_slice *out)
 {
 	for (size_t i = 0; i < m->n_headers; i++) {
-		if (slice_ieq(m->headers[i].name.ptr, m->headers[i].name.len, name)) {
+		if (bufutil_ieq(m->headers[i].name.ptr, m->headers[i].name.len, name)) {
 			*out = m->headers[i].value;
 			return 0;
 		}

@@ -10,7 +10,7 @@ responder names it. wardend must turn the captured plaintext into
 llm.request / llm.response events with the exact model, prompt, tool call
 and arguments. Prints PASS/FAIL per test and 'e2e: N passed, M failed' last.
 """
-import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, traceback, uuid
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sensor_test as h  # noqa: E402  (Wardend, check, run)
@@ -412,34 +412,13 @@ def main():
     if os.geteuid() != 0:
         sys.exit("e2e: must run as root (wardend loads eBPF programs)")
     procs = start_fixtures()
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            name = t.__name__[2:]
-            if a.k and a.k not in name:
-                continue
-            t0 = time.time()
-            try:
-                t()
-                passed += 1
-                print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
-            except Fail as e:
-                failed += 1
-                print(f"FAIL {name}: {e}", flush=True)
-            except Exception:
-                failed += 1
-                print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
-    finally:
+
+    def stop_fixtures():
         for p in procs:
             p.send_signal(signal.SIGTERM)
             p.wait()
-        if not failed:
-            shutil.rmtree(TMP, ignore_errors=True)
-            shutil.rmtree(h.TMP, ignore_errors=True)
-        else:
-            print(f"e2e: artefacts kept in {TMP} and {h.TMP}")
-    print(f"e2e: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+
+    h.run_tests(TESTS, a.k, (TMP, h.TMP), (stop_fixtures,))
 
 
 if __name__ == "__main__":

@@ -82,6 +82,41 @@ class Wardend:
         return False
 
 
+def run_tests(tests, only=None, tmpdirs=(), cleanup=()):
+    """Run the t_* functions (name filter: only), print PASS/FAIL and the count, and exit.
+
+    cleanup: callables run at the end, pass or fail (fixtures to stop);
+    tmpdirs: removed when everything passed, kept and named otherwise.
+    """
+    passed = failed = 0
+    try:
+        for t in tests:
+            name = t.__name__[2:]
+            if only and only not in name:
+                continue
+            t0 = time.time()
+            try:
+                t()
+                passed += 1
+                print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
+            except Fail as e:
+                failed += 1
+                print(f"FAIL {name}: {e}", flush=True)
+            except Exception:
+                failed += 1
+                print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
+    finally:
+        for c in cleanup:
+            c()
+        if not failed:
+            for d in tmpdirs:
+                shutil.rmtree(d, ignore_errors=True)
+        else:
+            print(f"e2e: artefacts kept in {' and '.join(tmpdirs)}")
+    print(f"e2e: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
 def payload(e):
     if "data" in e:
         return e["data"].encode("utf-8", "surrogateescape")
@@ -422,37 +457,16 @@ def main():
                    capture_output=True)
     server = subprocess.Popen([PY, os.path.join(ROOT, "tools", "https_echo.py"), "--cert", cert,
                                "--key", key, "--port-file", portfile])
-    passed = failed = 0
-    try:
-        for _ in range(100):
-            if os.path.exists(portfile):
-                break
-            time.sleep(0.05)
-        PORT = int(open(portfile).read())
-        for t in TESTS:
-            name = t.__name__[2:]
-            if a.k and a.k not in name:
-                continue
-            t0 = time.time()
-            try:
-                t()
-                passed += 1
-                print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
-            except Fail as e:
-                failed += 1
-                print(f"FAIL {name}: {e}", flush=True)
-            except Exception:
-                failed += 1
-                print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
-    finally:
+    def stop_server():
         server.kill()
         server.wait()
-        if not failed:
-            shutil.rmtree(TMP, ignore_errors=True)
-        else:
-            print(f"e2e: artefacts kept in {TMP}")
-    print(f"e2e: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+
+    for _ in range(100):
+        if os.path.exists(portfile):
+            break
+        time.sleep(0.05)
+    PORT = int(open(portfile).read())
+    run_tests(TESTS, a.k, (TMP,), (stop_server,))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ processes, their connects and file opens must be in it, linked by cause to
 the tool call; other processes must stay out. Prints PASS/FAIL per test and
 'e2e: N passed, M failed' last.
 """
-import json, argparse, os, shutil, signal, subprocess, sys, time, traceback, uuid
+import json, argparse, os, signal, subprocess, sys, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import decode_test as d  # noqa: E402  (fixtures: mock LLM, SDK agents)
@@ -285,34 +285,13 @@ def main():
     if os.geteuid() != 0:
         sys.exit("e2e: must run as root (wardend loads eBPF programs)")
     procs = d.start_fixtures()
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            name = t.__name__[2:]
-            if a.k and a.k not in name:
-                continue
-            t0 = time.time()
-            try:
-                t()
-                passed += 1
-                print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
-            except Fail as e:
-                failed += 1
-                print(f"FAIL {name}: {e}", flush=True)
-            except Exception:
-                failed += 1
-                print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
-    finally:
+
+    def stop_fixtures():
         for p in procs:
             p.send_signal(signal.SIGTERM)
             p.wait()
-        if not failed:
-            shutil.rmtree(d.TMP, ignore_errors=True)
-            shutil.rmtree(h.TMP, ignore_errors=True)
-        else:
-            print(f"e2e: artefacts kept in {d.TMP} and {h.TMP}")
-    print(f"e2e: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+
+    h.run_tests(TESTS, a.k, (d.TMP, h.TMP), (stop_fixtures,))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ depend on agent sessions (the session stage is tested with synthetic events
 in tests/unit/test_store.c). Prints PASS/FAIL per test and
 'e2e: N passed, M failed' last.
 """
-import argparse, json, os, shutil, signal, sqlite3, subprocess, sys, tempfile, time, traceback, uuid
+import argparse, json, os, signal, sqlite3, subprocess, sys, tempfile, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sensor_test as h  # noqa: E402  (Wardend, check, run)
@@ -219,28 +219,7 @@ def main():
     if os.geteuid() != 0:
         print("e2e: must run as root", file=sys.stderr)
         sys.exit(2)
-    passed = failed = 0
-    for t in TESTS:
-        name = t.__name__[2:]
-        if a.k and a.k not in name:
-            continue
-        t0 = time.time()
-        try:
-            t()
-            passed += 1
-            print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
-        except Fail as e:
-            failed += 1
-            print(f"FAIL {name}: {e}", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
-    if not failed:
-        shutil.rmtree(TMP, ignore_errors=True)
-    else:
-        print(f"e2e: artefacts kept in {TMP}")
-    print(f"e2e: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    h.run_tests(TESTS, a.k, (TMP,))
 
 
 if __name__ == "__main__":

@@ -205,7 +205,6 @@ def row_overload():
         r = run_json([os.path.join(BUILD, "bench", "tls_rt"), c, k, str(n)])
         rss = wd.rss_kib()
     received, stats = 0, None
-    pid_calls = None
     with open(out) as f:
         for line in f:
             e = json.loads(line)
