@@ -42,6 +42,18 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps") __weak;
 
+/*
+ * Files userspace has inspected (or is inspecting) for SSL_* symbols: the
+ * mmap program reports a file not in here, the exec program wakes userspace
+ * at once for an executable not in here (it may link TLS statically).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct warden_file_key);
+	__type(value, __u8);
+} checked_files SEC(".maps") __weak;
+
 /* Everything that was lost or went wrong, per CPU, read by wardend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -36,7 +36,9 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	unsigned long arg_start, arg_end;
 	__u32 fname_off;
 	__u64 n;
+	struct warden_file_key fk;
 	struct file *exe;
+	__u32 size;
 	long len;
 
 	if (!r || is_self())
@@ -77,8 +79,20 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 		n = 0;
 	}
 	r->args_len = n;
-	r->hdr.size = __builtin_offsetof(struct warden_rec_exec, args) + n;
-	rb_output(r, r->hdr.size, WARDEN_REC_EXEC);
+	size = __builtin_offsetof(struct warden_rec_exec, args) + n;
+	r->hdr.size = size;
+	fk.dev = r->exe_dev;
+	fk.ino = r->exe_ino;
+	/*
+	 * A program never inspected may export SSL_* (Node.js): wake userspace
+	 * now so its probes are in place before its first TLS write. Known
+	 * programs (every later exec of them) keep the batched wakeup.
+	 */
+	if (bpf_map_lookup_elem(&checked_files, &fk)) {
+		rb_output(r, size, WARDEN_REC_EXEC);
+	} else if (bpf_ringbuf_output(&events, r, size, BPF_RB_FORCE_WAKEUP)) {
+		stat_inc(WARDEN_STAT_RB_DROP + WARDEN_REC_EXEC);
+	}
 	return 0;
 }
 

@@ -95,14 +95,6 @@ struct {
 	__type(value, struct conn_info);
 } tls_conns SEC(".maps");
 
-/* Files userspace has inspected (or is inspecting) for SSL_* symbols. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct warden_file_key);
-	__type(value, __u8);
-} checked_files SEC(".maps");
-
 static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_len)
 {
 	static const struct tls_stack empty = {};
@@ -460,7 +452,12 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 	task_fill_current(&r->task);
 	r->dev = k.dev;
 	r->ino = k.ino;
-	rb_submit(r);
+	/*
+	 * Once per file on the host, and the race is tight: Python's first
+	 * SSL_write follows the mapping of libssl by a few milliseconds. Do not
+	 * let it wait for the batched wakeup.
+	 */
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

@@ -9,14 +9,38 @@
 
 #include "warden/elfsym.h"
 
+/*
+ * The file offset of virtual address vaddr: what a uprobe wants (the kernel
+ * probes an inode at an offset, wherever it is mapped). 0 when no PT_LOAD
+ * segment holds it.
+ */
+static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
+{
+	size_t nph;
+
+	if (elf_getphdrnum(elf, &nph))
+		return 0;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_memsz)
+			return vaddr - ph.p_vaddr + ph.p_offset;
+	}
+	return 0;
+}
+
 int elfsym_find_exported(const char *path, const char *const *names, unsigned int n,
-			 uint32_t *found)
+			 uint32_t *found, uint64_t *offsets)
 {
 	Elf_Scn *scn = NULL;
 	Elf *elf = NULL;
 	int fd, r = -ENOEXEC;
 
 	*found = 0;
+	if (offsets)
+		memset(offsets, 0, n * sizeof(*offsets));
 	if (n > 32)
 		return -EINVAL;
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -50,9 +74,18 @@ int elfsym_find_exported(const char *path, const char *const *names, unsigned in
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (!name)
 				continue;
-			for (unsigned int k = 0; k < n; k++)
-				if (!strcmp(name, names[k]))
-					*found |= 1u << k;
+			for (unsigned int k = 0; k < n; k++) {
+				uint64_t off;
+
+				if (strcmp(name, names[k]))
+					continue;
+				off = offsets ? vaddr_to_offset(elf, sym.st_value) : 1;
+				if (!off)
+					continue; /* not in an executable segment: not probeable */
+				*found |= 1u << k;
+				if (offsets)
+					offsets[k] = off;
+			}
 		}
 	}
 cleanup:

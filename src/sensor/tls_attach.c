@@ -124,11 +124,17 @@ static void checked_forget_kernel(struct tls_attach *ta, const struct file_id *i
 	bpf_map_delete_elem(bpf_map__fd(ta->skel->maps.checked_files), &k);
 }
 
+/*
+ * By file offset, found in the one pass over .dynsym that decided to probe
+ * the file: a name would make libbpf parse the ELF again for every probe,
+ * milliseconds while a process that just loaded libssl is racing to its
+ * first SSL_write.
+ */
 static int attach_one(struct tls_attach *ta, struct target *t, unsigned int slot,
-		      struct bpf_program *prog, const char *path, const char *func, int ret)
+		      struct bpf_program *prog, const char *path, uint64_t offset, int ret)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = func, .retprobe = ret);
-	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &opts);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, offset, &opts);
 
 	if (!l) {
 		ta->stats.attach_errors++;
@@ -140,7 +146,7 @@ static int attach_one(struct tls_attach *ta, struct target *t, unsigned int slot
 }
 
 static int attach_target(struct tls_attach *ta, const struct file_id *id, const char *path,
-			 uint32_t found)
+			 uint32_t found, const uint64_t *offsets)
 {
 	struct bpf_program *entry[F_COUNT] = {
 		ta->skel->progs.warden_ssl_write, ta->skel->progs.warden_ssl_write_ex,
@@ -160,9 +166,9 @@ static int attach_target(struct tls_attach *ta, const struct file_id *id, const 
 		if (!(found & (1u << f)))
 			continue;
 		/* Return probe first: an entry without its return would leak a stash. */
-		r = attach_one(ta, t, 2 * f + 1, ta->skel->progs.warden_ssl_ret, path, tls_funcs[f], 1);
+		r = attach_one(ta, t, 2 * f + 1, ta->skel->progs.warden_ssl_ret, path, offsets[f], 1);
 		if (!r)
-			r = attach_one(ta, t, 2 * f, entry[f], path, tls_funcs[f], 0);
+			r = attach_one(ta, t, 2 * f, entry[f], path, offsets[f], 0);
 		if (!r)
 			attached++;
 	}
@@ -179,18 +185,19 @@ static int attach_target(struct tls_attach *ta, const struct file_id *id, const 
 /* Inspect (and probe) the file at path, known to be id. */
 static int inspect(struct tls_attach *ta, const struct file_id *id, const char *path)
 {
+	uint64_t offsets[F_COUNT];
 	uint32_t found = 0;
 	int r;
 
 	if (checked_has(ta, id))
 		return 0;
-	r = elfsym_find_exported(path, tls_funcs, F_COUNT, &found);
+	r = elfsym_find_exported(path, tls_funcs, F_COUNT, &found, offsets);
 	if (r == -ENOENT || r == -ESRCH || r == -EACCES)
 		return r; /* gone or hidden: do not remember, look again next time */
 	checked_add(ta, id);
 	if (r < 0 || !(found & (1u << F_WRITE | 1u << F_WRITE_EX)))
 		return 0;
-	return attach_target(ta, id, path, found);
+	return attach_target(ta, id, path, found, offsets);
 }
 
 int tls_attach_path(struct tls_attach *ta, const char *path)
