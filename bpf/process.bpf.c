@@ -5,6 +5,7 @@
  * it runs in the new image before its first user instruction.
  */
 #include "common.bpf.h"
+#include "session.bpf.h"
 
 /* Threads are not processes: only report forks that create a thread group. */
 SEC("raw_tp/sched_process_fork")
@@ -28,6 +29,31 @@ int BPF_PROG(warden_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * A program named with --agent: make the process a CANDIDATE now, unless it
+ * is in a session already (an agent started by an agent: userspace marks it
+ * nested). Userspace checks the whole pattern when it reads the exec, and
+ * sets the session, or NONE for a name that only shared the first 15 bytes.
+ */
+static __always_inline bool mark_named_agent(struct task_struct *t, __u32 tgid)
+{
+	struct warden_session_member v = { .session = WARDEN_SESSION_CANDIDATE };
+	struct warden_session_member *m;
+	struct warden_comm_key k;
+
+	if (bpf_get_current_comm(k.comm, sizeof(k.comm)) || !bpf_map_lookup_elem(&agent_names, &k))
+		return false;
+	v.start_time = BPF_CORE_READ(t, group_leader, start_boottime);
+	m = bpf_map_lookup_elem(&session_members, &tgid);
+	if (m && m->start_time == v.start_time && m->session != WARDEN_SESSION_NONE)
+		return false;
+	if (bpf_map_update_elem(&session_members, &tgid, &v, BPF_ANY)) {
+		stat_inc(WARDEN_STAT_SESSION_INHERIT_FAIL);
+		return false;
+	}
+	return true;
+}
+
 SEC("tp/sched/sched_process_exec")
 int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
@@ -46,6 +72,8 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	hdr_init(&r->hdr, WARDEN_REC_EXEC, 0);
 	task_fill_current(&r->task);
 	r->old_pid = ctx->old_pid;
+	if (mark_named_agent(t, r->task.pid))
+		r->hdr.flags |= WARDEN_F_AGENT_NAME;
 
 	fname_off = ctx->__data_loc_filename & 0xffff;
 	len = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), (void *)ctx + fname_off);

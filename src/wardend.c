@@ -107,14 +107,17 @@ static void usage(FILE *f)
 		"      --blind-after SEC     how long a connection to an LLM API host may go\n"
 		"                            without captured plaintext before capture.blind\n"
 		"                            (default 5)\n"
-"      --agent PATTERN       start an agent session when a process execs a\n"
+		"      --agent PATTERN       start an agent session when a process execs a\n"
 		"                            program matching PATTERN (fnmatch(3) glob) by its\n"
 		"                            full path or basename, or, for interpreters (node,\n"
 		"                            python*, bun, deno, ruby, perl, sh, bash), by its\n"
 		"                            script: the first non-option argument, full or\n"
 		"                            basename ('agent.js' matches node /opt/agent.js).\n"
-		"                            Without it a session starts at a process's first\n"
-		"                            LLM API request; repeatable\n"
+		"                            A plain name or path (no glob) is matched in the\n"
+		"                            kernel at the exec itself, so even the agent's\n"
+		"                            first file opens are seen. Without it a session\n"
+		"                            starts at a process's first LLM API request;\n"
+		"                            repeatable\n"
 		"      --ringbuf-size N      kernel ring buffer size (default 16M; a power of\n"
 		"                            two, at least 64K). Raise it if agent.stats shows\n"
 		"                            drops\n"
@@ -659,6 +662,11 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_error("%s failed: %s%s", stage, strerror(-r),
 			  d.opt.verbose ? "" : " (run with --verbose for libbpf's log)");
+		goto cleanup;
+	}
+	r = sensor_set_agent_names(d.sensor, d.opt.agents, d.opt.n_agents);
+	if (r < 0) {
+		log_error("cannot give the kernel the --agent names: %s", strerror(-r));
 		goto cleanup;
 	}
 	if (d.opt.capture) {

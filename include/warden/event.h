@@ -96,6 +96,7 @@ struct event {
 			uint64_t exe_dev, exe_ino; /* kernel dev encoding */
 			uint32_t old_pid;
 			bool args_truncated;
+			bool agent_name; /* the kernel made it a candidate: its name is an --agent's */
 		} exec;
 		struct {
 			int status;

@@ -21,6 +21,7 @@
 #define WARDEN_DNS_MAX 1232 /* bytes of a DNS reply kept: the EDNS default UDP size */
 #define WARDEN_OPEN_PATH_MAX 256 /* bytes of an openat() path kept, NUL included */
 #define WARDEN_SESSION_MEMBERS_MAX 65536 /* entries of the session_members map */
+#define WARDEN_AGENT_NAMES_MAX 64 /* entries of the agent_names map (--agent names) */
 
 /* Record types. Append only; never renumber or reuse a retired number. */
 enum warden_rec_type {
@@ -41,6 +42,7 @@ enum warden_rec_flags {
 	WARDEN_F_READ_FAULT = 1 << 1, /* a user/kernel read failed: bytes missing */
 	WARDEN_F_LAST = 1 << 2, /* last chunk of a TLS call */
 	WARDEN_F_ASYNC = 1 << 3, /* connect: the outcome of an earlier non-blocking connect */
+	WARDEN_F_AGENT_NAME = 1 << 4, /* exec: the new comm is in agent_names: made a CANDIDATE */
 };
 
 /* Per-CPU statistics slots (map "stats"). Append only. */
@@ -58,7 +60,7 @@ enum warden_stat {
 	WARDEN_STAT_DNS_MARK_FAIL, /* dns_socks full or update failed: a resolver socket missed */
 	WARDEN_STAT_DNS_STASH_FAIL, /* recvfrom/recvmsg entry on a DNS socket not recorded */
 	WARDEN_STAT_DNS_TRUNCATED, /* DNS replies longer than WARDEN_DNS_MAX (or the buffer) */
-	WARDEN_STAT_SESSION_INHERIT_FAIL, /* session_members full or update failed at fork */
+	WARDEN_STAT_SESSION_INHERIT_FAIL, /* session_members full or update failed (fork, named exec) */
 	WARDEN_STAT_SESSION_STALE, /* a member entry whose process had died: pid reused */
 	WARDEN_STAT_FILE_STASH_FAIL, /* openat*() entry of a member not recorded */
 	WARDEN_STAT_FILE_PATH_TRUNCATED, /* paths longer than WARDEN_OPEN_PATH_MAX - 1 */
@@ -217,7 +219,9 @@ struct warden_rec_file_open {
  * a CANDIDATE by the TLS program itself, so that the tools the reply makes
  * it run are traced from their first instruction, before userspace has
  * decoded the request; userspace then sets the session, or NONE (decided:
- * not an agent; not inherited, not traced, not marked again).
+ * not an agent; not inherited, not traced, not marked again). A process that
+ * execs a program whose name is in agent_names (--agent) is made a CANDIDATE
+ * by the exec program, and its exec record flagged WARDEN_F_AGENT_NAME.
  */
 #define WARDEN_SESSION_CANDIDATE (~0ULL)
 #define WARDEN_SESSION_NONE (~0ULL - 1)
@@ -225,6 +229,14 @@ struct warden_rec_file_open {
 struct warden_session_member {
 	__u64 session; /* the session.start event id, or one of the values above */
 	__u64 start_time; /* the group leader's start_boottime, ns */
+};
+
+/*
+ * Key of the "agent_names" map: a program name as the kernel keeps it in
+ * comm (the basename of what was exec'd, cut to 15 bytes), NUL-padded.
+ */
+struct warden_comm_key {
+	char comm[WARDEN_COMM_LEN];
 };
 
 /* Key of the "checked_files" map: files already inspected by userspace. */
@@ -244,6 +256,7 @@ WARDEN_ASSERT_SIZE(struct warden_rec_connect, 216);
 WARDEN_ASSERT_SIZE(struct warden_rec_tls, 176 + WARDEN_TLS_CHUNK);
 WARDEN_ASSERT_SIZE(struct warden_rec_lib_map, 80);
 WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
+WARDEN_ASSERT_SIZE(struct warden_comm_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);

@@ -72,6 +72,13 @@ int sensor_get_stats(const struct sensor *s, struct sensor_stats *out);
  * now on inherit it in the kernel and its file opens are reported. 0 or -errno.
  */
 int sensor_session_add(struct sensor *s, uint32_t tgid, uint64_t start_ns, uint64_t session);
+/*
+ * Tell the kernel the program names among patterns (--agent): those whose
+ * basename is literal (no glob characters), cut to comm's 15 bytes. A
+ * process that execs one is a session candidate from the exec on. Returns
+ * how many names the kernel holds, or -errno.
+ */
+int sensor_set_agent_names(struct sensor *s, const char *const *patterns, size_t n);
 /* Take it out again, if the entry is still that process's. 0 or -errno. */
 int sensor_session_remove(struct sensor *s, uint32_t tgid, uint64_t start_ns);
 /* Name of BPF statistics slot i, or NULL for an unused slot. */

@@ -70,6 +70,7 @@ static int decode_exec(const struct warden_rec_exec *r, size_t size, struct even
 	ev->exec.args_len = r->args_len;
 	ev->exec.args_total = r->args_total;
 	ev->exec.args_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
+	ev->exec.agent_name = r->hdr.flags & WARDEN_F_AGENT_NAME;
 	ev->exec.exe_dev = r->exe_dev;
 	ev->exec.exe_ino = r->exe_ino;
 	ev->exec.old_pid = r->old_pid;

@@ -329,6 +329,27 @@ int sensor_session_add(struct sensor *s, uint32_t tgid, uint64_t start_ns, uint6
 	return 0;
 }
 
+int sensor_set_agent_names(struct sensor *s, const char *const *patterns, size_t n)
+{
+	int fd = bpf_map__fd(s->skel->maps.agent_names), held = 0;
+	uint8_t one = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *base = strrchr(patterns[i], '/');
+		struct warden_comm_key k = {};
+
+		base = base ? base + 1 : patterns[i];
+		/* A glob has no one name; an interpreter's script is not its comm. */
+		if (!*base || strpbrk(base, "*?[\\"))
+			continue;
+		strncpy(k.comm, base, sizeof(k.comm) - 1);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return -errno;
+		held++;
+	}
+	return held;
+}
+
 int sensor_session_remove(struct sensor *s, uint32_t tgid, uint64_t start_ns)
 {
 	int fd = bpf_map__fd(s->skel->maps.session_members);

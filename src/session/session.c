@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <jansson.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "warden/decode/llm.h"
 #include "warden/event.h"
+#include "warden/events.h"
 #include "warden/session.h"
 
 #define CALL_ID_MAX 64
@@ -673,8 +675,13 @@ void session_before(struct session_table *st, struct event *ev)
 							       ev->exec.filename, ev->exec.args,
 							       ev->exec.args_len) :
 					   NULL;
-		if (!agent)
+		if (!agent) {
+			/* Only its first 15 bytes matched: not an agent after all. */
+			if (ev->exec.agent_name && !m && st->cfg.member_fn)
+				st->cfg.member_fn(ev->pid, ev->pid_start_ns, WARDEN_SESSION_NONE,
+						  true, st->cfg.member_arg);
 			break;
+		}
 		if (!m) {
 			m = session_start(st, ev, agent);
 		} else if (!m->agent) {

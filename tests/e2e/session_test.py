@@ -207,6 +207,44 @@ def t_named_agent():
     check(forks and all(e.get("session") == starts[0]["id"] for e in forks), f"forks: {forks}")
 
 
+def t_named_agent_at_exec():
+    """--agent NAME: the kernel makes it a member at the exec, so even its first open is seen;
+    a program that only shares NAME's first 15 bytes (what comm keeps) gets no session."""
+    m = marker()
+    tmp = secret_file(m)
+    stem = f"agent-{m}"[:15]  # exactly what comm keeps of both names below
+    scripts = {}
+    for tag in ("named", "twin"):
+        path = os.path.join(d.TMP, f"{stem}-{tag}.sh")
+        with open(path, "w") as f:  # no sleep: the shell opens its script, then cat runs
+            f.write(f"#!/bin/sh\ncat {tmp}\n")
+        os.chmod(path, 0o755)
+        scripts[tag] = path
+    with h.Wardend("--agent", os.path.basename(scripts["named"]), raw_tls=False) as w:
+        # The twin first: then /bin/sh is a program wardend has inspected, whose
+        # exec does not wake it at once (an unknown one would, and hide a miss).
+        tpid, rc, out, err = h.run([scripts["twin"]])
+        check(rc == 0 and f"content-{m}" in out, f"twin script failed: {err}")
+        time.sleep(0.2)
+        pid, rc, out, err = h.run([scripts["named"]])
+        check(rc == 0 and f"content-{m}" in out, f"named script failed: {err}")
+    ev = w.events
+    starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
+    check(starts, f"no session for the named agent {pid}: {of_type(ev, 'session.start')}")
+    sid = starts[0]["id"]
+    own = [e for e in of_type(ev, "file.open") if e["pid"] == pid and e["path"] == scripts["named"]]
+    check(own and own[0]["session"] == sid,
+          f"the shell's open of its own script (right after exec) not seen: "
+          f"{[(e['pid'], e['path']) for e in of_type(ev, 'file.open')][:20]}")
+    cats = [e for e in of_type(ev, "file.open") if e["path"] == tmp]
+    check(len(cats) == 1 and cats[0]["session"] == sid and cats[0]["pid"] != pid,
+          f"want one open of {tmp}, by the named agent's cat: {cats}")
+    twin = [e for e in ev if e.get("pid") == tpid]
+    check(twin, f"no events of the twin {tpid}")
+    check(not [e for e in twin if "session" in e], f"the twin got a session: {twin[:3]}")
+    check(not [e for e in of_type(ev, "session.start") if e["pid"] == tpid], "twin session")
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -273,7 +311,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():

@@ -212,6 +212,14 @@ static void exec_record(void **state)
 	r->hdr.flags = 0;
 	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
 	assert_false(ev.exec.args_truncated);
+	assert_false(ev.exec.agent_name);
+	free(copy);
+
+	/* Made a session candidate by the kernel (an --agent name). */
+	r->hdr.flags = WARDEN_F_AGENT_NAME;
+	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
+	assert_true(ev.exec.agent_name);
+	assert_false(ev.exec.args_truncated);
 	free(copy);
 	free(r);
 }

@@ -12,6 +12,8 @@
 
 #include "warden/decode/llm.h"
 #include "warden/event.h"
+#include <linux/types.h>
+#include "warden/events.h"
 #include "warden/session.h"
 
 #define MS 1000000ull
@@ -368,6 +370,50 @@ static void named_agents(void **state)
 	world_free(w);
 }
 
+/*
+ * The kernel makes an exec of an --agent name a candidate by its first 15
+ * bytes (comm); the whole pattern decides: the session, or NONE at once.
+ */
+static void named_agent_kernel_candidates(void **state)
+{
+	static const char *const pats[] = { "agent-0123456789-named.sh" };
+	struct world *w;
+	struct event ev;
+
+	(void)state;
+	w = world_new(pats, 1);
+	ev = base(w, EVENT_PROCESS_EXEC, 200);
+	ev.exec.filename = "/tmp/agent-0123456789-twin.sh";
+	ev.exec.args = "/tmp/agent-0123456789-twin.sh";
+	ev.exec.args_len = strlen(ev.exec.args) + 1;
+	ev.exec.agent_name = true;
+	feed(w, &ev);
+	assert_int_equal(w->nemitted, 0);
+	assert_int_equal(ev.session, 0);
+	assert_int_equal(w->adds, 1);
+	assert_int_equal(w->last_add_pid, 200);
+	assert_true(w->last_add_session == WARDEN_SESSION_NONE);
+
+	/* Not flagged by the kernel: nothing to take back. */
+	ev = base(w, EVENT_PROCESS_EXEC, 201);
+	ev.exec.filename = ev.exec.args = "/usr/bin/true";
+	ev.exec.args_len = strlen(ev.exec.args) + 1;
+	feed(w, &ev);
+	assert_int_equal(w->adds, 1);
+
+	/* The real one: a session, which replaces the candidate in the kernel. */
+	ev = base(w, EVENT_PROCESS_EXEC, 202);
+	ev.exec.filename = ev.exec.args = "/tmp/agent-0123456789-named.sh";
+	ev.exec.args_len = strlen(ev.exec.args) + 1;
+	ev.exec.agent_name = true;
+	feed(w, &ev);
+	assert_int_equal(w->nemitted, 1);
+	assert_int_equal(ev.session, w->emitted[0].id);
+	assert_int_equal(w->last_add_pid, 202);
+	assert_true(w->last_add_session == ev.session);
+	world_free(w);
+}
+
 static void cgroup_paths(void **state)
 {
 	char cid[SESSION_CID_MAX], pod[SESSION_POD_MAX];
@@ -541,6 +587,7 @@ int main(void)
 		cmocka_unit_test(two_agents_two_sessions),
 		cmocka_unit_test(pid_reuse_by_start_time),
 		cmocka_unit_test(named_agents),
+		cmocka_unit_test(named_agent_kernel_candidates),
 		cmocka_unit_test(cgroup_paths),
 		cmocka_unit_test(exec_scores),
 		cmocka_unit_test(causes_shell_wrapper),
