@@ -38,14 +38,27 @@ struct pipeline {
 
 static void write_event(struct pipeline *p, struct event *ev)
 {
+	const char *json = NULL;
+	size_t len = 0;
+	int r;
+
 	if (!ev->id) /* the session stage reserves session.start's id: it is the session's */
 		ev->id = ++p->next_id;
 	/* Errors are counted inside the store and reported in agent.stats. */
-	if (p->store)
+	if (p->store) {
 		store_add(p->store, ev);
+		json = store_event_json(p->store, ev->id, &len);
+	}
 	if (!p->cfg.out)
 		return;
-	if (event_write_json(ev, p->cfg.out) < 0)
+	/* One encoding for both: the stored line is the printed line. */
+	if (!json)
+		r = event_write_json(ev, p->cfg.out);
+	else if (fwrite(json, 1, len, p->cfg.out) != len || putc('\n', p->cfg.out) == EOF)
+		r = -EIO;
+	else
+		r = 0;
+	if (r < 0)
 		p->stats.output_errors++;
 	else
 		p->stats.events_out++;

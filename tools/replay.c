@@ -18,6 +18,7 @@
 #include "warden/event.h"
 #include "warden/pipeline.h"
 #include "warden/record.h"
+#include "warden/store.h"
 
 static void usage(FILE *f)
 {
@@ -30,6 +31,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  -o, --output FILE   write events to FILE instead of stdout\n"
 		"  -n, --null          format events to /dev/null (measure the pipeline)\n"
+		"      --db PATH       also store the events in the SQLite store PATH, as\n"
+		"                      wardend does (created if missing)\n"
 		"      --repeat N      run the capture N times through one pipeline (default 1)\n"
 		"      --raw-tls       print tls.write / tls.read chunks too\n"
 		"      --llm-host NAME an extra LLM API host (as wardend)\n"
@@ -51,10 +54,15 @@ static uint64_t mono_ns(void)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "null", no_argument, NULL, 'n' },
-		{ "repeat", required_argument, NULL, 'r' }, { "raw-tls", no_argument, NULL, 'R' },
-		{ "llm-host", required_argument, NULL, 'L' }, { "stats", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },         {},
+		{ "output", required_argument, NULL, 'o' },
+		{ "null", no_argument, NULL, 'n' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "raw-tls", no_argument, NULL, 'R' },
+		{ "llm-host", required_argument, NULL, 'L' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
 	};
 	struct pipeline_config cfg = { .decode = true,
 				       .blind_window_ns = 5000000000ull,
@@ -62,6 +70,8 @@ int main(int argc, char **argv)
 				       .proc_capacity = 65536 };
 	struct capture_reader *cap = NULL;
 	struct pipeline *pipe = NULL;
+	struct store *store = NULL;
+	const char *db = NULL, *errmsg = NULL;
 	struct pipeline_stats ps;
 	const char *output = NULL, *what;
 	unsigned long repeat = 1;
@@ -94,6 +104,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			stats = true;
+			break;
+		case 'D':
+			db = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -129,6 +142,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "replay: cannot set up the %s: %s\n", what, strerror(-r));
 		goto cleanup;
 	}
+	if (db) {
+		r = store_open(db, 0, &store, &errmsg);
+		if (r < 0) {
+			fprintf(stderr, "replay: cannot open the store %s: %s%s%s\n", db,
+				strerror(-r), errmsg ? ": " : "", errmsg ? errmsg : "");
+			goto cleanup;
+		}
+		pipeline_set_store(pipe, store);
+		pipeline_set_last_id(pipe, store_last_id(store));
+	}
 	t0 = mono_ns();
 	for (unsigned long i = 0; i < repeat; i++) {
 		const void *rec;
@@ -156,6 +179,10 @@ int main(int argc, char **argv)
 		}
 	}
 	pipeline_finish(pipe, last_ts);
+	if (store && (r = store_commit(store)) < 0) {
+		fprintf(stderr, "replay: storing events failed: %s\n", strerror(-r));
+		goto cleanup;
+	}
 	t1 = mono_ns();
 	if (fflush(out) == EOF) {
 		fprintf(stderr, "replay: writing events failed: %s\n", strerror(errno));
@@ -184,6 +211,7 @@ int main(int argc, char **argv)
 	ret = 0;
 cleanup:
 	pipeline_free(pipe);
+	store_close(store);
 	capture_reader_close(cap);
 	if (out && out != stdout)
 		fclose(out);

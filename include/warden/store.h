@@ -86,6 +86,12 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 /* Stores one event (numbered already): row, chain, sessions, processes. 0 or -errno. */
 int store_add(struct store *st, const struct event *ev);
+/*
+ * The JSON line (no newline) store_add() just formatted for event id, so a
+ * caller that also prints the event need not format it again; NULL when the
+ * last event formatted was another (or none). Valid until the next store_add().
+ */
+const char *store_event_json(const struct store *st, uint64_t id, size_t *len);
 
 /*
  * Retention: deletes the oldest events (in id order) older than max_age_ns

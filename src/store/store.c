@@ -104,6 +104,8 @@ struct store {
 	FILE *mem; /* the JSON line of the event being stored */
 	char *mem_buf;
 	size_t mem_size;
+	uint64_t mem_id; /* the event whose line mem_buf holds (0: none) */
+	size_t mem_len;
 	char argv[STORE_ARGV_MAX];
 	struct store_stats stats;
 };
@@ -557,6 +559,7 @@ static int format_json(struct store *st, const struct event *ev, size_t *len)
 		if (!st->mem)
 			return -ENOMEM;
 	}
+	st->mem_id = 0;
 	if (fseeko(st->mem, 0, SEEK_SET) < 0)
 		return -errno;
 	if (event_write_json(ev, st->mem) < 0 || fflush(st->mem) == EOF)
@@ -567,7 +570,17 @@ static int format_json(struct store *st, const struct event *ev, size_t *len)
 	*len = (size_t)end;
 	if (st->mem_buf[*len - 1] == '\n')
 		(*len)--;
+	st->mem_id = ev->id;
+	st->mem_len = *len;
 	return 0;
+}
+
+const char *store_event_json(const struct store *st, uint64_t id, size_t *len)
+{
+	if (!st || !id || st->mem_id != id)
+		return NULL;
+	*len = st->mem_len;
+	return st->mem_buf;
 }
 
 int store_add(struct store *st, const struct event *ev)

@@ -224,16 +224,37 @@ static void test_batching(void **state)
 	assert_int_equal(store_open(p, STORE_RDONLY, &rd, NULL), 0);
 	assert_int_equal(store_last_id(rd), 10 + STORE_BATCH_MAX);
 	store_close(rd);
+	/* The line stored is handed back for printing, for that event only. */
+	{
+		struct event ev = mk(++id, EVENT_PROCESS_EXEC, now_ns(), 5);
+		char *line = NULL;
+		size_t size = 0, len = 0;
+		const char *json;
+		FILE *f = open_memstream(&line, &size);
+
+		assert_int_equal(store_add(st, &ev), 0);
+		json = store_event_json(st, id, &len);
+		assert_non_null(json);
+		assert_int_equal(event_write_json(&ev, f), 0);
+		fclose(f);
+		assert_int_equal(len + 1, size);
+		assert_memory_equal(json, line, len);
+		assert_int_equal(line[len], '\n');
+		assert_null(store_event_json(st, id - 1, &len));
+		assert_null(store_event_json(NULL, id, &len));
+		free(line);
+	}
 	/* Ids must increase: a stale one is refused and counted. */
 	{
 		struct event ev = mk(3, EVENT_PROCESS_FORK, now_ns(), 5);
 
 		assert_int_equal(store_add(st, &ev), -EINVAL);
+		assert_null(store_event_json(st, 3, &(size_t){ 0 }));
 	}
 	store_get_stats(st, &ss);
 	assert_int_equal(ss.errors, 1);
 	store_close(st);
-	assert_int_equal(verify(p).events, 15 + STORE_BATCH_MAX);
+	assert_int_equal(verify(p).events, 16 + STORE_BATCH_MAX);
 }
 
 static void test_restart_ids(void **state)
