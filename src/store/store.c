@@ -2,6 +2,7 @@
 /* The SQLite store and its hash chain. See store.h for the chain's definition. */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -108,6 +109,8 @@ struct store {
 	size_t mem_len;
 	char argv[STORE_ARGV_MAX];
 	struct store_stats stats;
+	EVP_MD *sha256; /* fetched once: see sha256() */
+	EVP_MD_CTX *md_ctx;
 };
 
 static int errno_of(sqlite3 *db, int rc)
@@ -152,10 +155,27 @@ static void be64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
+/*
+ * SHA-256 through a digest fetched once and a context reused: OpenSSL 3's
+ * one-shot SHA256() fetches the algorithm on every call, which cost more
+ * than hashing a small event.
+ */
+static void sha256(struct store *st, const void *p, size_t n, uint8_t out[STORE_HASH_LEN])
+{
+	unsigned int len;
+
+	if (st->md_ctx && EVP_DigestInit_ex2(st->md_ctx, st->sha256, NULL) == 1 &&
+	    EVP_DigestUpdate(st->md_ctx, p, n) == 1 &&
+	    EVP_DigestFinal_ex(st->md_ctx, out, &len) == 1)
+		return;
+	SHA256(p, n, out); /* no context: slower, same hash */
+}
+
 /* The row hash of store.h, from its parts; json_sha is SHA-256 of the json text. */
-static void row_hash(const uint8_t prev_hash[STORE_HASH_LEN], uint64_t prev_id, uint64_t id,
-		     uint64_t ts, uint64_t pid, uint64_t session, uint64_t cause, const char *type,
-		     const uint8_t json_sha[STORE_HASH_LEN], uint8_t out[STORE_HASH_LEN])
+static void row_hash(struct store *st, const uint8_t prev_hash[STORE_HASH_LEN], uint64_t prev_id,
+		     uint64_t id, uint64_t ts, uint64_t pid, uint64_t session, uint64_t cause,
+		     const char *type, const uint8_t json_sha[STORE_HASH_LEN],
+		     uint8_t out[STORE_HASH_LEN])
 {
 	uint8_t buf[STORE_HASH_LEN * 2 + 6 * 8 + 64 + 1];
 	size_t tlen = strnlen(type, 64), n = 0;
@@ -174,7 +194,7 @@ static void row_hash(const uint8_t prev_hash[STORE_HASH_LEN], uint64_t prev_id, 
 	buf[n++] = 0;
 	memcpy(buf + n, json_sha, STORE_HASH_LEN);
 	n += STORE_HASH_LEN;
-	SHA256(buf, n, out);
+	sha256(st, buf, n, out);
 }
 
 static int meta_get(struct store *st, const char *key, int64_t *iv, uint8_t *blob, size_t blob_len)
@@ -362,6 +382,8 @@ int store_open(const char *path, unsigned int flags, struct store **out, const c
 	if (!st)
 		return -ENOMEM;
 	st->rdonly = flags & STORE_RDONLY;
+	st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	st->md_ctx = st->sha256 ? EVP_MD_CTX_new() : NULL;
 	r = open_db(st, path, flags);
 	for (int i = 0; !r && i < S_MAX; i++) {
 		/* A reader needs only the meta lookup. */
@@ -406,6 +428,8 @@ void store_close(struct store *st)
 	if (st->mem)
 		fclose(st->mem);
 	free(st->mem_buf);
+	EVP_MD_CTX_free(st->md_ctx);
+	EVP_MD_free(st->sha256);
 	free(st);
 }
 
@@ -610,10 +634,10 @@ int store_add(struct store *st, const struct event *ev)
 	if (r < 0)
 		return fail_batch(st, r, 1);
 	type = event_type_name(ev->type);
-	SHA256((const uint8_t *)st->mem_buf, len, json_sha);
+	sha256(st, st->mem_buf, len, json_sha);
 	next.id = ev->id;
-	row_hash(st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause, type,
-		 json_sha, next.hash);
+	row_hash(st, st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause,
+		 type, json_sha, next.hash);
 	sqlite3_bind_int64(s, 1, (int64_t)ev->id);
 	sqlite3_bind_int64(s, 2, (int64_t)st->head.id);
 	sqlite3_bind_int64(s, 3, (int64_t)ev->ts);
@@ -811,7 +835,8 @@ int store_redact(struct store *st, uint64_t id, const char *json, size_t len)
 		if (sqlite3_column_bytes(s, 1) == STORE_HASH_LEN) {
 			memcpy(sha, sqlite3_column_blob(s, 1), STORE_HASH_LEN);
 		} else {
-			SHA256(sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0), sha);
+			sha256(st, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+			       sha);
 		}
 	}
 	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : errno_of(st->db, rc);
@@ -844,7 +869,7 @@ struct vrow {
 };
 
 /* Reads the current row of s; prev_hash is the chain's hash before it. */
-static void vrow_read(sqlite3_stmt *s, const uint8_t *prev_hash, struct vrow *v)
+static void vrow_read(struct store *st, sqlite3_stmt *s, const uint8_t *prev_hash, struct vrow *v)
 {
 	uint8_t json_sha[STORE_HASH_LEN];
 	const char *type = (const char *)sqlite3_column_text(s, 3);
@@ -855,8 +880,8 @@ static void vrow_read(sqlite3_stmt *s, const uint8_t *prev_hash, struct vrow *v)
 	if (v->redacted && sqlite3_column_bytes(s, 10) == STORE_HASH_LEN)
 		memcpy(json_sha, sqlite3_column_blob(s, 10), STORE_HASH_LEN);
 	else
-		SHA256(sqlite3_column_text(s, 7), (size_t)sqlite3_column_bytes(s, 7), json_sha);
-	row_hash(prev_hash, v->prev_id, v->id, (uint64_t)sqlite3_column_int64(s, 2),
+		sha256(st, sqlite3_column_text(s, 7), (size_t)sqlite3_column_bytes(s, 7), json_sha);
+	row_hash(st, prev_hash, v->prev_id, v->id, (uint64_t)sqlite3_column_int64(s, 2),
 		 (uint64_t)sqlite3_column_int64(s, 4), (uint64_t)sqlite3_column_int64(s, 5),
 		 (uint64_t)sqlite3_column_int64(s, 6), type ? type : "", json_sha, v->computed);
 	memset(v->hash, 0, sizeof(v->hash));
@@ -875,7 +900,7 @@ static int verify_walk(struct store *st, sqlite3_stmt *s, const struct chain_pos
 		return -EBADMSG;
 	res->anchor_id = pos.id;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		vrow_read(s, pos.hash, &v);
+		vrow_read(st, s, pos.hash, &v);
 		if (v.id > head->id) {
 			res->verdict = STORE_VERIFY_INSERTED; /* beyond the last commit */
 			res->bad_id = v.id;
@@ -900,7 +925,7 @@ static int verify_walk(struct store *st, sqlite3_stmt *s, const struct chain_pos
 			res->verdict = STORE_VERIFY_ALTERED;
 			res->bad_id = v.id;
 			if (sqlite3_step(s) == SQLITE_ROW) {
-				vrow_read(s, pos.hash, &next);
+				vrow_read(st, s, pos.hash, &next);
 				if (next.prev_id == v.prev_id)
 					res->verdict = STORE_VERIFY_INSERTED;
 			}
