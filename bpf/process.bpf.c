@@ -45,7 +45,9 @@ static __always_inline bool mark_named_agent(struct task_struct *t, __u32 tgid)
 		return false;
 	v.start_time = BPF_CORE_READ(t, group_leader, start_boottime);
 	m = bpf_map_lookup_elem(&session_members, &tgid);
-	if (m && m->start_time == v.start_time && m->session != WARDEN_SESSION_NONE)
+	/* (A start time of 0: a member adopted from /proc, see member_is().) */
+	if (m && (m->start_time == v.start_time || !m->start_time) &&
+	    m->session != WARDEN_SESSION_NONE)
 		return false;
 	if (bpf_map_update_elem(&session_members, &tgid, &v, BPF_ANY)) {
 		stat_inc(WARDEN_STAT_SESSION_INHERIT_FAIL);

@@ -65,14 +65,8 @@ int BPF_PROG(warden_session_fork, struct task_struct *parent, struct task_struct
 		return 0;
 	ptgid = BPF_CORE_READ(parent, tgid);
 	m = bpf_map_lookup_elem(&session_members, &ptgid);
-	if (!m)
+	if (!m || !member_is(m, ptgid, BPF_CORE_READ(parent, group_leader, start_boottime)))
 		return 0;
-	if (m->start_time != BPF_CORE_READ(parent, group_leader, start_boottime)) {
-		/* Left by a process that died unseen; this one only has its pid. */
-		bpf_map_delete_elem(&session_members, &ptgid);
-		stat_inc(WARDEN_STAT_SESSION_STALE);
-		return 0;
-	}
 	if (m->session == WARDEN_SESSION_NONE)
 		return 0; /* decided: not an agent */
 	v.session = m->session;
@@ -104,13 +98,8 @@ static __always_inline __u64 current_session(void)
 	struct warden_session_member *m;
 
 	m = bpf_map_lookup_elem(&session_members, &tgid);
-	if (!m)
+	if (!m || !member_is(m, tgid, BPF_CORE_READ(t, group_leader, start_boottime)))
 		return 0;
-	if (m->start_time != BPF_CORE_READ(t, group_leader, start_boottime)) {
-		bpf_map_delete_elem(&session_members, &tgid);
-		stat_inc(WARDEN_STAT_SESSION_STALE);
-		return 0;
-	}
 	return m->session == WARDEN_SESSION_NONE ? 0 : m->session;
 }
 

@@ -18,6 +18,26 @@ struct {
 } session_members SEC(".maps") __weak;
 
 /*
+ * Whether entry m (of key tgid) is the process that started at start_time.
+ * A start time of 0 comes from userspace adopting a process that ran before
+ * wardend (/proc has it only in clock ticks): the first sight of that pid
+ * fills it in. An entry left by a process that died unseen is deleted, so a
+ * new process with its pid starts clean.
+ */
+static __always_inline bool member_is(struct warden_session_member *m, __u32 tgid, __u64 start_time)
+{
+	if (m->start_time == start_time)
+		return true;
+	if (!m->start_time) {
+		m->start_time = start_time;
+		return true;
+	}
+	bpf_map_delete_elem(&session_members, &tgid);
+	stat_inc(WARDEN_STAT_SESSION_STALE);
+	return false;
+}
+
+/*
  * Program names given with --agent (literal basenames, as comm holds them):
  * a process that execs one becomes a CANDIDATE at the exec itself, so the
  * agent's first file opens and forks are traced before userspace reads the

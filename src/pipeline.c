@@ -306,6 +306,80 @@ struct proctable *pipeline_procs(struct pipeline *p)
 	return p->procs;
 }
 
+struct proc_list {
+	struct proc_entry **v;
+	size_t n, cap;
+};
+
+static int proc_list_add(struct proc_entry *e, void *arg)
+{
+	struct proc_list *l = arg;
+
+	if (l->n < l->cap)
+		l->v[l->n++] = e;
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct proc_entry *x = *(struct proc_entry *const *)a;
+	const struct proc_entry *y = *(struct proc_entry *const *)b;
+
+	if (x->start_ticks != y->start_ticks)
+		return x->start_ticks < y->start_ticks ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/*
+ * Replays each running process to the session stage as the events that
+ * made it: a fork (a child of a member joins its session) and, for a
+ * process that is in none, an exec of what it runs now (an --agent program
+ * starts one). Oldest first, so parents come before their children. /proc
+ * knows start times only in clock ticks: the members are added with start
+ * 0, which the first event of each (and the kernel, at its first sight)
+ * turns into the exact one.
+ */
+int pipeline_adopt_running(struct pipeline *p, uint64_t now_ns)
+{
+	struct proctable_stats pts;
+	struct session_stats before, after;
+	struct proc_list l = { 0 };
+
+	if (!p->cfg.n_agents)
+		return 0;
+	proctable_get_stats(p->procs, &pts);
+	l.cap = pts.live;
+	l.v = calloc(l.cap ? l.cap : 1, sizeof(*l.v));
+	if (!l.v)
+		return -ENOMEM;
+	proctable_foreach(p->procs, proc_list_add, &l);
+	qsort(l.v, l.n, sizeof(*l.v), by_start);
+	session_get_stats(p->sess, &before);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct proc_entry *e = l.v[i];
+		struct event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = EVENT_PROCESS_FORK;
+		ev.pid = ev.tid = e->pid;
+		ev.ppid = e->ppid;
+		ev.ts = now_ns;
+		memcpy(ev.comm, e->comm, sizeof(ev.comm));
+		ev.exe = e->exe;
+		session_before(p->sess, &ev);
+		if (ev.session || !e->cmdline_len) /* joined its parent's; or a kernel thread */
+			continue;
+		ev.type = EVENT_PROCESS_EXEC;
+		ev.exec.filename = e->exe ? e->exe : e->cmdline;
+		ev.exec.args = e->cmdline;
+		ev.exec.args_len = e->cmdline_len;
+		session_before(p->sess, &ev);
+	}
+	session_get_stats(p->sess, &after);
+	free(l.v);
+	return (int)(after.started - before.started);
+}
+
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
 	*out = p->stats;

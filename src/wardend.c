@@ -681,6 +681,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_error("warning: cannot read /proc: %s; running processes will lack exe",
 			  strerror(-r));
+	/* Agents named with --agent that run already: their sessions start now. */
+	r = pipeline_adopt_running(d.pipe, now_ns(CLOCK_REALTIME));
+	if (r < 0)
+		log_error("warning: cannot adopt running agents: %s", strerror(-r));
 	probed = sensor_discover_tls(d.sensor);
 	for (size_t i = 0; i < d.opt.n_tls_binaries; i++) {
 		r = sensor_probe_path(d.sensor, d.opt.tls_binaries[i]);

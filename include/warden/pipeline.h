@@ -61,6 +61,13 @@ void pipeline_finish(struct pipeline *p, uint64_t now_ns);
 /* The next event id (agent.stats events are numbered with the rest). */
 uint64_t pipeline_next_id(struct pipeline *p);
 struct proctable *pipeline_procs(struct pipeline *p);
+/*
+ * After the process table is filled from /proc: start the sessions of the
+ * processes already running a program named with --agent, with their
+ * running descendants as members (in the kernel too), as if wardend had
+ * seen them start. Returns the sessions started, or -errno.
+ */
+int pipeline_adopt_running(struct pipeline *p, uint64_t now_ns);
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
 /* Adds the stages' counters to an agent.stats event. */
 void pipeline_add_counters(const struct pipeline *p, struct event *stats);

@@ -53,6 +53,8 @@ uint64_t proctable_ns_to_ticks(const struct proctable *pt, uint64_t ns);
 
 /* Read every process under proc_root; returns how many were added, or -errno. */
 int proctable_scan(struct proctable *pt);
+/* Call fn for every process in the table, in no order; stops at fn's non-zero return. */
+int proctable_foreach(struct proctable *pt, int (*fn)(struct proc_entry *e, void *arg), void *arg);
 /* Read one process from proc_root into the table; 0 or -errno. */
 int proctable_load_pid(struct proctable *pt, uint32_t pid, struct proc_entry **out);
 

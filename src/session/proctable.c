@@ -323,6 +323,18 @@ int proctable_scan(struct proctable *pt)
 	return added;
 }
 
+int proctable_foreach(struct proctable *pt, int (*fn)(struct proc_entry *e, void *arg), void *arg)
+{
+	for (uint32_t b = 0; b < pt->nbuckets; b++)
+		for (int32_t i = pt->buckets[b]; i >= 0; i = pt->pool[i].next) {
+			int r = fn(&pt->pool[i], arg);
+
+			if (r)
+				return r;
+		}
+	return 0;
+}
+
 /* The entry an event belongs to; looked up in /proc once on a miss. */
 static struct proc_entry *entry_for(struct proctable *pt, const struct event *ev)
 {

@@ -183,6 +183,8 @@ static struct member *member_find(struct session_table *st, uint32_t pid, uint64
 {
 	struct member *m = member_lookup(st, pid);
 
+	if (m && !m->start_ns) /* adopted from /proc (ticks only): learn the exact start */
+		m->start_ns = start_ns;
 	if (!m || !start_ns || !m->start_ns || m->start_ns == start_ns)
 		return m;
 	st->stats.members_stale++;

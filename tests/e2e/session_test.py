@@ -245,6 +245,41 @@ def t_named_agent_at_exec():
     check(not [e for e in of_type(ev, "session.start") if e["pid"] == tpid], "twin session")
 
 
+def t_adopt_running_agent():
+    """wardend started after the agent: a running --agent program gets its session at start-up,
+    with the child it runs already, and what both do from then on is in it."""
+    m = marker()
+    tmp = secret_file(m)
+    go = os.path.join(d.TMP, f"go-{m}")
+    script = os.path.join(d.TMP, f"adopt-{m}.sh")
+    with open(script, "w") as f:
+        f.write(f"#!/bin/sh\nsleep 1000 &\nchild=$!\necho $child\n"
+                f"while [ ! -e {go} ]; do sleep 0.05; done\ncat {tmp}\nkill $child\nwait\n")
+    os.chmod(script, 0o755)
+    agent = subprocess.Popen([script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = int(agent.stdout.readline())
+    try:
+        with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
+            open(go, "w").close()
+            out, err = agent.communicate(timeout=30)
+            check(agent.returncode == 0 and f"content-{m}" in out, f"agent failed: {err}")
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+    ev = w.events
+    starts = [e for e in of_type(ev, "session.start") if e["pid"] == agent.pid]
+    check(starts and starts[0]["agent"] == os.path.basename(script),
+          f"no session adopted for the running agent {agent.pid}: {of_type(ev, 'session.start')}")
+    sid = starts[0]["id"]
+    cats = [e for e in of_type(ev, "file.open") if e["path"] == tmp]
+    check(cats and cats[0]["session"] == sid, f"the agent's cat is not in its session: {cats}")
+    exits = [e for e in of_type(ev, "process.exit") if e["pid"] in (child, agent.pid)]
+    check({e["pid"] for e in exits} == {child, agent.pid} and all(e.get("session") == sid for e in exits),
+          f"the running child {child} and the agent must end in session {sid}: {exits}")
+    ends = [e for e in of_type(ev, "session.end") if e.get("session") == sid]
+    check(ends, f"session {sid} did not end with its processes")
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -311,7 +346,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():

@@ -414,6 +414,49 @@ static void named_agent_kernel_candidates(void **state)
 	world_free(w);
 }
 
+/*
+ * Processes adopted from /proc at start-up have no exact start time (0):
+ * the first event of each fills it in, and a later process with its pid but
+ * another start is not taken for it.
+ */
+static void adopted_members_learn_start(void **state)
+{
+	static const char *const pats[] = { "claude" };
+	struct world *w;
+	struct event ev;
+	uint64_t sid;
+
+	(void)state;
+	w = world_new(pats, 1);
+	ev = base(w, EVENT_PROCESS_EXEC, 300);
+	ev.pid_start_ns = 0;
+	ev.exec.filename = ev.exec.args = "/usr/local/bin/claude";
+	ev.exec.args_len = strlen(ev.exec.args) + 1;
+	feed(w, &ev);
+	sid = ev.session;
+	assert_true(sid != 0);
+	/* Its child, running already: joins by a fork with no start times. */
+	ev = base(w, EVENT_PROCESS_FORK, 301);
+	ev.pid_start_ns = 0;
+	ev.ppid = 300;
+	ev.fork.parent_start_ns = 0;
+	feed(w, &ev);
+	assert_int_equal(ev.session, sid);
+	/* Their first real events carry exact start times: same processes. */
+	ev = open_ev(w, 301, "/etc/hosts");
+	assert_int_equal(ev.session, sid);
+	ev = open_ev(w, 300, "/etc/hosts");
+	assert_int_equal(ev.session, sid);
+	/* A new process with pid 301 (another start) is not the member. */
+	ev = base(w, EVENT_FILE_OPEN, 301);
+	ev.pid_start_ns = start_of(301) + 1;
+	ev.file.path = "/etc/passwd";
+	ev.file.path_len = strlen(ev.file.path);
+	feed(w, &ev);
+	assert_int_equal(ev.session, 0);
+	world_free(w);
+}
+
 static void cgroup_paths(void **state)
 {
 	char cid[SESSION_CID_MAX], pod[SESSION_POD_MAX];
@@ -588,6 +631,7 @@ int main(void)
 		cmocka_unit_test(pid_reuse_by_start_time),
 		cmocka_unit_test(named_agents),
 		cmocka_unit_test(named_agent_kernel_candidates),
+		cmocka_unit_test(adopted_members_learn_start),
 		cmocka_unit_test(cgroup_paths),
 		cmocka_unit_test(exec_scores),
 		cmocka_unit_test(causes_shell_wrapper),
