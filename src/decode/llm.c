@@ -160,15 +160,39 @@ void gbuf_text(struct arena *a, const struct gbuf *g, bool present, struct llm_t
 
 /* ---- jansson helpers ---- */
 
+/*
+ * The documents alive that have placeholders, newest first: jstr() has no
+ * document to ask, so it looks a placeholder node up here, by identity. The
+ * decoders run on one thread each; thread-local keeps that true of tests.
+ */
+static _Thread_local struct jdoc *jdocs_live;
+
+static const char *jdoc_resolve(const json_t *v, size_t *len)
+{
+	for (struct jdoc *d = jdocs_live; d; d = d->older)
+		for (size_t k = 0; k < d->n_big; k++)
+			if (d->nodes[k] == v) {
+				*len = d->big[k].dec_len;
+				return d->dec.p + d->big[k].dec;
+			}
+	return NULL;
+}
+
 const char *jstr(const json_t *o, const char *key, size_t *len)
 {
 	json_t *v = json_object_get(o, key);
+	const char *s, *r;
+	size_t n;
 
 	if (!json_is_string(v))
 		return NULL;
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n >= 3 && s[0] == 1 && s[1] == 'W' && (r = jdoc_resolve(v, &n)))
+		s = r;
 	if (len)
-		*len = json_string_length(v);
-	return json_string_value(v);
+		*len = n;
+	return s;
 }
 
 int64_t jint(const json_t *o, const char *key, int64_t dflt)
@@ -372,6 +396,29 @@ static size_t string_end(const char *s, size_t i, size_t n)
 	return n;
 }
 
+static long placeholder(const struct jdoc *d, const char *s, size_t n);
+
+/* Record which string nodes are placeholders (depth bounded as jansson's own). */
+static void find_placeholders(struct jdoc *d, const json_t *v, unsigned int depth)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+	long k;
+
+	if (depth > 2048)
+		return;
+	if (json_is_string(v)) {
+		k = placeholder(d, json_string_value(v), json_string_length(v));
+		if (k >= 0 && !d->nodes[k])
+			d->nodes[k] = v;
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, x) find_placeholders(d, x, depth + 1);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x) find_placeholders(d, x, depth + 1);
+	}
+}
+
 int jdoc_parse(struct jdoc *d, const void *src, size_t n)
 {
 	const char *s = src;
@@ -422,13 +469,29 @@ int jdoc_parse(struct jdoc *d, const void *src, size_t n)
 		n = d->skel.len;
 	}
 	d->root = json_loadb(s, n, JSON_ALLOW_NUL, NULL);
-	return d->root ? 0 : -EBADMSG;
+	if (!d->root)
+		return -EBADMSG;
+	if (d->n_big) {
+		d->nodes = calloc(d->n_big, sizeof(*d->nodes));
+		if (!d->nodes)
+			return -ENOMEM;
+		find_placeholders(d, d->root, 0);
+		d->older = jdocs_live;
+		jdocs_live = d;
+	}
+	return 0;
 }
 
 void jdoc_free(struct jdoc *d)
 {
 	if (!d)
 		return;
+	for (struct jdoc **p = &jdocs_live; *p; p = &(*p)->older)
+		if (*p == d) {
+			*p = d->older;
+			break;
+		}
+	free(d->nodes);
 	json_decref(d->root);
 	free(d->big);
 	gbuf_free(&d->skel);

@@ -60,7 +60,9 @@ void gbuf_text(struct arena *a, const struct gbuf *g, bool present, struct llm_t
  * tight pass, and jansson sees a short placeholder ("\u0001W<n>") instead.
  * Text is read with jtext(), which sees through them; jdump() splices the
  * original JSON text back. Short fields (model, role, ids, names) are read
- * with jstr(): one that long shows its placeholder (still bounded, valid UTF-8).
+ * with jstr(), which knows the documents alive and resolves a placeholder
+ * string node of theirs too (a short string that merely starts with \u0001
+ * is one, so that it cannot pass for another's placeholder).
  */
 #define JSTR_BIG 1024
 
@@ -76,6 +78,8 @@ struct jdoc {
 	size_t n_big, cap_big;
 	struct gbuf skel; /* src with the big strings replaced; empty when none */
 	struct gbuf dec; /* the big strings' values, back to back */
+	const json_t **nodes; /* the placeholder string of big[k] in root: nodes[k] */
+	struct jdoc *older; /* the live document parsed before this one (see jstr()) */
 };
 
 /* 0, -EBADMSG (not JSON), -ENOMEM. d is to be freed either way. */

@@ -226,8 +226,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The fast path for hot events must build what the tree builds. */
 	free(split);
 	split = build(api, &lim, sse, complete, body, body_len, seed, true);
-	if (strcmp(whole, split))
+	if (strcmp(whole, split)) {
+		fprintf(stderr, "whole: %s\ntree only, split: %s\n", whole, split);
 		__builtin_trap();
+	}
 	free(whole);
 	free(split);
 	return 0;
