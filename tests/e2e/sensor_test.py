@@ -218,7 +218,7 @@ def t_tls_dlopen_private_libssl():
         # The kernel registers the first uprobe on a new file after an RCU grace
         # period (~10 ms): a client writing sooner than that after loading
         # libssl is not seen (README). Real agents take longer; so does this one.
-        pid, rc, out, err = run([PY, "-c", "import sys,os,ssl,time\ntime.sleep(0.1)\n" + PY_CLIENT +
+        pid, rc, out, err = run([PY, "-c", "import sys,os,ssl,time\ntime.sleep(0.3)\n" + PY_CLIENT +
                                  "\nprint([l.split()[-1] for l in open('/proc/self/maps') if 'libssl' in l][0])",
                                  m, str(PORT)], env=env)
         check(rc == 0 and libdir in out, f"client did not use the private libssl: {out[-300:]} {err[-300:]}")
