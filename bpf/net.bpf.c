@@ -5,19 +5,24 @@
  * non-blocking connects are visible too. A non-blocking TCP connect says
  * EINPROGRESS; its outcome comes later, from the socket's state change
  * (sock:inet_sock_set_state leaving SYN_SENT), reported as a second record
- * flagged WARDEN_F_ASYNC with the connecting task's identity. Later, a
- * cgroup sock_addr program will deny connects; these only observe.
+ * flagged WARDEN_F_ASYNC with the connecting task's identity. The socket
+ * is learnt from its own CLOSE -> SYN_SENT change, which TCP makes inside
+ * connect() on the connecting thread: no walk of the fd table at entry.
+ * Later, a cgroup sock_addr program will deny connects; these only observe.
  */
 #include "common.bpf.h"
-#include "fd.bpf.h"
 
 #define EINPROGRESS_ 115
 #define ECONNREFUSED_ 111
+#define EALREADY_ 114
+#define EINTR_ 4
+#define ERESTARTSYS_ 512 /* what the exit tracepoint sees of a blocking connect a signal cut */
 #define TCP_ESTABLISHED_ 1
 #define TCP_SYN_SENT_ 2
+#define TCP_CLOSE_ 7
 
 struct connect_args {
-	__u64 sk; /* struct sock * of an inet socket; 0 otherwise */
+	__u64 sk; /* struct sock * of a TCP socket this connect() sent a SYN for; else 0 */
 	__s32 fd;
 	__u32 addrlen;
 	__u8 sa[2 + WARDEN_UNIX_PATH_MAX]; /* struct sockaddr_un is the largest we keep */
@@ -91,13 +96,6 @@ int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
 		stat_inc(WARDEN_STAT_READ_FAULT);
 		return 0;
 	}
-	if (family == AF_INET || family == AF_INET6) {
-		static const struct pending_connect fresh = {};
-
-		a.sk = (__u64)fd_sock(a.fd);
-		if (a.sk && bpf_map_update_elem(&connect_pending, &a.sk, &fresh, BPF_ANY))
-			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
-	}
 	if (bpf_map_update_elem(&connect_inflight, &key, &a, BPF_ANY))
 		stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 	return 0;
@@ -146,7 +144,12 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		__u64 sk = a->sk;
 		struct pending_connect *p = bpf_map_lookup_elem(&connect_pending, &sk);
 
-		if (p && ctx->ret == -EINPROGRESS_) {
+		/*
+		 * Still under way after the syscall: non-blocking (EINPROGRESS),
+		 * or a blocking one cut short by a signal, which TCP carries on.
+		 */
+		if (p && (ctx->ret == -EINPROGRESS_ || ctx->ret == -EINTR_ ||
+			  ctx->ret == -ERESTARTSYS_ || ctx->ret == -EALREADY_)) {
 			if (p->known) {
 				emit_outcome(r, p->outcome);
 				bpf_map_delete_elem(&connect_pending, &sk);
@@ -172,6 +175,19 @@ int warden_sock_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	__s32 outcome;
 	int err;
 
+	if (ctx->oldstate == TCP_CLOSE_ && ctx->newstate == TCP_SYN_SENT_) {
+		/* Inside connect(), on its thread: this connect's socket. */
+		static const struct pending_connect fresh = {};
+		__u64 key = bpf_get_current_pid_tgid();
+		struct connect_args *a = bpf_map_lookup_elem(&connect_inflight, &key);
+
+		if (!a || a->sk)
+			return 0;
+		a->sk = sk;
+		if (bpf_map_update_elem(&connect_pending, &sk, &fresh, BPF_ANY))
+			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
+		return 0;
+	}
 	if (ctx->oldstate != TCP_SYN_SENT_)
 		return 0;
 	p = bpf_map_lookup_elem(&connect_pending, &sk);

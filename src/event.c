@@ -20,6 +20,26 @@
 #include "warden/encode.h"
 #include "warden/event.h"
 
+/*
+ * errno's name; the kernel's own restart codes too, which syscall exit
+ * tracepoints see before the process gets EINTR or a restarted call.
+ */
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case 512:
+		return "ERESTARTSYS";
+	case 513:
+		return "ERESTARTNOINTR";
+	case 514:
+		return "ERESTARTNOHAND";
+	case 516:
+		return "ERESTART_RESTARTBLOCK";
+	default:
+		return strerrorname_np(err);
+	}
+}
+
 static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_PROCESS_FORK] = "process.fork", [EVENT_PROCESS_EXEC] = "process.exec",
 	[EVENT_PROCESS_EXIT] = "process.exit", [EVENT_NET_CONNECT] = "net.connect",
@@ -494,7 +514,7 @@ static void write_llm(struct jw *w, const struct event *ev)
 
 static void write_decode_error(struct jw *w, const struct event *ev)
 {
-	const char *name = strerrorname_np(-ev->decode_error.err);
+	const char *name = errno_name(-ev->decode_error.err);
 
 	write_flow(w, &ev->decode_error.flow);
 	jw_cstr(w, "proto", ev->decode_error.proto ? ev->decode_error.proto : "");
@@ -620,7 +640,7 @@ static void write_file_open(struct jw *w, const struct event *ev)
 	jw_uint(w, "mode", ev->file.mode);
 	jw_int(w, "result", ev->file.result);
 	if (ev->file.result < 0) {
-		const char *name = strerrorname_np(-ev->file.result);
+		const char *name = errno_name(-ev->file.result);
 
 		jw_cstr(w, "error", name ? name : "EUNKNOWN");
 	}
@@ -712,7 +732,7 @@ int event_write_json(const struct event *ev, FILE *f)
 			jw_addr(&w, "daddr", "dport", &ev->connect.remote);
 		jw_int(&w, "result", ev->connect.result);
 		if (ev->connect.result < 0) {
-			const char *name = strerrorname_np(-ev->connect.result);
+			const char *name = errno_name(-ev->connect.result);
 
 			jw_cstr(&w, "error", name ? name : "EUNKNOWN");
 		}

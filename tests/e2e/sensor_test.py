@@ -309,6 +309,46 @@ def t_connect_nonblocking_outcome():
         check(res[0]["id"] > first[0]["id"], "outcome reported before its connect")
 
 
+INTERRUPTED_CLIENT = r"""
+import signal, socket, sys, time
+# A listener whose accept queue is full drops the next SYN: a blocking
+# connect() to it waits for the retransmission, and a signal cuts it short.
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(0)
+addr = srv.getsockname()
+held = socket.create_connection(addr)
+c = socket.socket()
+class Cut(Exception): pass
+def on_alarm(*_): raise Cut()
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+try:
+    c.connect(addr)
+    sys.exit("connect was not interrupted")
+except Cut:
+    pass
+srv.accept()  # room in the queue: the retransmitted SYN gets in
+time.sleep(2.5)
+print(addr[1])
+"""
+
+
+def t_connect_interrupted_outcome():
+    """A blocking connect cut short by a signal goes on in TCP: its outcome still arrives."""
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", INTERRUPTED_CLIENT])
+        check(rc == 0, f"client failed: {err[-300:]}")
+    port = int(out.split()[-1])
+    mine = [e for e in w.events if e.get("pid") == pid and e["type"].startswith("net.connect")
+            and e.get("dport") == port]
+    first = [e for e in mine if e["type"] == "net.connect"]
+    res = [e for e in mine if e["type"] == "net.connect.result"]
+    check(len(first) == 2 and first[0]["result"] == 0, f"want the held connect first: {mine}")
+    check(first[1]["result"] == -512 and first[1]["error"] == "ERESTARTSYS",
+          f"want the cut connect (-ERESTARTSYS): {first}")
+    check(len(res) == 1 and res[0]["result"] == 0 and res[0]["fd"] == first[1]["fd"],
+          f"want one net.connect.result 0 for the cut connect: {mine}")
+
+
 def t_connect_unix_and_inet6():
     path = os.path.join(TMP, "e2e.sock")
     srv = socket.socket(socket.AF_UNIX)
@@ -439,7 +479,7 @@ def t_cli():
 
 
 TESTS = [t_tls_python, t_tls_curl, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
-         t_process_exit_code_and_signal, t_connect_refused, t_connect_nonblocking_outcome,
+         t_process_exit_code_and_signal, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
          t_connect_unix_and_inet6,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
 

@@ -536,6 +536,16 @@ static void connect_inet_refused(void **state)
 	assert_string_equal(get_str(o, "error"), "ECONNREFUSED");
 	assert_null(json_object_get(o, "path"));
 	json_decref(o);
+
+	/* The kernel's restart codes have names too (a connect a signal cut). */
+	ev.connect.result = -512;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "error"), "ERESTARTSYS");
+	json_decref(o);
+	ev.connect.result = -1000;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "error"), "EUNKNOWN");
+	json_decref(o);
 }
 
 static void connect_inet6_ok(void **state)
