@@ -156,4 +156,19 @@ static __always_inline void rb_output(void *rec, __u32 size, __u16 type)
 		stat_inc(WARDEN_STAT_RB_DROP + type);
 }
 
+/*
+ * The same, waking the consumer at once: for the rare record userspace must
+ * act on before the traced process goes on (a file to probe for SSL_*).
+ */
+static __always_inline void rb_submit_now(void *rec)
+{
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+}
+
+static __always_inline void rb_output_now(void *rec, __u32 size, __u16 type)
+{
+	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_FORCE_WAKEUP))
+		stat_inc(WARDEN_STAT_RB_DROP + type);
+}
+
 #endif /* WARDEN_COMMON_BPF_H */

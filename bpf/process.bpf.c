@@ -118,11 +118,10 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	 * now so its probes are in place before its first TLS write. Known
 	 * programs (every later exec of them) keep the batched wakeup.
 	 */
-	if (bpf_map_lookup_elem(&checked_files, &fk)) {
+	if (bpf_map_lookup_elem(&checked_files, &fk))
 		rb_output(r, size, WARDEN_REC_EXEC);
-	} else if (bpf_ringbuf_output(&events, r, size, BPF_RB_FORCE_WAKEUP)) {
-		stat_inc(WARDEN_STAT_RB_DROP + WARDEN_REC_EXEC);
-	}
+	else
+		rb_output_now(r, size, WARDEN_REC_EXEC);
 	return 0;
 }
 

@@ -457,7 +457,7 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 	 * SSL_write follows the mapping of libssl by a few milliseconds. Do not
 	 * let it wait for the batched wakeup.
 	 */
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	rb_submit_now(r);
 	return 0;
 }
 

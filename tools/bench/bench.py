@@ -205,7 +205,7 @@ def row_overload():
                                       "--db", os.path.join(BENCH_DB_DIR, "overload.db"),
                                       "--ringbuf-size", "64K", "--stats-interval", "0"],
                 "wardend: ready")
-    produced, runs, rss_max = 0, 0, 0
+    produced, rss_max = 0, 0
     with wd:
         t0 = time.time()
         # Three floods at once: the daemon gets at most its share of the two cores.
@@ -217,7 +217,6 @@ def row_overload():
                 if p.returncode:
                     raise RuntimeError(f"tls_rt exited {p.returncode}")
                 produced += json.loads(out_.strip().splitlines()[-1])["ssl_calls"]  # <= 16 KiB: one record
-                runs += 1
             rss_max = max(rss_max, wd.rss_kib())
         elapsed = time.time() - t0
     rc = wd.proc.returncode
