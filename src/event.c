@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The event type's names and its JSON encoding: every output formats from
- * here. Events are written straight to the stream, field by field, with no
- * intermediate objects: the daemon formats every event, so this path
- * allocates nothing. event_to_json() reads that same text back for callers
+ * here. Events are written straight into a reused buffer, field by field, with
+ * no intermediate objects: the daemon formats every event, so this path
+ * allocates nothing once the buffer has grown. event_to_json() reads that same text back for callers
  * that want a json_t, so there is one definition of the format.
  */
 #include <arpa/inet.h>
@@ -83,15 +83,78 @@ static const char *family_name(uint16_t f)
 	}
 }
 
-/* A JSON writer over a stdio stream; errors surface once, through ferror(). */
+/*
+ * A JSON writer into a growing buffer: one memcpy a piece, no stdio locking
+ * or format parsing (stdio was a quarter of the daemon's CPU at high event
+ * rates). A failed growth marks the buffer; the caller sees it once, at the
+ * end.
+ */
 struct jw {
-	FILE *f;
+	struct event_json *b;
 	bool first;
 };
 
+static bool jw_grow(struct event_json *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 1024;
+	char *p;
+
+	if (b->failed)
+		return false;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->buf, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->buf = p;
+	b->cap = cap;
+	return true;
+}
+
 static void jw_raw(struct jw *w, const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, w->f);
+	struct event_json *b = w->b;
+
+	if (b->len + n > b->cap && !jw_grow(b, b->len + n))
+		return;
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
+static inline void jw_ch(struct jw *w, char c)
+{
+	struct event_json *b = w->b;
+
+	if (b->len + 1 > b->cap && !jw_grow(b, b->len + 1))
+		return;
+	b->buf[b->len++] = c;
+}
+
+/* v in decimal: two digits a step, from the end of a 20-byte buffer. */
+static size_t u64_dec(uint64_t v, char buf[20])
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	char *p = buf + 20;
+
+	while (v >= 100) {
+		unsigned int d = (unsigned int)(v % 100) * 2;
+
+		v /= 100;
+		*--p = pairs[d + 1];
+		*--p = pairs[d];
+	}
+	if (v >= 10) {
+		*--p = pairs[v * 2 + 1];
+		*--p = pairs[v * 2];
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return (size_t)(buf + 20 - p);
 }
 
 /* s must be valid UTF-8: only '"', '\\' and control bytes need escaping. */
@@ -149,9 +212,9 @@ static void jw_escaped(struct jw *w, const char *s, size_t n)
 static void jw_key(struct jw *w, const char *k)
 {
 	if (!w->first)
-		putc_unlocked(',', w->f);
+		jw_ch(w, ',');
 	w->first = false;
-	putc_unlocked('"', w->f);
+	jw_ch(w, '"');
 	jw_raw(w, k, strlen(k));
 	jw_raw(w, "\":", 2);
 }
@@ -159,9 +222,9 @@ static void jw_key(struct jw *w, const char *k)
 static void jw_str(struct jw *w, const char *k, const char *s, size_t n)
 {
 	jw_key(w, k);
-	putc_unlocked('"', w->f);
+	jw_ch(w, '"');
 	jw_escaped(w, s, n);
-	putc_unlocked('"', w->f);
+	jw_ch(w, '"');
 }
 
 /* Bytes from the kernel as a JSON string: valid UTF-8 as is, each bad byte as U+FFFD. */
@@ -170,10 +233,10 @@ static void jw_bytes_value(struct jw *w, const char *s, size_t n)
 	char buf[3 * 256];
 	size_t i = 0, take;
 
-	putc_unlocked('"', w->f);
+	jw_ch(w, '"');
 	if (encode_utf8_valid((const unsigned char *)s, n)) {
 		jw_escaped(w, s, n);
-		putc_unlocked('"', w->f);
+		jw_ch(w, '"');
 		return;
 	}
 	while (i < n) {
@@ -186,7 +249,7 @@ static void jw_bytes_value(struct jw *w, const char *s, size_t n)
 		jw_escaped(w, buf, encode_utf8_sanitize((const unsigned char *)s + i, take, buf));
 		i += take;
 	}
-	putc_unlocked('"', w->f);
+	jw_ch(w, '"');
 }
 
 static void jw_bytes(struct jw *w, const char *k, const char *s, size_t n)
@@ -206,20 +269,23 @@ static void jw_cstr(struct jw *w, const char *k, const char *s)
  */
 static void jw_uint(struct jw *w, const char *k, uint64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v > INT64_MAX ? (uint64_t)INT64_MAX : v);
+	char buf[20];
+	size_t n = u64_dec(v > INT64_MAX ? (uint64_t)INT64_MAX : v, buf);
 
 	jw_key(w, k);
-	jw_raw(w, buf, n);
+	jw_raw(w, buf + 20 - n, n);
 }
 
 static void jw_int(struct jw *w, const char *k, int64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+	char buf[20];
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	size_t n = u64_dec(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, buf);
 
 	jw_key(w, k);
-	jw_raw(w, buf, n);
+	if (v < 0)
+		jw_ch(w, '-');
+	jw_raw(w, buf + 20 - n, n);
 }
 
 static void jw_bool(struct jw *w, const char *k, bool v)
@@ -245,10 +311,10 @@ static void jw_base64(struct jw *w, const char *k, const uint8_t *data, size_t n
 	const size_t piece = 3 * 1024; /* a multiple of 3: pieces join without padding */
 
 	jw_key(w, k);
-	putc_unlocked('"', w->f);
+	jw_ch(w, '"');
 	for (size_t i = 0; i < n; i += piece)
 		jw_raw(w, buf, encode_base64(data + i, n - i < piece ? n - i : piece, buf));
-	putc_unlocked('"', w->f);
+	jw_ch(w, '"');
 }
 
 static void write_exec(struct jw *w, const struct event *ev)
@@ -258,16 +324,16 @@ static void write_exec(struct jw *w, const struct event *ev)
 
 	jw_bytes(w, "filename", ev->exec.filename, strlen(ev->exec.filename));
 	jw_key(w, "argv");
-	putc_unlocked('[', w->f);
+	jw_ch(w, '[');
 	while (p < end) {
 		size_t n = strnlen(p, end - p);
 		if (!first)
-			putc_unlocked(',', w->f);
+			jw_ch(w, ',');
 		first = false;
 		jw_bytes_value(w, p, n);
 		p += n + 1;
 	}
-	putc_unlocked(']', w->f);
+	jw_ch(w, ']');
 	jw_bool(w, "argv_truncated", ev->exec.args_truncated);
 }
 
@@ -363,15 +429,15 @@ static void jw_json_or_text(struct jw *w, const char *k, const struct llm_text *
 static void jw_array_open(struct jw *w, const char *k)
 {
 	jw_key(w, k);
-	putc_unlocked('[', w->f);
+	jw_ch(w, '[');
 }
 
 static void jw_obj_open(struct jw *w, struct jw *inner, bool first)
 {
 	if (!first)
-		putc_unlocked(',', w->f);
-	putc_unlocked('{', w->f);
-	inner->f = w->f;
+		jw_ch(w, ',');
+	jw_ch(w, '{');
+	inner->b = w->b;
 	inner->first = true;
 }
 
@@ -398,20 +464,20 @@ static void write_llm_request(struct jw *w, const struct llm_request *r)
 		jw_obj_open(w, &o, i == 0);
 		jw_cstr(&o, "role", r->messages[i].role ? r->messages[i].role : "");
 		jw_text(&o, "text", &r->messages[i].text);
-		putc_unlocked('}', w->f);
+		jw_ch(w, '}');
 	}
-	putc_unlocked(']', w->f);
+	jw_ch(w, ']');
 	if (r->messages_total > r->n_messages)
 		jw_uint(w, "messages_total", r->messages_total);
 	jw_array_open(w, "tools");
 	for (size_t i = 0; i < r->n_tools; i++) {
 		if (i)
-			putc_unlocked(',', w->f);
-		putc_unlocked('"', w->f);
+			jw_ch(w, ',');
+		jw_ch(w, '"');
 		jw_escaped(w, r->tools[i], strlen(r->tools[i]));
-		putc_unlocked('"', w->f);
+		jw_ch(w, '"');
 	}
-	putc_unlocked(']', w->f);
+	jw_ch(w, ']');
 	if (r->tools_total > r->n_tools)
 		jw_uint(w, "tools_total", r->tools_total);
 	if (!r->n_tool_results)
@@ -427,17 +493,17 @@ static void write_llm_request(struct jw *w, const struct llm_request *r)
 		jw_text(&o, "content", &tr->content);
 		if (tr->is_error)
 			jw_bool(&o, "is_error", true);
-		putc_unlocked('}', w->f);
+		jw_ch(w, '}');
 	}
-	putc_unlocked(']', w->f);
+	jw_ch(w, ']');
 }
 
 static void write_usage(struct jw *w, const struct llm_usage *u)
 {
-	struct jw o = { .f = w->f, .first = true };
+	struct jw o = { .b = w->b, .first = true };
 
 	jw_key(w, "usage");
-	putc_unlocked('{', w->f);
+	jw_ch(w, '{');
 	if (u->input_tokens >= 0)
 		jw_int(&o, "input_tokens", u->input_tokens);
 	if (u->output_tokens >= 0)
@@ -446,7 +512,7 @@ static void write_usage(struct jw *w, const struct llm_usage *u)
 		jw_int(&o, "cache_read_tokens", u->cache_read_tokens);
 	if (u->total_tokens >= 0)
 		jw_int(&o, "total_tokens", u->total_tokens);
-	putc_unlocked('}', w->f);
+	jw_ch(w, '}');
 }
 
 static void write_llm_response(struct jw *w, const struct llm_response *r)
@@ -469,12 +535,12 @@ static void write_llm_response(struct jw *w, const struct llm_response *r)
 			jw_array_open(w, "tools");
 			for (size_t i = 0; i < r->n_mcp_tools; i++) {
 				if (i)
-					putc_unlocked(',', w->f);
-				putc_unlocked('"', w->f);
+					jw_ch(w, ',');
+				jw_ch(w, '"');
 				jw_escaped(w, r->mcp_tools[i], strlen(r->mcp_tools[i]));
-				putc_unlocked('"', w->f);
+				jw_ch(w, '"');
 			}
-			putc_unlocked(']', w->f);
+			jw_ch(w, ']');
 		}
 		return;
 	}
@@ -489,9 +555,9 @@ static void write_llm_response(struct jw *w, const struct llm_response *r)
 		jw_cstr(&o, "id", tc->id ? tc->id : "");
 		jw_cstr(&o, "name", tc->name ? tc->name : "");
 		jw_json_or_text(&o, "arguments", &tc->args, tc->args_json);
-		putc_unlocked('}', w->f);
+		jw_ch(w, '}');
 	}
-	putc_unlocked(']', w->f);
+	jw_ch(w, ']');
 	if (r->tool_calls_total > r->n_tool_calls)
 		jw_uint(w, "tool_calls_total", r->tool_calls_total);
 	jw_cstr(w, "stop_reason", r->stop_reason ? r->stop_reason : "");
@@ -558,19 +624,19 @@ static void write_dns(struct jw *w, const struct event *ev)
 		jw_uint(w, "qtype", m->qtype);
 	jw_uint(w, "rcode", m->rcode);
 	jw_key(w, "addrs");
-	putc_unlocked('[', w->f);
+	jw_ch(w, '[');
 	for (unsigned int i = 0; i < m->n_addrs && i < DNS_MAX_ADDRS; i++) {
 		const struct dns_addr *a = &m->addrs[i];
 
 		if (i)
-			putc_unlocked(',', w->f);
+			jw_ch(w, ',');
 		buf[0] = 0;
 		inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->addr, buf, sizeof(buf));
-		putc_unlocked('"', w->f);
+		jw_ch(w, '"');
 		jw_escaped(w, buf, strlen(buf));
-		putc_unlocked('"', w->f);
+		jw_ch(w, '"');
 	}
-	putc_unlocked(']', w->f);
+	jw_ch(w, ']');
 	if (m->cname[0])
 		jw_bytes(w, "cname", m->cname, strnlen(m->cname, sizeof(m->cname)));
 	jw_bool(w, "tc", m->truncated_flag);
@@ -597,7 +663,7 @@ static void write_open_flags(struct jw *w, int flags)
 	char buf[16];
 
 	jw_key(w, "flags");
-	putc_unlocked('[', w->f);
+	jw_ch(w, '[');
 	jw_raw(w, "\"", 1);
 	jw_raw(w, acc[flags & O_ACCMODE], strlen(acc[flags & O_ACCMODE]));
 	jw_raw(w, "\"", 1);
@@ -613,10 +679,10 @@ static void write_open_flags(struct jw *w, int flags)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!(rest & names[i].bit))
 			continue;
-		putc_unlocked(',', w->f);
-		putc_unlocked('"', w->f);
+		jw_ch(w, ',');
+		jw_ch(w, '"');
 		jw_raw(w, names[i].name, strlen(names[i].name));
-		putc_unlocked('"', w->f);
+		jw_ch(w, '"');
 		rest &= ~names[i].bit;
 	}
 	if (rest) {
@@ -624,7 +690,7 @@ static void write_open_flags(struct jw *w, int flags)
 
 		jw_raw(w, buf, n);
 	}
-	putc_unlocked(']', w->f);
+	jw_ch(w, ']');
 }
 
 static void write_file_open(struct jw *w, const struct event *ev)
@@ -671,22 +737,22 @@ static void write_session(struct jw *w, const struct event *ev)
 static void write_stats_object(struct jw *w, const char *k, const struct event_stat *st,
 			       unsigned int n)
 {
-	struct jw inner = { .f = w->f, .first = true };
+	struct jw inner = { .b = w->b, .first = true };
 
 	jw_key(w, k);
-	putc_unlocked('{', w->f);
+	jw_ch(w, '{');
 	for (unsigned int i = 0; i < n; i++)
 		jw_uint(&inner, st[i].name, st[i].value);
-	putc_unlocked('}', w->f);
+	jw_ch(w, '}');
 }
 
-int event_write_json(const struct event *ev, FILE *f)
+int event_format_json(const struct event *ev, struct event_json *out)
 {
-	struct jw w = { .f = f, .first = true };
+	struct jw w = { .b = out, .first = true };
 
-	if (ferror(f))
-		return -EIO;
-	putc_unlocked('{', f);
+	out->len = 0;
+	out->failed = false;
+	jw_ch(&w, '{');
 	jw_uint(&w, "id", ev->id);
 	jw_uint(&w, "ts", ev->ts);
 	jw_cstr(&w, "type", event_type_name(ev->type));
@@ -778,9 +844,38 @@ int event_write_json(const struct event *ev, FILE *f)
 	default:
 		break;
 	}
-	putc_unlocked('}', f);
-	putc_unlocked('\n', f);
-	return ferror(f) ? -EIO : 0;
+	jw_ch(&w, '}');
+	jw_ch(&w, '\n');
+	return out->failed ? -ENOMEM : 0;
+}
+
+void event_json_release(struct event_json *j)
+{
+	if (!j)
+		return;
+	free(j->buf);
+	*j = (struct event_json){ 0 };
+}
+
+void event_json_trim(struct event_json *j)
+{
+	if (j->cap > EVENT_JSON_KEEP)
+		event_json_release(j);
+}
+
+int event_write_json(const struct event *ev, FILE *f)
+{
+	/* Per thread, kept between events: the hot path allocates nothing. */
+	static __thread struct event_json j;
+	int r;
+
+	if (ferror(f))
+		return -EIO;
+	r = event_format_json(ev, &j);
+	if (!r && fwrite_unlocked(j.buf, 1, j.len, f) != j.len)
+		r = -EIO;
+	event_json_trim(&j);
+	return r;
 }
 
 int event_to_json(const struct event *ev, json_t **out)

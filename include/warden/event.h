@@ -203,6 +203,22 @@ const char *event_addr_str(const struct event_addr *a, char *buf, size_t size);
 struct json_t;
 int event_to_json(const struct event *ev, struct json_t **out);
 
+/* A formatted JSON line: buf[0..len) ends with '\n'; not NUL-terminated. */
+struct event_json {
+	char *buf;
+	size_t len, cap;
+	bool failed; /* a growth failed: the line is cut short */
+};
+
+#define EVENT_JSON_KEEP (1 << 20) /* event_json_trim() frees a buffer grown past this */
+
+/* The event's JSON line into out (replacing what it held); 0 or -ENOMEM. */
+int event_format_json(const struct event *ev, struct event_json *out);
+/* Frees a buffer that one huge event grew, so it does not stay for the daemon's life. */
+void event_json_trim(struct event_json *j);
+/* Frees j's buffer and empties it. Accepts NULL. */
+void event_json_release(struct event_json *j);
+
 /* One JSON line on f; 0 or -errno (-EIO when the stream failed). */
 int event_write_json(const struct event *ev, FILE *f);
 

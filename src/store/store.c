@@ -15,7 +15,6 @@
 #include "warden/store.h"
 
 #define STORE_BUSY_TIMEOUT_MS 2000
-#define STORE_JSON_KEEP (1 << 20) /* a larger formatting buffer is freed after its event */
 #define STORE_ARGV_MAX 4096
 
 /*
@@ -102,11 +101,8 @@ struct store {
 	struct chain_pos head; /* last row added, pending or not */
 	struct chain_pos committed; /* last row committed: where a failed batch rolls back to */
 	unsigned int pending;
-	FILE *mem; /* the JSON line of the event being stored */
-	char *mem_buf;
-	size_t mem_size;
-	uint64_t mem_id; /* the event whose line mem_buf holds (0: none) */
-	size_t mem_len;
+	struct event_json json; /* the JSON line of the event being stored */
+	uint64_t json_id; /* the event whose line json holds (0: none) */
 	char argv[STORE_ARGV_MAX];
 	struct store_stats stats;
 	EVP_MD *sha256; /* fetched once: see sha256() */
@@ -398,11 +394,6 @@ int store_open(const char *path, unsigned int flags, struct store **out, const c
 	st->committed = st->head;
 	if (!r && !st->rdonly)
 		r = claim(st);
-	if (!r && !st->rdonly) {
-		st->mem = open_memstream(&st->mem_buf, &st->mem_size);
-		if (!st->mem)
-			r = -ENOMEM;
-	}
 	if (r < 0) {
 		if (errmsg && st->db)
 			*errmsg = sqlite3_errstr(sqlite3_extended_errcode(st->db));
@@ -425,9 +416,7 @@ void store_close(struct store *st)
 	for (int i = 0; i < S_MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
-	if (st->mem)
-		fclose(st->mem);
-	free(st->mem_buf);
+	event_json_release(&st->json);
 	EVP_MD_CTX_free(st->md_ctx);
 	EVP_MD_free(st->sha256);
 	free(st);
@@ -569,42 +558,31 @@ static int add_side_rows(struct store *st, const struct event *ev)
 	return step_done(st, s);
 }
 
-/* The event's JSON line, without its newline, in st->mem_buf. */
+/* The event's JSON line, without its newline, in st->json. */
 static int format_json(struct store *st, const struct event *ev, size_t *len)
 {
-	off_t end;
+	int r;
 
-	if (st->mem_size > STORE_JSON_KEEP) {
-		/* One huge event should not pin its buffer for the daemon's life. */
-		fclose(st->mem);
-		free(st->mem_buf);
-		st->mem_buf = NULL;
-		st->mem = open_memstream(&st->mem_buf, &st->mem_size);
-		if (!st->mem)
-			return -ENOMEM;
-	}
-	st->mem_id = 0;
-	if (fseeko(st->mem, 0, SEEK_SET) < 0)
-		return -errno;
-	if (event_write_json(ev, st->mem) < 0 || fflush(st->mem) == EOF)
-		return -ENOMEM;
-	end = ftello(st->mem);
-	if (end <= 0)
-		return -EIO;
-	*len = (size_t)end;
-	if (st->mem_buf[*len - 1] == '\n')
+	/* One huge event should not pin its buffer for the daemon's life. */
+	event_json_trim(&st->json);
+	st->json_id = 0;
+	r = event_format_json(ev, &st->json);
+	if (r < 0)
+		return r;
+	*len = st->json.len;
+	if (*len && st->json.buf[*len - 1] == '\n')
 		(*len)--;
-	st->mem_id = ev->id;
-	st->mem_len = *len;
+	st->json_id = ev->id;
 	return 0;
 }
 
 const char *store_event_json(const struct store *st, uint64_t id, size_t *len)
 {
-	if (!st || !id || st->mem_id != id)
+	if (!st || !id || st->json_id != id)
 		return NULL;
-	*len = st->mem_len;
-	return st->mem_buf;
+	*len = st->json.len && st->json.buf[st->json.len - 1] == '\n' ? st->json.len - 1 :
+									st->json.len;
+	return st->json.buf;
 }
 
 int store_add(struct store *st, const struct event *ev)
@@ -634,7 +612,7 @@ int store_add(struct store *st, const struct event *ev)
 	if (r < 0)
 		return fail_batch(st, r, 1);
 	type = event_type_name(ev->type);
-	sha256(st, st->mem_buf, len, json_sha);
+	sha256(st, st->json.buf, len, json_sha);
 	next.id = ev->id;
 	row_hash(st, st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause,
 		 type, json_sha, next.hash);
@@ -645,7 +623,7 @@ int store_add(struct store *st, const struct event *ev)
 	sqlite3_bind_int64(s, 5, ev->pid);
 	sqlite3_bind_int64(s, 6, (int64_t)ev->session);
 	sqlite3_bind_int64(s, 7, (int64_t)ev->cause);
-	sqlite3_bind_text(s, 8, st->mem_buf, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, st->json.buf, (int)len, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 9, next.hash, STORE_HASH_LEN, SQLITE_STATIC);
 	r = step_done(st, s);
 	if (!r)
