@@ -228,6 +228,11 @@ static int open_store(const char *path, struct store **st)
 	if (r == -EPROTO)
 		return fail("cannot open %s: made by a newer Warden (schema above %d)", path,
 			    STORE_SCHEMA_VERSION);
+	if (r == -EPROTONOSUPPORT)
+		return fail(
+			"cannot open %s: made by an older Warden (schema below %d); start the new"
+			" wardend on it once to migrate it",
+			path, STORE_SCHEMA_VERSION);
 	if (r == -EBADMSG)
 		return fail("cannot open %s: not a Warden store", path);
 	if (r < 0)
@@ -741,8 +746,10 @@ static int cmd_status(struct store *st, const struct cmd_opts *o)
 	if (store_get_owner(st, &pid, &since) < 0)
 		return sql_fail(st);
 	up = pid_alive(pid);
-	s = prepare(st, "SELECT id, json FROM events WHERE type = 'agent.stats'"
-			" ORDER BY id DESC LIMIT 2");
+	s = prepare(st, "SELECT e.id, e.json FROM spans p CROSS JOIN events e"
+			" ON e.id BETWEEN p.first_id AND p.last_id"
+			" WHERE p.types & warden_type_bit('agent.stats') AND e.type = 'agent.stats'"
+			" ORDER BY p.first_id DESC, e.id DESC LIMIT 2");
 	if (!s)
 		return sql_fail(st);
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -751,7 +758,8 @@ static int cmd_status(struct store *st, const struct cmd_opts *o)
 		stats_sample(s, &b);
 	sqlite3_finalize(s);
 	s = prepare(st, "SELECT (SELECT count(*) FROM sessions WHERE end_ts IS NULL),"
-			" count(*), min(id), max(id) FROM events");
+			" (SELECT coalesce(sum(events), 0) FROM spans),"
+			" (SELECT min(id) FROM events), (SELECT max(id) FROM events)");
 	if (!s)
 		return sql_fail(st);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -797,11 +805,12 @@ static int cmd_sessions(struct store *st, const struct cmd_opts *o)
 	char t[32], d[32], head[128];
 	int rc, n = 0;
 
-	s = prepare(st, "SELECT id, root_pid, root_exe, root_comm, agent, container_id, pod_uid,"
-			" start_ts, end_ts, processes,"
-			" (SELECT count(*) FROM events e WHERE e.session = s.id)"
-			" FROM sessions s WHERE (?1 = 0 OR end_ts IS NULL) AND start_ts >= ?2"
-			" ORDER BY id");
+	s = prepare(st,
+		    "SELECT id, root_pid, root_exe, root_comm, agent, container_id, pod_uid,"
+		    " start_ts, end_ts, processes,"
+		    " (SELECT coalesce(sum(events), 0) FROM session_spans p WHERE p.session = s.id)"
+		    " FROM sessions s WHERE (?1 = 0 OR end_ts IS NULL) AND start_ts >= ?2"
+		    " ORDER BY id");
 	if (!s)
 		return sql_fail(st);
 	sqlite3_bind_int(s, 1, o->active);
@@ -955,8 +964,9 @@ static int load_timeline(struct store *st, uint64_t session, struct tnode **out,
 	int rc, cap = 0, c = 0;
 
 	*more = 0;
-	s = prepare(st, "SELECT id, ts, type, cause, json FROM events WHERE session = ?1 OR id = ?1"
-			" ORDER BY id");
+	s = prepare(st, "SELECT e.id, e.ts, e.type, e.cause, e.json FROM session_spans p"
+			" CROSS JOIN events e ON e.id BETWEEN p.first_id AND p.last_id"
+			" WHERE p.session = ?1 AND e.session = ?1 ORDER BY p.first_id, e.id");
 	if (!s)
 		return sql_fail(st);
 	sqlite3_bind_int64(s, 1, (int64_t)session);
@@ -1007,8 +1017,9 @@ static void free_nodes(struct tnode *n, int count)
 
 static int session_exists(struct store *st, uint64_t id, bool *exists)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)"
-				      " OR EXISTS (SELECT 1 FROM events WHERE session = ?1)");
+	sqlite3_stmt *s = prepare(st,
+				  "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)"
+				  " OR EXISTS (SELECT 1 FROM session_spans WHERE session = ?1)");
 	int rc;
 
 	if (!s)
@@ -1185,21 +1196,45 @@ static void on_sigint(int sig)
 
 static int cmd_events(struct store *st, const struct cmd_opts *o)
 {
-	char sql[512];
+	char sql[1024];
 	sqlite3_stmt *s;
 	uint64_t last = 0, now = now_ns();
 	int rc, n;
 
-	n = snprintf(sql, sizeof(sql), "SELECT id, ts, type, pid, json FROM events WHERE id > ?1");
+	/*
+	 * Filters walk the spans that may hold a match (from the one holding
+	 * the last id printed) and read their rows by id; see store.h.
+	 */
 	if (o->session)
-		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND session = ?2");
+		n = snprintf(
+			sql, sizeof(sql),
+			"SELECT e.id, e.ts, e.type, e.pid, e.json FROM session_spans p"
+			" CROSS JOIN events e ON e.id BETWEEN p.first_id AND p.last_id"
+			" WHERE p.session = ?2 AND p.first_id >= coalesce((SELECT max(first_id)"
+			" FROM session_spans WHERE session = ?2 AND first_id <= ?1), 0)"
+			" AND e.id > ?1 AND e.session = ?2");
+	else if (o->type || o->pid >= 0 || o->since_ns)
+		n = snprintf(sql, sizeof(sql),
+			     "SELECT e.id, e.ts, e.type, e.pid, e.json FROM spans p"
+			     " CROSS JOIN events e ON e.id BETWEEN p.first_id AND p.last_id"
+			     " WHERE p.first_id >= coalesce((SELECT max(first_id) FROM spans"
+			     " WHERE first_id <= ?1), 0) AND e.id > ?1");
+	else
+		n = snprintf(
+			sql, sizeof(sql),
+			"SELECT e.id, e.ts, e.type, e.pid, e.json FROM events e WHERE e.id > ?1");
 	if (o->type)
-		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND type = ?3");
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND e.type = ?3%s",
+			      o->session ? "" : " AND p.types & warden_type_bit(?3)");
 	if (o->pid >= 0)
-		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND pid = ?4");
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND e.pid = ?4%s",
+			      o->session ? "" : " AND warden_pid_maybe(p.pids, ?4)");
 	if (o->since_ns)
-		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND ts >= ?5");
-	snprintf(sql + n, sizeof(sql) - (size_t)n, " ORDER BY id LIMIT %d", FOLLOW_BATCH);
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND e.ts >= ?5%s",
+			      o->session ? "" : " AND p.max_ts >= ?5");
+	snprintf(sql + n, sizeof(sql) - (size_t)n, " ORDER BY %se.id LIMIT %d",
+		 o->session || o->type || o->pid >= 0 || o->since_ns ? "p.first_id, " : "",
+		 FOLLOW_BATCH);
 	s = prepare(st, sql);
 	if (!s)
 		return sql_fail(st);
@@ -1305,7 +1340,9 @@ static int cmd_export(struct store *st, const struct cmd_opts *o)
 		return rc;
 	if (!exists)
 		return fail("no such session: %" PRIu64, id);
-	s = prepare(st, "SELECT json FROM events WHERE session = ?1 OR id = ?1 ORDER BY id");
+	s = prepare(st, "SELECT e.json FROM session_spans p CROSS JOIN events e"
+			" ON e.id BETWEEN p.first_id AND p.last_id"
+			" WHERE p.session = ?1 AND e.session = ?1 ORDER BY p.first_id, e.id");
 	if (!s)
 		return sql_fail(st);
 	sqlite3_bind_int64(s, 1, (int64_t)id);

@@ -45,7 +45,7 @@ struct event;
 struct sqlite3;
 
 #define STORE_DEFAULT_PATH "/var/lib/warden/warden.db"
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BATCH_MAX 4096 /* events per transaction before store_add() commits itself */
 #define STORE_HASH_LEN 32
 
@@ -65,7 +65,8 @@ struct store_stats {
 /*
  * Opens the store at path; read-write creates the file (not the directory)
  * and migrates the schema. 0, or -errno: -ENOENT (no such file), -EACCES,
- * -EPROTO (a schema newer than this build), -EBADMSG (not a Warden
+ * -EPROTO (a schema newer than this build), -EPROTONOSUPPORT (STORE_RDONLY:
+ * an older schema, which only a writer migrates), -EBADMSG (not a Warden
  * database), -EIO (other SQLite failures); *errmsg (may be NULL) then gets
  * SQLite's static text for it.
  */
@@ -125,6 +126,17 @@ int store_verify(struct store *st, struct store_verify_result *res);
 
 /* Daemon liveness for 'warden status': wardend records its pid on open. */
 int store_get_owner(struct store *st, int64_t *pid, uint64_t *since_ns);
+
+/*
+ * Lookups. Events have no per-row indexes besides their id: readers find
+ * them through spans (runs of consecutive events with their id and time
+ * ranges, a mask of their types and a Bloom filter of their pids) and
+ * session_spans (each session's id range in each span), then read the rows
+ * by id. The SQL functions warden_pid_maybe(spans.pids, pid) and
+ * warden_type_bit(type) are registered on every handle's connection;
+ * store_type_bit() is the same bit for binding.
+ */
+uint64_t store_type_bit(const char *type);
 
 void store_get_stats(const struct store *st, struct store_stats *out);
 /* SQLite's text for the last failure on st. */

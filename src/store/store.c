@@ -55,31 +55,51 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	" severity TEXT NOT NULL, json TEXT NOT NULL, hash BLOB NOT NULL);"
 	"INSERT INTO meta VALUES ('anchor_id', 0), ('anchor_hash', zeroblob(32)),"
 	" ('head_id', 0), ('head_hash', zeroblob(32));",
+	/*
+	 * 1 -> 2: four index entries an event cost as much as the event row.
+	 * Lookups go through spans instead (see "Spans" below); the SQL
+	 * functions are store.c's own, registered on every connection.
+	 */
+	"DROP INDEX events_session; DROP INDEX events_type; DROP INDEX events_pid;"
+	" DROP INDEX events_ts;"
+	"CREATE TABLE spans ("
+	" first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, events INTEGER NOT NULL,"
+	" min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,"
+	" types INTEGER NOT NULL," /* OR of warden_type_bit(type) */
+	" pids BLOB NOT NULL);" /* Bloom filter of the pids: warden_pid_maybe() */
+	"CREATE TABLE session_spans ("
+	" session INTEGER NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
+	" events INTEGER NOT NULL, max_ts INTEGER NOT NULL,"
+	" PRIMARY KEY (session, first_id)) WITHOUT ROWID;"
+	"CREATE INDEX session_spans_first ON session_spans (first_id);"
+	"INSERT INTO spans SELECT min(id), max(id), count(*), min(ts), max(ts),"
+	" warden_type_bits(type), warden_pid_bloom(pid) FROM events GROUP BY id >> 10;"
+	"INSERT INTO session_spans SELECT session, min(id), max(id), count(*), max(ts)"
+	" FROM events WHERE session != 0 GROUP BY session, id >> 10;",
 };
 
 enum {
 	S_INSERT,
-	S_FORK,
-	S_EXEC,
-	S_EXIT,
+	S_PROCESS,
 	S_SESSION_START,
 	S_SESSION_END,
 	S_META_SET,
 	S_META_GET,
+	S_SPAN,
+	S_SESSION_SPAN,
 	S_MAX,
 };
 
 static const char *const stmt_sql[S_MAX] = {
 	[S_INSERT] = "INSERT INTO events (id, prev_id, ts, type, pid, session, cause, json, hash)"
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[S_FORK] = "INSERT INTO processes (pid, start_ns, ppid, session, first_seen, last_seen)"
-		   " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO UPDATE SET last_seen = ?5",
-	[S_EXEC] = "INSERT INTO processes (pid, start_ns, ppid, exe, argv, session, first_seen,"
-		   " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT DO UPDATE SET"
-		   " exe = ?4, argv = ?5, session = ?6, last_seen = ?7",
-	[S_EXIT] = "INSERT INTO processes (pid, start_ns, ppid, session, first_seen, last_seen,"
-		   " exit_code) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT DO UPDATE SET"
-		   " last_seen = ?5, exit_code = ?6",
+	/* One row a batch per process: see struct proc_pending. */
+	[S_PROCESS] =
+		"INSERT INTO processes (pid, start_ns, ppid, exe, argv, session, first_seen,"
+		" last_seen, exit_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" ON CONFLICT DO UPDATE SET exe = coalesce(?4, exe), argv = coalesce(?5, argv),"
+		" session = CASE WHEN ?10 THEN ?6 ELSE session END, last_seen = ?8,"
+		" exit_code = coalesce(?9, exit_code)",
 	[S_SESSION_START] =
 		"INSERT OR REPLACE INTO sessions (id, root_pid, root_exe, root_comm,"
 		" agent, container_id, pod_uid, start_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -87,6 +107,55 @@ static const char *const stmt_sql[S_MAX] = {
 			  " WHERE id = ?1",
 	[S_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?",
+	[S_SPAN] = "INSERT OR REPLACE INTO spans (first_id, last_id, events, min_ts, max_ts, types,"
+		   " pids) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[S_SESSION_SPAN] = "INSERT OR REPLACE INTO session_spans (session, first_id, last_id,"
+			   " events, max_ts) VALUES (?, ?, ?, ?, ?)",
+};
+
+/*
+ * Spans. Events are looked up by session, type, pid and time through
+ * spans: runs of up to SPAN_EVENTS consecutive stored events, each with its
+ * id range, time range, the types in it (a 64-bit mask) and its pids (a
+ * Bloom filter), and per session in it the range of that session's events.
+ * A query walks the spans that may hold a match and reads their events by
+ * id, which is the table's own key. Per event this costs a few bit
+ * operations in memory; per commit, the open span's row and the rows of the
+ * sessions that commit touched. A span stays open across commits (its rows
+ * are rewritten), so spans are long even when commits are small.
+ */
+#define SPAN_EVENTS 1024
+#define SPAN_SESSIONS 32 /* a span that would cover more sessions closes first */
+#define SPAN_BLOOM_BYTES 256 /* 2,048 bits, two a pid: ~5% false positives at 256 pids */
+
+struct span_session {
+	uint64_t session, first_id, last_id, max_ts;
+	uint32_t events;
+	bool dirty; /* changed since the last commit */
+};
+
+struct span {
+	uint64_t first_id, last_id, min_ts, max_ts, types;
+	uint32_t events; /* 0: no span open */
+	bool dirty;
+	unsigned int nsessions;
+	struct span_session sessions[SPAN_SESSIONS];
+	uint8_t pids[SPAN_BLOOM_BYTES];
+};
+
+/*
+ * process.* events of a batch, merged per process: a fork, exec and exit
+ * seen in one batch make one row write at commit, not three.
+ */
+#define PROC_SLOTS 8192 /* a power of two, twice STORE_BATCH_MAX: never full */
+#define PROC_TEXT_MAX (1 << 20) /* exe and argv bytes held for a batch; then written early */
+
+struct proc_pending {
+	int64_t pid; /* 0: free slot */
+	uint64_t start_ns, first_seen, last_seen, session;
+	int64_t ppid, exit_code;
+	uint32_t exe_off, exe_len, argv_off, argv_len; /* in proc_text */
+	bool has_exec, has_exe, has_exit;
 };
 
 struct chain_pos {
@@ -101,9 +170,14 @@ struct store {
 	struct chain_pos head; /* last row added, pending or not */
 	struct chain_pos committed; /* last row committed: where a failed batch rolls back to */
 	unsigned int pending;
+	struct span span; /* the open span, as it will be committed */
+	struct span span_committed; /* as last committed: where a failed batch rolls back to */
 	struct event_json json; /* the JSON line of the event being stored */
 	uint64_t json_id; /* the event whose line json holds (0: none) */
-	char argv[STORE_ARGV_MAX];
+	struct proc_pending *procs; /* PROC_SLOTS, open addressing by (pid, start) */
+	unsigned int nprocs;
+	char *proc_text; /* PROC_TEXT_MAX */
+	size_t proc_text_len;
 	struct store_stats stats;
 	EVP_MD *sha256; /* fetched once: see sha256() */
 	EVP_MD_CTX *md_ctx;
@@ -191,6 +265,114 @@ static void row_hash(struct store *st, const uint8_t prev_hash[STORE_HASH_LEN], 
 	memcpy(buf + n, json_sha, STORE_HASH_LEN);
 	n += STORE_HASH_LEN;
 	sha256(st, buf, n, out);
+}
+
+uint64_t store_type_bit(const char *type)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: stable across builds, as stored masks need */
+
+	for (const unsigned char *c = (const unsigned char *)type; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return 1ull << (h % 64);
+}
+
+static void bloom_bits(int64_t pid, unsigned int *a, unsigned int *b)
+{
+	uint64_t h = (uint64_t)pid * 0x9e3779b97f4a7c15ull;
+
+	*a = (unsigned int)(h >> 53); /* 11 bits each: 0..2047 */
+	*b = (unsigned int)(h >> 42) & 2047;
+}
+
+static void bloom_add(uint8_t *bloom, int64_t pid)
+{
+	unsigned int a, b;
+
+	bloom_bits(pid, &a, &b);
+	bloom[a / 8] |= (uint8_t)(1 << (a % 8));
+	bloom[b / 8] |= (uint8_t)(1 << (b % 8));
+}
+
+static bool bloom_maybe(const uint8_t *bloom, int64_t pid)
+{
+	unsigned int a, b;
+
+	bloom_bits(pid, &a, &b);
+	return (bloom[a / 8] & (1 << (a % 8))) && (bloom[b / 8] & (1 << (b % 8)));
+}
+
+/* warden_pid_maybe(pids, pid): may the span whose Bloom filter is pids hold pid? */
+static void sql_pid_maybe(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const uint8_t *bloom = sqlite3_value_blob(argv[0]);
+
+	(void)argc;
+	/* A filter of another size is not ours: it may hold anything. */
+	sqlite3_result_int(ctx, !bloom || sqlite3_value_bytes(argv[0]) != SPAN_BLOOM_BYTES ||
+					bloom_maybe(bloom, sqlite3_value_int64(argv[1])));
+}
+
+static void sql_type_bit(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *t = sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int64(ctx, (int64_t)store_type_bit(t ? (const char *)t : ""));
+}
+
+/* The aggregates build the spans of events stored before they existed (migration 1 -> 2). */
+static void sql_type_bits_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint64_t *acc = sqlite3_aggregate_context(ctx, sizeof(*acc));
+	const unsigned char *t = sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	if (acc)
+		*acc |= store_type_bit(t ? (const char *)t : "");
+}
+
+static void sql_type_bits_final(sqlite3_context *ctx)
+{
+	uint64_t *acc = sqlite3_aggregate_context(ctx, 0);
+
+	sqlite3_result_int64(ctx, acc ? (int64_t)*acc : 0);
+}
+
+static void sql_pid_bloom_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint8_t *bloom = sqlite3_aggregate_context(ctx, SPAN_BLOOM_BYTES);
+
+	(void)argc;
+	if (bloom)
+		bloom_add(bloom, sqlite3_value_int64(argv[0]));
+}
+
+static void sql_pid_bloom_final(sqlite3_context *ctx)
+{
+	uint8_t *bloom = sqlite3_aggregate_context(ctx, SPAN_BLOOM_BYTES);
+
+	if (bloom)
+		sqlite3_result_blob(ctx, bloom, SPAN_BLOOM_BYTES, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_error_nomem(ctx);
+}
+
+static int register_functions(struct store *st)
+{
+	const int f = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+	int rc = sqlite3_create_function(st->db, "warden_pid_maybe", 2, f, NULL, sql_pid_maybe,
+					 NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "warden_type_bit", 1, f, NULL, sql_type_bit,
+					     NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "warden_type_bits", 1, f, NULL, NULL,
+					     sql_type_bits_step, sql_type_bits_final);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "warden_pid_bloom", 1, f, NULL, NULL,
+					     sql_pid_bloom_step, sql_pid_bloom_final);
+	return errno_of(st->db, rc);
 }
 
 static int meta_get(struct store *st, const char *key, int64_t *iv, uint8_t *blob, size_t blob_len)
@@ -319,8 +501,9 @@ static int claim(struct store *st)
 	if (!r)
 		r = meta_set(st, "owner_since", ts.tv_sec * 1000000000ll + ts.tv_nsec, NULL, 0);
 	if (!r)
-		r = exec_sql(st, "UPDATE sessions SET end_ts = coalesce((SELECT max(ts) FROM events"
-				 " WHERE session = sessions.id), start_ts) WHERE end_ts IS NULL");
+		r = exec_sql(st, "UPDATE sessions SET end_ts = coalesce((SELECT max(max_ts) FROM"
+				 " session_spans WHERE session = sessions.id), start_ts)"
+				 " WHERE end_ts IS NULL");
 	if (!r)
 		r = exec_sql(st, "COMMIT");
 	if (r < 0)
@@ -345,6 +528,9 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 	if (rc != SQLITE_OK)
 		return errno_of(st->db, rc);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	r = register_functions(st);
+	if (r < 0)
+		return r;
 	if (flags & STORE_RDONLY) {
 		r = schema_version(st, &v);
 		if (r < 0)
@@ -353,10 +539,18 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 			return -EPROTO;
 		if (v < 1)
 			return -EBADMSG; /* empty, or not ours: nothing to read */
+		if (v < STORE_SCHEMA_VERSION)
+			return -EPROTONOSUPPORT; /* a reader cannot migrate it */
 		return 0;
 	}
-	/* Before any table exists; a no-op on an existing database. */
-	r = exec_sql(st, "PRAGMA auto_vacuum = INCREMENTAL");
+	/*
+	 * Before any table exists; no-ops on an existing database. 16 KiB
+	 * pages: a quarter of the write calls of 4 KiB ones for the same
+	 * events, and room for a typical event row in one page.
+	 */
+	r = exec_sql(st, "PRAGMA page_size = 16384");
+	if (!r)
+		r = exec_sql(st, "PRAGMA auto_vacuum = INCREMENTAL");
 	if (!r)
 		r = exec_sql(st, "PRAGMA journal_mode = WAL");
 	if (!r)
@@ -417,6 +611,8 @@ void store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	event_json_release(&st->json);
+	free(st->procs);
+	free(st->proc_text);
 	EVP_MD_CTX_free(st->md_ctx);
 	EVP_MD_free(st->sha256);
 	free(st);
@@ -425,6 +621,194 @@ void store_close(struct store *st)
 uint64_t store_last_id(const struct store *st)
 {
 	return st->head.id;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int step_done(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : errno_of(st->db, rc);
+}
+
+/* Writes the open span's row and its sessions' rows that changed, in the open transaction. */
+static int span_write(struct store *st)
+{
+	struct span *sp = &st->span;
+	sqlite3_stmt *s = st->stmt[S_SPAN];
+	int r;
+
+	if (!sp->events || !sp->dirty)
+		return 0;
+	sqlite3_bind_int64(s, 1, (int64_t)sp->first_id);
+	sqlite3_bind_int64(s, 2, (int64_t)sp->last_id);
+	sqlite3_bind_int64(s, 3, sp->events);
+	sqlite3_bind_int64(s, 4, (int64_t)sp->min_ts);
+	sqlite3_bind_int64(s, 5, (int64_t)sp->max_ts);
+	sqlite3_bind_int64(s, 6, (int64_t)sp->types);
+	sqlite3_bind_blob(s, 7, sp->pids, SPAN_BLOOM_BYTES, SQLITE_STATIC);
+	r = step_done(st, s);
+	for (unsigned int i = 0; !r && i < sp->nsessions; i++) {
+		struct span_session *ss = &sp->sessions[i];
+
+		if (!ss->dirty)
+			continue;
+		s = st->stmt[S_SESSION_SPAN];
+		sqlite3_bind_int64(s, 1, (int64_t)ss->session);
+		sqlite3_bind_int64(s, 2, (int64_t)ss->first_id);
+		sqlite3_bind_int64(s, 3, (int64_t)ss->last_id);
+		sqlite3_bind_int64(s, 4, ss->events);
+		sqlite3_bind_int64(s, 5, (int64_t)ss->max_ts);
+		r = step_done(st, s);
+	}
+	return r;
+}
+
+static void span_clean(struct span *sp)
+{
+	sp->dirty = false;
+	for (unsigned int i = 0; i < sp->nsessions; i++)
+		sp->sessions[i].dirty = false;
+}
+
+static struct span_session *span_session_find(struct span *sp, uint64_t session)
+{
+	for (unsigned int i = 0; i < sp->nsessions; i++)
+		if (sp->sessions[i].session == session)
+			return &sp->sessions[i];
+	return NULL;
+}
+
+/* Puts the stored event ev into the open span, closing it first when full. 0 or -errno. */
+static int span_add(struct store *st, const struct event *ev, const char *type)
+{
+	struct span *sp = &st->span;
+	struct span_session *ss = NULL;
+	bool full = sp->events >= SPAN_EVENTS;
+	int r;
+
+	if (sp->events && ev->session && !(ss = span_session_find(sp, ev->session)) &&
+	    sp->nsessions == SPAN_SESSIONS)
+		full = true; /* no room for the session */
+	if (full) {
+		r = span_write(st);
+		if (r < 0)
+			return r;
+		sp->events = 0;
+	}
+	if (!sp->events) {
+		memset(sp, 0, sizeof(*sp));
+		sp->first_id = ev->id;
+		sp->min_ts = ev->ts;
+		ss = NULL;
+	}
+	sp->last_id = ev->id;
+	sp->events++;
+	sp->dirty = true;
+	if (ev->ts < sp->min_ts)
+		sp->min_ts = ev->ts;
+	if (ev->ts > sp->max_ts)
+		sp->max_ts = ev->ts;
+	sp->types |= store_type_bit(type);
+	bloom_add(sp->pids, ev->pid);
+	if (!ev->session)
+		return 0;
+	if (!ss) {
+		ss = &sp->sessions[sp->nsessions++];
+		*ss = (struct span_session){ .session = ev->session, .first_id = ev->id };
+	}
+	ss->last_id = ev->id;
+	ss->events++;
+	if (ev->ts > ss->max_ts)
+		ss->max_ts = ev->ts;
+	ss->dirty = true;
+	return 0;
+}
+
+static void bind_text_or_null_n(sqlite3_stmt *s, int i, const char *t, size_t n)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, (int)n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Writes the batch's merged process rows, in the open transaction. 0 or -errno. */
+static int procs_flush(struct store *st)
+{
+	sqlite3_stmt *s = st->stmt[S_PROCESS];
+	int r = 0;
+
+	for (unsigned int i = 0; i < PROC_SLOTS && st->nprocs; i++) {
+		struct proc_pending *pp = &st->procs[i];
+
+		if (!pp->pid)
+			continue;
+		if (!r) {
+			sqlite3_bind_int64(s, 1, pp->pid);
+			sqlite3_bind_int64(s, 2, (int64_t)pp->start_ns);
+			sqlite3_bind_int64(s, 3, pp->ppid);
+			bind_text_or_null_n(s, 4, pp->has_exe ? st->proc_text + pp->exe_off : NULL,
+					    pp->exe_len);
+			bind_text_or_null_n(s, 5,
+					    pp->has_exec ? st->proc_text + pp->argv_off : NULL,
+					    pp->argv_len);
+			sqlite3_bind_int64(s, 6, (int64_t)pp->session);
+			sqlite3_bind_int64(s, 7, (int64_t)pp->first_seen);
+			sqlite3_bind_int64(s, 8, (int64_t)pp->last_seen);
+			if (pp->has_exit)
+				sqlite3_bind_int64(s, 9, pp->exit_code);
+			else
+				sqlite3_bind_null(s, 9);
+			sqlite3_bind_int(s, 10, pp->has_exec);
+			r = step_done(st, s);
+		}
+		pp->pid = 0;
+		st->nprocs--;
+	}
+	st->nprocs = 0;
+	st->proc_text_len = 0;
+	return r;
+}
+
+/* Drops the batch's process rows (the batch failed). */
+static void procs_drop(struct store *st)
+{
+	if (st->procs)
+		memset(st->procs, 0, sizeof(*st->procs) * PROC_SLOTS);
+	st->nprocs = 0;
+	st->proc_text_len = 0;
+}
+
+static struct proc_pending *proc_slot(struct store *st, int64_t pid, uint64_t start_ns)
+{
+	uint64_t h = ((uint64_t)pid * 0x9e3779b97f4a7c15ull) ^ (start_ns * 0xc2b2ae3d27d4eb4full);
+	unsigned int i = (unsigned int)(h >> 40) & (PROC_SLOTS - 1);
+
+	for (;; i = (i + 1) & (PROC_SLOTS - 1)) {
+		struct proc_pending *pp = &st->procs[i];
+
+		if (!pp->pid || (pp->pid == pid && pp->start_ns == start_ns))
+			return pp;
+	}
+}
+
+static uint32_t proc_text_add(struct store *st, const char *p, size_t n)
+{
+	uint32_t off = (uint32_t)st->proc_text_len;
+
+	memcpy(st->proc_text + off, p, n);
+	st->proc_text_len += n;
+	return off;
 }
 
 int store_begin(struct store *st)
@@ -451,6 +835,8 @@ static int fail_batch(struct store *st, int r, unsigned int lost)
 	st->stats.last_err = r;
 	st->pending = 0;
 	st->head = st->committed;
+	st->span = st->span_committed;
+	procs_drop(st);
 	return r;
 }
 
@@ -462,7 +848,11 @@ int store_commit(struct store *st)
 		return -EROFS;
 	if (!st->in_tx)
 		return 0;
-	r = meta_set(st, "head_id", (int64_t)st->head.id, NULL, 0);
+	r = procs_flush(st);
+	if (!r)
+		r = span_write(st);
+	if (!r)
+		r = meta_set(st, "head_id", (int64_t)st->head.id, NULL, 0);
 	if (!r)
 		r = meta_set(st, "head_hash", 0, st->head.hash, STORE_HASH_LEN);
 	if (!r)
@@ -473,64 +863,86 @@ int store_commit(struct store *st)
 	st->stats.events += st->pending;
 	st->pending = 0;
 	st->committed = st->head;
+	span_clean(&st->span);
+	st->span_committed = st->span;
 	return 0;
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+/* Merges a process.* event into its process's pending row. 0 or -errno. */
+static int proc_add(struct store *st, const struct event *ev)
 {
-	if (t)
-		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
+	const char *exe = ev->exe ? ev->exe : ev->exec.filename;
+	size_t exe_len = 0, argv_len = 0;
+	struct proc_pending *pp;
+	int r;
+
+	if (!st->procs) {
+		st->procs = calloc(PROC_SLOTS, sizeof(*st->procs));
+		st->proc_text = malloc(PROC_TEXT_MAX);
+		if (!st->procs || !st->proc_text)
+			return -ENOMEM;
+	}
+	if (ev->type == EVENT_PROCESS_EXEC) {
+		exe_len = exe ? strnlen(exe, STORE_ARGV_MAX) : 0;
+		argv_len = ev->exec.args ?
+				   (ev->exec.args_len < STORE_ARGV_MAX ? ev->exec.args_len :
+									 STORE_ARGV_MAX - 1) :
+				   0;
+	}
+	/* Full (text, or more processes than a batch has events): write what is held. */
+	if (st->nprocs >= PROC_SLOTS / 2 ||
+	    st->proc_text_len + exe_len + argv_len > PROC_TEXT_MAX) {
+		r = procs_flush(st);
+		if (r < 0)
+			return r;
+	}
+	pp = proc_slot(st, ev->pid, ev->pid_start_ns);
+	if (!pp->pid) {
+		*pp = (struct proc_pending){ .pid = ev->pid,
+					     .start_ns = ev->pid_start_ns,
+					     .ppid = ev->ppid,
+					     .session = ev->session,
+					     .first_seen = ev->ts };
+		st->nprocs++;
+	}
+	if (ev->ts < pp->first_seen)
+		pp->first_seen = ev->ts;
+	if (ev->ts > pp->last_seen)
+		pp->last_seen = ev->ts;
+	if (ev->type == EVENT_PROCESS_EXIT) {
+		pp->has_exit = true;
+		pp->exit_code = ev->exit.status;
+	} else if (ev->type == EVENT_PROCESS_EXEC) {
+		char *a;
+
+		pp->has_exec = true;
+		pp->session = ev->session;
+		pp->has_exe = exe != NULL;
+		pp->exe_len = (uint32_t)exe_len;
+		pp->exe_off = exe ? proc_text_add(st, exe, exe_len) : 0;
+		/* argv as one line: NULs between arguments become spaces, trailing ones go. */
+		pp->argv_off = proc_text_add(st, ev->exec.args ? ev->exec.args : "", argv_len);
+		a = st->proc_text + pp->argv_off;
+		while (argv_len && !a[argv_len - 1])
+			argv_len--;
+		for (size_t i = 0; i < argv_len; i++)
+			if (!a[i])
+				a[i] = ' ';
+		pp->argv_len = (uint32_t)argv_len;
+	}
+	return 0;
 }
 
-static int step_done(struct store *st, sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc == SQLITE_DONE ? 0 : errno_of(st->db, rc);
-}
-
-/* process.* and session.* events keep the processes and sessions tables. */
+/* process.* events keep the processes table (at commit), session.* the sessions table. */
 static int add_side_rows(struct store *st, const struct event *ev)
 {
 	sqlite3_stmt *s;
-	uint32_t n;
 
 	switch (ev->type) {
 	case EVENT_PROCESS_FORK:
-		s = st->stmt[S_FORK];
-		sqlite3_bind_int64(s, 3, ev->ppid);
-		sqlite3_bind_int64(s, 4, (int64_t)ev->session);
-		sqlite3_bind_int64(s, 5, (int64_t)ev->ts);
-		break;
 	case EVENT_PROCESS_EXEC:
-		s = st->stmt[S_EXEC];
-		n = ev->exec.args_len < sizeof(st->argv) ? ev->exec.args_len : sizeof(st->argv) - 1;
-		if (ev->exec.args)
-			memcpy(st->argv, ev->exec.args, n);
-		else
-			n = 0;
-		while (n && !st->argv[n - 1])
-			n--;
-		for (uint32_t i = 0; i < n; i++)
-			if (!st->argv[i])
-				st->argv[i] = ' ';
-		sqlite3_bind_int64(s, 3, ev->ppid);
-		bind_text_or_null(s, 4, ev->exe ? ev->exe : ev->exec.filename);
-		sqlite3_bind_text(s, 5, st->argv, (int)n, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, (int64_t)ev->session);
-		sqlite3_bind_int64(s, 7, (int64_t)ev->ts);
-		break;
 	case EVENT_PROCESS_EXIT:
-		s = st->stmt[S_EXIT];
-		sqlite3_bind_int64(s, 3, ev->ppid);
-		sqlite3_bind_int64(s, 4, (int64_t)ev->session);
-		sqlite3_bind_int64(s, 5, (int64_t)ev->ts);
-		sqlite3_bind_int64(s, 6, ev->exit.status);
-		break;
+		return proc_add(st, ev);
 	case EVENT_SESSION_START:
 		s = st->stmt[S_SESSION_START];
 		sqlite3_bind_int64(s, 1, (int64_t)ev->id);
@@ -553,9 +965,6 @@ static int add_side_rows(struct store *st, const struct event *ev)
 	default:
 		return 0;
 	}
-	sqlite3_bind_int64(s, 1, ev->pid);
-	sqlite3_bind_int64(s, 2, (int64_t)ev->pid_start_ns);
-	return step_done(st, s);
 }
 
 /* The event's JSON line, without its newline, in st->json. */
@@ -628,12 +1037,28 @@ int store_add(struct store *st, const struct event *ev)
 	r = step_done(st, s);
 	if (!r)
 		r = add_side_rows(st, ev);
+	if (!r)
+		r = span_add(st, ev, type);
 	if (r < 0)
 		return fail_batch(st, r, 1);
 	st->head = next;
 	if (++st->pending >= STORE_BATCH_MAX)
 		return store_commit(st);
 	return 0;
+}
+
+/* Runs sql, which takes one id parameter, to its end. */
+static int exec_sql_id(struct store *st, const char *sql, uint64_t id)
+{
+	sqlite3_stmt *s;
+	int r = errno_of(st->db, sqlite3_prepare_v2(st->db, sql, -1, &s, NULL));
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (int64_t)id);
+	r = step_done(st, s);
+	sqlite3_finalize(s);
+	return r;
 }
 
 static int pragma_int(struct store *st, const char *sql, int64_t *v)
@@ -729,7 +1154,7 @@ int store_retain(struct store *st, uint64_t now_ns, uint64_t max_age_ns, uint64_
 		/* What a row costs with its index entries: the database's own average. */
 		int64_t rows = 0;
 
-		r = pragma_int(st, "SELECT count(*) FROM events", &rows);
+		r = pragma_int(st, "SELECT coalesce(sum(events), 0) FROM spans", &rows);
 		row_bytes = rows > 0 ? used / (uint64_t)rows : used;
 	}
 	if (!r)
@@ -737,12 +1162,35 @@ int store_retain(struct store *st, uint64_t now_ns, uint64_t max_age_ns, uint64_
 			       &cut_ts, &n);
 	if (r < 0 || !n)
 		goto out;
-	r = errno_of(st->db,
-		     sqlite3_prepare_v2(st->db, "DELETE FROM events WHERE id <= ?", -1, &s, NULL));
+	r = errno_of(st->db, sqlite3_prepare_v2(st->db, "DELETE FROM events WHERE id <= ?1;", -1,
+						&s, NULL));
 	if (!r) {
 		sqlite3_bind_int64(s, 1, (int64_t)cut.id);
 		r = step_done(st, s);
 	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* The spans before the cut go; the one across it starts after it. */
+	if (!r)
+		r = exec_sql_id(st, "DELETE FROM spans WHERE first_id <= ?1 AND last_id <= ?1",
+				cut.id);
+	if (!r)
+		r = exec_sql_id(
+			st,
+			"UPDATE spans SET first_id = ?1 + 1, events = (SELECT count(*) FROM"
+			" events WHERE id BETWEEN ?1 + 1 AND spans.last_id) WHERE first_id <= ?1",
+			cut.id);
+	if (!r)
+		r = exec_sql_id(st,
+				"DELETE FROM session_spans WHERE first_id <= ?1 AND last_id <= ?1",
+				cut.id);
+	if (!r)
+		r = exec_sql_id(
+			st,
+			"UPDATE session_spans SET first_id = ?1 + 1, events = (SELECT count(*)"
+			" FROM events e WHERE e.id BETWEEN ?1 + 1 AND session_spans.last_id"
+			" AND e.session = session_spans.session) WHERE first_id <= ?1",
+			cut.id);
 	if (!r)
 		r = meta_set(st, "anchor_id", (int64_t)cut.id, NULL, 0);
 	if (!r)
@@ -778,6 +1226,11 @@ out:
 	if (r < 0) {
 		exec_sql(st, "ROLLBACK");
 		return r;
+	}
+	if (st->span.events && st->span.first_id <= cut.id) {
+		/* The open span was cut: the next event opens another. */
+		st->span.events = 0;
+		st->span_committed.events = 0;
 	}
 	if (n) {
 		/* Give the freed pages back to the file system (auto_vacuum = INCREMENTAL). */

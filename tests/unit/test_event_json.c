@@ -843,6 +843,45 @@ static void write_json_one_line(void **state)
 	free(buf);
 }
 
+/* Numbers at their edges, through the writer's own decimal conversion. */
+static void format_json_numbers(void **state)
+{
+	struct event_json j = { 0 };
+	struct event ev;
+	char *line;
+
+	(void)state;
+	base_event(&ev, EVENT_PROCESS_EXIT);
+	ev.id = 0;
+	ev.ts = UINT64_MAX; /* beyond int64: written as INT64_MAX */
+	ev.pid = 4294967295u;
+	ev.tid = 10;
+	ev.ppid = 9;
+	ev.uid = 100;
+	ev.exit.status = INT32_MIN;
+	ev.exit.signal = -1;
+	assert_int_equal(event_format_json(&ev, &j), 0);
+	assert_true(j.len > 0 && j.buf[j.len - 1] == '\n');
+	line = strndup(j.buf, j.len);
+	assert_non_null(strstr(line, "{\"id\":0,\"ts\":9223372036854775807,"));
+	assert_non_null(strstr(line, "\"pid\":4294967295,\"tid\":10,\"ppid\":9,\"uid\":100,"));
+	assert_non_null(strstr(line, "\"exit_code\":-2147483648,\"signal\":-1"));
+	free(line);
+	/* The buffer is reused: a second event replaces the first. */
+	ev.exit.status = 99;
+	ev.exit.signal = 0;
+	ev.ts = 1000;
+	assert_int_equal(event_format_json(&ev, &j), 0);
+	line = strndup(j.buf, j.len);
+	assert_non_null(strstr(line, "\"ts\":1000,"));
+	assert_non_null(strstr(line, "\"exit_code\":99,\"signal\":0"));
+	assert_ptr_equal(strchr(line, '\n'), line + j.len - 1);
+	free(line);
+	event_json_release(&j);
+	assert_null(j.buf);
+	event_json_release(NULL);
+}
+
 static void write_json_two_events(void **state)
 {
 	struct event ev;
@@ -912,6 +951,7 @@ int main(void)
 		cmocka_unit_test(session_fields),
 		cmocka_unit_test(addr_str),
 		cmocka_unit_test(write_json_one_line),
+		cmocka_unit_test(format_json_numbers),
 		cmocka_unit_test(write_json_two_events),
 		cmocka_unit_test(write_json_stream_error),
 	};

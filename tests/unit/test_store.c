@@ -2,7 +2,8 @@
 /*
  * Unit tests for src/store/store.c: schema and migrations, batching, ids
  * across restarts, retention, the hash chain against altered, deleted and
- * inserted rows, redaction; and the warden CLI (build/warden) over a
+ * inserted rows, redaction; spans (lookups without per-event indexes)
+ * and merged process rows; and the warden CLI (build/warden) over a
  * synthetic session, since real sessions need the session stage.
  */
 #include <stdarg.h>
@@ -324,9 +325,10 @@ static void test_retention_size(void **state)
 	(void)state;
 	fill(st, 1, 5000, now);
 	before = sql_int(p, "SELECT count(*) FROM events");
-	/* 100 KiB: most rows go, oldest first, in bounded rounds. */
+	/* 400 KiB (an empty store is ~200 KiB of 16 KiB pages): most rows go, oldest first,
+	 * in bounded rounds. */
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(store_retain(st, now, 0, 100 << 10, 1000, &deleted), 0);
+		assert_int_equal(store_retain(st, now, 0, 400 << 10, 1000, &deleted), 0);
 		total += deleted;
 		if (!deleted)
 			break;
@@ -337,7 +339,7 @@ static void test_retention_size(void **state)
 	assert_int_equal(sql_int(p, "SELECT max(id) FROM events"), (int64_t)store_last_id(st));
 	store_close(st);
 	assert_int_equal(verify(p).verdict, STORE_VERIFY_OK);
-	assert_true(sql_int(p, "PRAGMA page_count") * sql_int(p, "PRAGMA page_size") < 400 << 10);
+	assert_true(sql_int(p, "PRAGMA page_count") * sql_int(p, "PRAGMA page_size") < 800 << 10);
 }
 
 static void test_tamper(void **state)
@@ -709,6 +711,228 @@ static void test_throughput(void **state)
 	print_message("verify: %d events in %.2f s\n", n, s);
 }
 
+/* ---- Spans: lookups without per-event indexes ---- */
+
+/* Lines of out that hold needle. */
+static int count_lines(const char *out, const char *needle)
+{
+	int n = 0;
+
+	for (const char *l = out; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+
+		if (memmem(l, len, needle, strlen(needle)))
+			n++;
+		l += len + (e ? 1 : 0);
+	}
+	return n;
+}
+
+/*
+ * 3,000 events over 100 interleaved sessions and 300 pids: spans close at
+ * SPAN_EVENTS and when more sessions than they track arrive, and every
+ * lookup the CLI makes still finds exactly its events, across commits.
+ */
+static void test_spans_lookup(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	static char out[1 << 20];
+	uint64_t t = now_ns() - 3000 * SEC;
+	int rc;
+
+	(void)state;
+	if (access(warden_bin, X_OK) < 0) {
+		print_message("skipped: %s not built\n", warden_bin);
+		skip();
+	}
+	for (int i = 1; i <= 3000; i++) {
+		struct event ev = mk((uint64_t)i, i % 5 ? EVENT_NET_CONNECT : EVENT_FILE_OPEN,
+				     t + (uint64_t)i * SEC, 1000 + (uint32_t)(i % 300));
+
+		ev.session = 10000 + (uint64_t)(i % 100);
+		if (i % 7 == 0)
+			ev.session = 0;
+		add(st, &ev);
+		if (i % 250 == 0)
+			assert_int_equal(store_commit(st), 0);
+	}
+	store_close(st);
+	/* Every event is in exactly one span; every session event in its session's spans. */
+	assert_int_equal(sql_int(p, "SELECT sum(events) FROM spans"), 3000);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM spans a JOIN spans b ON a.first_id <"
+				    " b.first_id AND a.last_id >= b.first_id"),
+			 0);
+	assert_true(sql_int(p, "SELECT count(*) FROM spans") > 3);
+	assert_int_equal(sql_int(p, "SELECT sum(events) FROM session_spans"),
+			 sql_int(p, "SELECT count(*) FROM events WHERE session != 0"));
+	assert_int_equal(sql_int(p, "SELECT sum(events) FROM session_spans WHERE session = 10042"),
+			 sql_int(p, "SELECT count(*) FROM events WHERE session = 10042"));
+	/* The CLI: by session, type, pid, time, and together. */
+	rc = cli(out, sizeof(out), "events --json --session 10042 --db %s", p);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count_lines(out, "\"session\":10042,"),
+			 sql_int(p, "SELECT count(*) FROM events WHERE session = 10042"));
+	assert_int_equal(count_lines(out, "\"id\":"), count_lines(out, "\"session\":10042,"));
+	rc = cli(out, sizeof(out), "events --json --type file.open --db %s", p);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count_lines(out, "\"type\":\"file.open\""), 600);
+	assert_int_equal(count_lines(out, "\"id\":"), 600);
+	rc = cli(out, sizeof(out), "events --json --pid 1042 --db %s", p);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count_lines(out, "\"pid\":1042,"), 10);
+	assert_int_equal(count_lines(out, "\"id\":"), 10);
+	/* pid 1045: i = 45, 345, ..., 2745, all file.open (i % 5 == 0); pid 1042: none. */
+	rc = cli(out, sizeof(out), "events --json --pid 1045 --type file.open --db %s", p);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count_lines(out, "\"id\":"), 10);
+	rc = cli(out, sizeof(out), "events --json --pid 1042 --type file.open --db %s", p);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count_lines(out, "\"id\":"), 0);
+	rc = cli(out, sizeof(out), "events --json --since 500s --db %s", p);
+	assert_int_equal(rc, 0);
+	assert_true(count_lines(out, "\"id\":") >= 495 && count_lines(out, "\"id\":") <= 505);
+	rc = cli(out, sizeof(out), "sessions --json --db %s", p);
+	assert_int_equal(rc, 0);
+}
+
+/* A database written before spans (schema 1) gets them at the writer's first open. */
+static void test_migrate_v1(void **state)
+{
+	const char *p = new_db();
+	struct store *st = NULL;
+	static char out[1 << 16];
+	int rc;
+
+	(void)state;
+	sql(p, "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	       "CREATE TABLE events (id INTEGER PRIMARY KEY, prev_id INTEGER NOT NULL,"
+	       " ts INTEGER NOT NULL, type TEXT NOT NULL, pid INTEGER NOT NULL,"
+	       " session INTEGER NOT NULL, cause INTEGER NOT NULL, json TEXT NOT NULL,"
+	       " hash BLOB NOT NULL, redacted INTEGER NOT NULL DEFAULT 0, json_sha BLOB);"
+	       "CREATE INDEX events_session ON events (session, id) WHERE session != 0;"
+	       "CREATE INDEX events_type ON events (type, id);"
+	       "CREATE INDEX events_pid ON events (pid, id);"
+	       "CREATE INDEX events_ts ON events (ts);"
+	       "CREATE TABLE sessions (id INTEGER PRIMARY KEY, root_pid INTEGER NOT NULL,"
+	       " root_exe TEXT, root_comm TEXT, agent TEXT, container_id TEXT, pod_uid TEXT,"
+	       " start_ts INTEGER NOT NULL, end_ts INTEGER, processes INTEGER, events INTEGER);"
+	       "CREATE INDEX sessions_start ON sessions (start_ts);"
+	       "CREATE TABLE processes (pid INTEGER NOT NULL, start_ns INTEGER NOT NULL,"
+	       " ppid INTEGER, exe TEXT, argv TEXT, session INTEGER NOT NULL DEFAULT 0,"
+	       " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, exit_code INTEGER,"
+	       " UNIQUE (pid, start_ns));"
+	       "CREATE INDEX processes_session ON processes (session) WHERE session != 0;"
+	       "CREATE TABLE alerts (id INTEGER PRIMARY KEY, prev_id INTEGER NOT NULL,"
+	       " ts INTEGER NOT NULL, event_id INTEGER, session INTEGER NOT NULL DEFAULT 0,"
+	       " rule TEXT NOT NULL, severity TEXT NOT NULL, json TEXT NOT NULL,"
+	       " hash BLOB NOT NULL);"
+	       "INSERT INTO meta VALUES ('anchor_id', 0), ('anchor_hash', zeroblob(32)),"
+	       " ('head_id', 0), ('head_hash', zeroblob(32));"
+	       "INSERT INTO sessions (id, root_pid, start_ts) VALUES (7, 70, 1);"
+	       "PRAGMA user_version = 1;");
+	/* Rows as schema 1 held them (no chain: this test is about lookups). */
+	for (int i = 1; i <= 2500; i++) {
+		char q[512];
+
+		snprintf(q, sizeof(q),
+			 "INSERT INTO events VALUES (%d, %d, %d, '%s', %d, %d, 0,"
+			 " '{\"id\":%d,\"pid\":%d}', zeroblob(32), 0, NULL)",
+			 i, i - 1, i, i % 2 ? "net.connect" : "process.exec", 70 + i % 3,
+			 i % 4 ? 0 : 7, i, 70 + i % 3);
+		sql(p, q);
+	}
+	/* A reader cannot migrate: it says so. */
+	assert_int_equal(store_open(p, STORE_RDONLY, &st, NULL), -EPROTONOSUPPORT);
+	rc = cli(out, sizeof(out), "events --db %s", p);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "made by an older Warden"));
+	st = open_rw(p);
+	store_close(st);
+	assert_int_equal(sql_int(p, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(
+		sql_int(p, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'events_%'"), 0);
+	assert_int_equal(sql_int(p, "SELECT sum(events) FROM spans"), 2500);
+	assert_int_equal(sql_int(p, "SELECT sum(events) FROM session_spans WHERE session = 7"),
+			 625);
+	rc = cli(out, sizeof(out), "events --json --session 7 --db %s", p);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count_lines(out, "\"id\":"), 625);
+	rc = cli(out, sizeof(out), "events --json --type process.exec --pid 71 --db %s", p);
+	assert_int_equal(rc, 0);
+	/* even i with i % 3 == 1: i = 4, 10, 16, ... */
+	assert_int_equal(count_lines(out, "\"id\":"),
+			 sql_int(p, "SELECT count(*) FROM events WHERE type = 'process.exec'"
+				    " AND pid = 71"));
+}
+
+/* Retention inside a span trims it: counts and lookups stay exact. */
+static void test_retention_in_span(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	uint64_t now = now_ns(), deleted = 0;
+
+	(void)state;
+	for (int i = 1; i <= 200; i++) {
+		struct event ev = mk((uint64_t)i, EVENT_NET_CONNECT,
+				     now - (uint64_t)(i <= 120 ? 40 : 1) * DAY, 500);
+
+		ev.session = 3;
+		add(st, &ev);
+	}
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_retain(st, now, 30 * DAY, 0, 1000, &deleted), 0);
+	assert_int_equal(deleted, 120);
+	/* The open span was cut: later events open another. */
+	fill(st, 300, 10, now);
+	store_close(st);
+	assert_int_equal(sql_int(p, "SELECT sum(events) FROM spans"),
+			 sql_int(p, "SELECT count(*) FROM events"));
+	assert_int_equal(sql_int(p, "SELECT min(first_id) FROM spans"), 121);
+	assert_int_equal(sql_int(p, "SELECT sum(events) FROM session_spans WHERE session = 3"), 80);
+	assert_int_equal(verify(p).verdict, STORE_VERIFY_OK);
+}
+
+/* A process's fork, exec and exit in different batches still make one row, merged. */
+static void test_processes_across_batches(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct event ev;
+
+	(void)state;
+	ev = mk(1, EVENT_PROCESS_FORK, 100, 61);
+	ev.ppid = 60;
+	add(st, &ev);
+	assert_int_equal(store_commit(st), 0);
+	ev = mk(2, EVENT_PROCESS_EXEC, 200, 61);
+	ev.session = 9; /* it became a session's at exec */
+	add(st, &ev);
+	ev = mk(3, EVENT_PROCESS_EXEC, 300, 61); /* exec again: the last one counts */
+	ev.exec.args = "sh\0-c\0id\0";
+	ev.exec.args_len = 9;
+	ev.exe = "/bin/sh";
+	ev.session = 9;
+	add(st, &ev);
+	assert_int_equal(store_commit(st), 0);
+	ev = mk(4, EVENT_PROCESS_EXIT, 400, 61);
+	ev.exit.status = 1;
+	add(st, &ev);
+	ev = mk(5, EVENT_PROCESS_FORK, 500, 62);
+	add(st, &ev);
+	store_close(st);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM processes"), 2);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM processes WHERE pid = 61 AND ppid = 60"
+				    " AND session = 9 AND first_seen = 100 AND last_seen = 400"
+				    " AND exit_code = 1 AND exe = '/bin/sh' AND argv = 'sh -c id'"),
+			 1);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM processes WHERE pid = 62 AND"
+				    " exit_code IS NULL AND exe IS NULL AND last_seen = 500"),
+			 1);
+}
+
 static int setup(void **state)
 {
 	char self[PATH_MAX];
@@ -740,12 +964,22 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrate_empty),  cmocka_unit_test(test_readonly_missing),
-		cmocka_unit_test(test_insert_verify),  cmocka_unit_test(test_batching),
-		cmocka_unit_test(test_restart_ids),    cmocka_unit_test(test_retention),
-		cmocka_unit_test(test_retention_size), cmocka_unit_test(test_tamper),
-		cmocka_unit_test(test_redact),	       cmocka_unit_test(test_side_tables),
-		cmocka_unit_test(test_cli_session),    cmocka_unit_test(test_throughput),
+		cmocka_unit_test(test_migrate_empty),
+		cmocka_unit_test(test_readonly_missing),
+		cmocka_unit_test(test_insert_verify),
+		cmocka_unit_test(test_batching),
+		cmocka_unit_test(test_restart_ids),
+		cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_retention_size),
+		cmocka_unit_test(test_tamper),
+		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_side_tables),
+		cmocka_unit_test(test_cli_session),
+		cmocka_unit_test(test_spans_lookup),
+		cmocka_unit_test(test_migrate_v1),
+		cmocka_unit_test(test_retention_in_span),
+		cmocka_unit_test(test_processes_across_batches),
+		cmocka_unit_test(test_throughput),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, setup, teardown);
