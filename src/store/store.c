@@ -13,9 +13,9 @@
 
 #include "warden/event.h"
 #include "warden/store.h"
+#include "batch.h"
 
 #define STORE_BUSY_TIMEOUT_MS 2000
-#define STORE_ARGV_MAX 4096
 
 /*
  * Forward migrations: migrations[v] takes a database from user_version v to
@@ -75,11 +75,23 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"INSERT INTO spans SELECT min(id), max(id), count(*), min(ts), max(ts),"
 	" warden_type_bits(type), warden_pid_bloom(pid) FROM events GROUP BY id >> 10;"
 	"INSERT INTO session_spans SELECT session, min(id), max(id), count(*), max(ts)"
-	" FROM events WHERE session != 0 GROUP BY session, id >> 10;",
+	" FROM events WHERE session != 0 GROUP BY session, id >> 10;"
+	/* Keyed by process identity: one b-tree to update, not a table and its index. */
+	"CREATE TABLE processes2 ("
+	" pid INTEGER NOT NULL, start_ns INTEGER NOT NULL, ppid INTEGER, exe TEXT, argv TEXT,"
+	" session INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL, exit_code INTEGER,"
+	" PRIMARY KEY (pid, start_ns)) WITHOUT ROWID;"
+	"INSERT INTO processes2 SELECT pid, start_ns, ppid, exe, argv, session, first_seen,"
+	" last_seen, exit_code FROM processes;"
+	"DROP TABLE processes;"
+	"ALTER TABLE processes2 RENAME TO processes;"
+	"CREATE INDEX processes_session ON processes (session) WHERE session != 0;",
 };
 
 enum {
 	S_INSERT,
+	S_BATCH_EVENTS,
 	S_PROCESS,
 	S_SESSION_START,
 	S_SESSION_END,
@@ -93,13 +105,18 @@ enum {
 static const char *const stmt_sql[S_MAX] = {
 	[S_INSERT] = "INSERT INTO events (id, prev_id, ts, type, pid, session, cause, json, hash)"
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	/* One row a batch per process: see struct proc_pending. */
-	[S_PROCESS] =
-		"INSERT INTO processes (pid, start_ns, ppid, exe, argv, session, first_seen,"
-		" last_seen, exit_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-		" ON CONFLICT DO UPDATE SET exe = coalesce(?4, exe), argv = coalesce(?5, argv),"
-		" session = CASE WHEN ?10 THEN ?6 ELSE session END, last_seen = ?8,"
-		" exit_code = coalesce(?9, exit_code)",
+	/* The batch's rows (batch.h), by one statement each. */
+	[S_BATCH_EVENTS] = "INSERT INTO events (id, prev_id, ts, type, pid, session, cause, json,"
+			   " hash) SELECT id, prev_id, ts, type, pid, session, cause, json, hash"
+			   " FROM warden_batch_events",
+	/* argv is NULL unless the batch saw the process exec: then its session counts. */
+	[S_PROCESS] = "INSERT INTO processes (pid, start_ns, ppid, exe, argv, session, first_seen,"
+		      " last_seen, exit_code) SELECT * FROM warden_batch_procs WHERE true"
+		      " ON CONFLICT DO UPDATE SET exe = coalesce(excluded.exe, exe),"
+		      " argv = coalesce(excluded.argv, argv), session = CASE WHEN excluded.argv"
+		      " IS NOT NULL THEN excluded.session ELSE session END,"
+		      " last_seen = excluded.last_seen,"
+		      " exit_code = coalesce(excluded.exit_code, exit_code)",
 	[S_SESSION_START] =
 		"INSERT OR REPLACE INTO sessions (id, root_pid, root_exe, root_comm,"
 		" agent, container_id, pod_uid, start_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -143,21 +160,6 @@ struct span {
 	uint8_t pids[SPAN_BLOOM_BYTES];
 };
 
-/*
- * process.* events of a batch, merged per process: a fork, exec and exit
- * seen in one batch make one row write at commit, not three.
- */
-#define PROC_SLOTS 8192 /* a power of two, twice STORE_BATCH_MAX: never full */
-#define PROC_TEXT_MAX (1 << 20) /* exe and argv bytes held for a batch; then written early */
-
-struct proc_pending {
-	int64_t pid; /* 0: free slot */
-	uint64_t start_ns, first_seen, last_seen, session;
-	int64_t ppid, exit_code;
-	uint32_t exe_off, exe_len, argv_off, argv_len; /* in proc_text */
-	bool has_exec, has_exe, has_exit;
-};
-
 struct chain_pos {
 	uint64_t id;
 	uint8_t hash[STORE_HASH_LEN];
@@ -174,10 +176,7 @@ struct store {
 	struct span span_committed; /* as last committed: where a failed batch rolls back to */
 	struct event_json json; /* the JSON line of the event being stored */
 	uint64_t json_id; /* the event whose line json holds (0: none) */
-	struct proc_pending *procs; /* PROC_SLOTS, open addressing by (pid, start) */
-	unsigned int nprocs;
-	char *proc_text; /* PROC_TEXT_MAX */
-	size_t proc_text_len;
+	struct store_batch batch; /* the transaction's event and process rows, not yet written */
 	struct store_stats stats;
 	EVP_MD *sha256; /* fetched once: see sha256() */
 	EVP_MD_CTX *md_ctx;
@@ -531,6 +530,13 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 	r = register_functions(st);
 	if (r < 0)
 		return r;
+	if (!(flags & STORE_RDONLY)) {
+		r = batch_init(&st->batch);
+		if (!r)
+			r = batch_register(st->db, &st->batch);
+		if (r < 0)
+			return r;
+	}
 	if (flags & STORE_RDONLY) {
 		r = schema_version(st, &v);
 		if (r < 0)
@@ -611,8 +617,7 @@ void store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	event_json_release(&st->json);
-	free(st->procs);
-	free(st->proc_text);
+	batch_free(&st->batch);
 	EVP_MD_CTX_free(st->md_ctx);
 	EVP_MD_free(st->sha256);
 	free(st);
@@ -734,81 +739,25 @@ static int span_add(struct store *st, const struct event *ev, const char *type)
 	return 0;
 }
 
-static void bind_text_or_null_n(sqlite3_stmt *s, int i, const char *t, size_t n)
+/* Writes the batch's event rows, then its process rows, in the open transaction. 0 or -errno. */
+static int batch_flush_events(struct store *st)
 {
-	if (t)
-		sqlite3_bind_text(s, i, t, (int)n, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-/* Writes the batch's merged process rows, in the open transaction. 0 or -errno. */
-static int procs_flush(struct store *st)
-{
-	sqlite3_stmt *s = st->stmt[S_PROCESS];
 	int r = 0;
 
-	for (unsigned int i = 0; i < PROC_SLOTS && st->nprocs; i++) {
-		struct proc_pending *pp = &st->procs[i];
-
-		if (!pp->pid)
-			continue;
-		if (!r) {
-			sqlite3_bind_int64(s, 1, pp->pid);
-			sqlite3_bind_int64(s, 2, (int64_t)pp->start_ns);
-			sqlite3_bind_int64(s, 3, pp->ppid);
-			bind_text_or_null_n(s, 4, pp->has_exe ? st->proc_text + pp->exe_off : NULL,
-					    pp->exe_len);
-			bind_text_or_null_n(s, 5,
-					    pp->has_exec ? st->proc_text + pp->argv_off : NULL,
-					    pp->argv_len);
-			sqlite3_bind_int64(s, 6, (int64_t)pp->session);
-			sqlite3_bind_int64(s, 7, (int64_t)pp->first_seen);
-			sqlite3_bind_int64(s, 8, (int64_t)pp->last_seen);
-			if (pp->has_exit)
-				sqlite3_bind_int64(s, 9, pp->exit_code);
-			else
-				sqlite3_bind_null(s, 9);
-			sqlite3_bind_int(s, 10, pp->has_exec);
-			r = step_done(st, s);
-		}
-		pp->pid = 0;
-		st->nprocs--;
-	}
-	st->nprocs = 0;
-	st->proc_text_len = 0;
+	if (st->batch.nevents)
+		r = step_done(st, st->stmt[S_BATCH_EVENTS]);
+	batch_clear_events(&st->batch);
 	return r;
 }
 
-/* Drops the batch's process rows (the batch failed). */
-static void procs_drop(struct store *st)
+static int batch_flush_procs(struct store *st)
 {
-	if (st->procs)
-		memset(st->procs, 0, sizeof(*st->procs) * PROC_SLOTS);
-	st->nprocs = 0;
-	st->proc_text_len = 0;
-}
+	int r = 0;
 
-static struct proc_pending *proc_slot(struct store *st, int64_t pid, uint64_t start_ns)
-{
-	uint64_t h = ((uint64_t)pid * 0x9e3779b97f4a7c15ull) ^ (start_ns * 0xc2b2ae3d27d4eb4full);
-	unsigned int i = (unsigned int)(h >> 40) & (PROC_SLOTS - 1);
-
-	for (;; i = (i + 1) & (PROC_SLOTS - 1)) {
-		struct proc_pending *pp = &st->procs[i];
-
-		if (!pp->pid || (pp->pid == pid && pp->start_ns == start_ns))
-			return pp;
-	}
-}
-
-static uint32_t proc_text_add(struct store *st, const char *p, size_t n)
-{
-	uint32_t off = (uint32_t)st->proc_text_len;
-
-	memcpy(st->proc_text + off, p, n);
-	st->proc_text_len += n;
-	return off;
+	if (st->batch.nprocs)
+		r = step_done(st, st->stmt[S_PROCESS]);
+	batch_clear_procs(&st->batch);
+	return r;
 }
 
 int store_begin(struct store *st)
@@ -836,7 +785,8 @@ static int fail_batch(struct store *st, int r, unsigned int lost)
 	st->pending = 0;
 	st->head = st->committed;
 	st->span = st->span_committed;
-	procs_drop(st);
+	batch_clear_events(&st->batch);
+	batch_clear_procs(&st->batch);
 	return r;
 }
 
@@ -848,7 +798,9 @@ int store_commit(struct store *st)
 		return -EROFS;
 	if (!st->in_tx)
 		return 0;
-	r = procs_flush(st);
+	r = batch_flush_events(st);
+	if (!r)
+		r = batch_flush_procs(st);
 	if (!r)
 		r = span_write(st);
 	if (!r)
@@ -868,68 +820,17 @@ int store_commit(struct store *st)
 	return 0;
 }
 
-/* Merges a process.* event into its process's pending row. 0 or -errno. */
+/* Merges a process.* event into its process's row in the batch. 0 or -errno. */
 static int proc_add(struct store *st, const struct event *ev)
 {
-	const char *exe = ev->exe ? ev->exe : ev->exec.filename;
-	size_t exe_len = 0, argv_len = 0;
-	struct proc_pending *pp;
 	int r;
 
-	if (!st->procs) {
-		st->procs = calloc(PROC_SLOTS, sizeof(*st->procs));
-		st->proc_text = malloc(PROC_TEXT_MAX);
-		if (!st->procs || !st->proc_text)
-			return -ENOMEM;
-	}
-	if (ev->type == EVENT_PROCESS_EXEC) {
-		exe_len = exe ? strnlen(exe, STORE_ARGV_MAX) : 0;
-		argv_len = ev->exec.args ?
-				   (ev->exec.args_len < STORE_ARGV_MAX ? ev->exec.args_len :
-									 STORE_ARGV_MAX - 1) :
-				   0;
-	}
-	/* Full (text, or more processes than a batch has events): write what is held. */
-	if (st->nprocs >= PROC_SLOTS / 2 ||
-	    st->proc_text_len + exe_len + argv_len > PROC_TEXT_MAX) {
-		r = procs_flush(st);
+	if (!batch_proc_fits(&st->batch, ev)) {
+		r = batch_flush_procs(st);
 		if (r < 0)
 			return r;
 	}
-	pp = proc_slot(st, ev->pid, ev->pid_start_ns);
-	if (!pp->pid) {
-		*pp = (struct proc_pending){ .pid = ev->pid,
-					     .start_ns = ev->pid_start_ns,
-					     .ppid = ev->ppid,
-					     .session = ev->session,
-					     .first_seen = ev->ts };
-		st->nprocs++;
-	}
-	if (ev->ts < pp->first_seen)
-		pp->first_seen = ev->ts;
-	if (ev->ts > pp->last_seen)
-		pp->last_seen = ev->ts;
-	if (ev->type == EVENT_PROCESS_EXIT) {
-		pp->has_exit = true;
-		pp->exit_code = ev->exit.status;
-	} else if (ev->type == EVENT_PROCESS_EXEC) {
-		char *a;
-
-		pp->has_exec = true;
-		pp->session = ev->session;
-		pp->has_exe = exe != NULL;
-		pp->exe_len = (uint32_t)exe_len;
-		pp->exe_off = exe ? proc_text_add(st, exe, exe_len) : 0;
-		/* argv as one line: NULs between arguments become spaces, trailing ones go. */
-		pp->argv_off = proc_text_add(st, ev->exec.args ? ev->exec.args : "", argv_len);
-		a = st->proc_text + pp->argv_off;
-		while (argv_len && !a[argv_len - 1])
-			argv_len--;
-		for (size_t i = 0; i < argv_len; i++)
-			if (!a[i])
-				a[i] = ' ';
-		pp->argv_len = (uint32_t)argv_len;
-	}
+	batch_merge_proc(&st->batch, ev);
 	return 0;
 }
 
@@ -1025,16 +926,32 @@ int store_add(struct store *st, const struct event *ev)
 	next.id = ev->id;
 	row_hash(st, st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause,
 		 type, json_sha, next.hash);
-	sqlite3_bind_int64(s, 1, (int64_t)ev->id);
-	sqlite3_bind_int64(s, 2, (int64_t)st->head.id);
-	sqlite3_bind_int64(s, 3, (int64_t)ev->ts);
-	sqlite3_bind_text(s, 4, type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, ev->pid);
-	sqlite3_bind_int64(s, 6, (int64_t)ev->session);
-	sqlite3_bind_int64(s, 7, (int64_t)ev->cause);
-	sqlite3_bind_text(s, 8, st->json.buf, (int)len, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 9, next.hash, STORE_HASH_LEN, SQLITE_STATIC);
-	r = step_done(st, s);
+	if (!batch_event_fits(&st->batch, len))
+		r = batch_flush_events(st);
+	if (!r && batch_event_fits(&st->batch, len)) {
+		struct batch_event row = { .id = ev->id,
+					   .prev_id = st->head.id,
+					   .ts = ev->ts,
+					   .session = ev->session,
+					   .cause = ev->cause,
+					   .pid = ev->pid,
+					   .type = type };
+
+		memcpy(row.hash, next.hash, STORE_HASH_LEN);
+		batch_add_event(&st->batch, &row, st->json.buf, len);
+	} else if (!r) {
+		/* Larger than the batch's text: alone, now (the batch before it went first). */
+		sqlite3_bind_int64(s, 1, (int64_t)ev->id);
+		sqlite3_bind_int64(s, 2, (int64_t)st->head.id);
+		sqlite3_bind_int64(s, 3, (int64_t)ev->ts);
+		sqlite3_bind_text(s, 4, type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, ev->pid);
+		sqlite3_bind_int64(s, 6, (int64_t)ev->session);
+		sqlite3_bind_int64(s, 7, (int64_t)ev->cause);
+		sqlite3_bind_text(s, 8, st->json.buf, (int)len, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 9, next.hash, STORE_HASH_LEN, SQLITE_STATIC);
+		r = step_done(st, s);
+	}
 	if (!r)
 		r = add_side_rows(st, ev);
 	if (!r)

@@ -831,6 +831,7 @@ static void test_migrate_v1(void **state)
 	       "INSERT INTO meta VALUES ('anchor_id', 0), ('anchor_hash', zeroblob(32)),"
 	       " ('head_id', 0), ('head_hash', zeroblob(32));"
 	       "INSERT INTO sessions (id, root_pid, start_ts) VALUES (7, 70, 1);"
+	       "INSERT INTO processes VALUES (70, 5, 1, '/bin/agent', 'agent -x', 7, 1, 2, 0);"
 	       "PRAGMA user_version = 1;");
 	/* Rows as schema 1 held them (no chain: this test is about lookups). */
 	for (int i = 1; i <= 2500; i++) {
