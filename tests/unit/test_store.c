@@ -934,6 +934,57 @@ static void test_processes_across_batches(void **state)
 			 1);
 }
 
+/*
+ * The batch's limits (src/store/batch.h): process text beyond its arena
+ * is written early, an event line larger than the event arena goes alone;
+ * every row arrives whole and in order either way.
+ */
+static void test_batch_limits(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	static char argv[4000];
+	const size_t big = 5 << 20; /* 5 MiB of control bytes: a 30 MiB JSON line */
+	char *data = malloc(big);
+	struct store_verify_result res;
+	uint64_t id = 0;
+
+	(void)state;
+	assert_non_null(data);
+	memset(argv, 'a', sizeof(argv));
+	memset(data, 1, big);
+	for (int i = 0; i < 300; i++) {
+		struct event ev;
+
+		id++;
+		ev = mk(id, EVENT_PROCESS_EXEC, 1000 + id, 2000 + (uint32_t)i);
+
+		ev.exec.args = argv;
+		ev.exec.args_len = sizeof(argv);
+		add(st, &ev);
+		if (i == 150) {
+			id++;
+			ev = mk(id, EVENT_TLS_WRITE, 1000 + id, 7);
+			ev.tls.data = (const uint8_t *)data;
+			ev.tls.len = (uint32_t)big;
+			ev.tls.total_len = (uint32_t)big;
+			ev.tls.func = "SSL_write";
+			add(st, &ev);
+		}
+	}
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	free(data);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM processes WHERE length(argv) = 4000"),
+			 300);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 301);
+	assert_int_equal(sql_int(p, "SELECT max(length(json)) > 30000000 FROM events"), 1);
+	assert_int_equal(sql_int(p, "SELECT type = 'tls.write' FROM events WHERE id = 152"), 1);
+	res = verify(p);
+	assert_int_equal(res.verdict, STORE_VERIFY_OK);
+	assert_int_equal(res.events, 301);
+}
+
 static int setup(void **state)
 {
 	char self[PATH_MAX];
@@ -979,7 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_spans_lookup),
 		cmocka_unit_test(test_migrate_v1),
 		cmocka_unit_test(test_retention_in_span),
-		cmocka_unit_test(test_processes_across_batches),
+		cmocka_unit_test(test_processes_across_batches), cmocka_unit_test(test_batch_limits),
 		cmocka_unit_test(test_throughput),
 	};
 
