@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A store transaction's rows, held in memory and written in bulk: each
- * kind by one INSERT ... SELECT from an eponymous virtual table that reads
- * this memory (warden_batch_events, warden_batch_procs). One statement
- * execution then writes hundreds of rows, with the table's cursor kept at
- * its end, instead of one bind/step/reset per row: per row, SQLite's
- * statement set-up cost as much as the insert itself.
+ * A store transaction's rows, held in memory and written in bulk (store.c:
+ * multi-row INSERT statements), instead of one bind/step/reset per row:
+ * per row, SQLite's statement work cost as much as the insert itself. A
+ * process's fork, exec and exit events of one transaction merge into one
+ * row.
  *
  * Internal to src/store/: store.c owns a batch and flushes it inside its
  * transaction.
@@ -20,7 +19,6 @@
 #include "warden/store.h"
 
 struct event;
-struct sqlite3;
 
 #define BATCH_EVENTS 512 /* event rows held before they are written */
 #define BATCH_EVENT_TEXT (4 << 20) /* their JSON bytes; a larger line is written alone */
@@ -61,8 +59,6 @@ struct store_batch {
 int batch_init(struct store_batch *b);
 /* Frees them. Accepts NULL. */
 void batch_free(struct store_batch *b);
-/* Registers the two virtual tables on db, reading b. 0 or -errno. */
-int batch_register(struct sqlite3 *db, struct store_batch *b);
 
 /* Can an event row with len JSON bytes join? (If not, write the batch's first.) */
 bool batch_event_fits(const struct store_batch *b, size_t len);

@@ -91,8 +91,9 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 enum {
 	S_INSERT,
-	S_BATCH_EVENTS,
+	S_EVENTS_N,
 	S_PROCESS,
+	S_PROCESS_N,
 	S_SESSION_START,
 	S_SESSION_END,
 	S_META_SET,
@@ -102,21 +103,56 @@ enum {
 	S_MAX,
 };
 
+/*
+ * The batch's rows (batch.h) go BATCH_ROWS to a statement, as one
+ * multi-row VALUES list: SQLite's per-statement work (bind, step, reset,
+ * halt) then comes once per BATCH_ROWS rows. The rest go one by one. OR
+ * FAIL: any failure fails the whole transaction here, so SQLite need not
+ * keep a statement journal to undo one statement's rows.
+ */
+#define BATCH_ROWS 64
+
+#define EVENTS_INSERT \
+	"INSERT OR FAIL INTO events (id, prev_id, ts, type, pid, session, cause, json, hash) VALUES "
+#define EVENTS_COLS 9
+/* argv is NULL unless the batch saw the process exec: then its session counts. */
+#define PROCESS_INSERT                                                                        \
+	"INSERT OR FAIL INTO processes (pid, start_ns, ppid, exe, argv, session, first_seen," \
+	" last_seen,"                                                                         \
+	" exit_code) VALUES "
+#define PROCESS_COLS 9
+#define PROCESS_UPSERT                                                                         \
+	" ON CONFLICT DO UPDATE SET exe = coalesce(excluded.exe, exe),"                        \
+	" argv = coalesce(excluded.argv, argv), session = CASE WHEN excluded.argv IS NOT NULL" \
+	" THEN excluded.session ELSE session END, last_seen = excluded.last_seen,"             \
+	" exit_code = coalesce(excluded.exit_code, exit_code)"
+
+/* "head (?,...,?),(?,...) tail" for rows rows of cols columns; NULL on ENOMEM. Caller frees. */
+static char *values_sql(const char *head, int cols, int rows, const char *tail)
+{
+	size_t n = strlen(head) + strlen(tail) + (size_t)rows * ((size_t)cols * 2 + 2) + 1;
+	char *sql = malloc(n), *p;
+
+	if (!sql)
+		return NULL;
+	p = stpcpy(sql, head);
+	for (int r = 0; r < rows; r++) {
+		*p++ = r ? ',' : '(';
+		if (r)
+			*p++ = '(';
+		for (int c = 0; c < cols; c++) {
+			*p++ = '?';
+			*p++ = c + 1 < cols ? ',' : ')';
+		}
+	}
+	strcpy(p, tail);
+	return sql;
+}
+
 static const char *const stmt_sql[S_MAX] = {
-	[S_INSERT] = "INSERT INTO events (id, prev_id, ts, type, pid, session, cause, json, hash)"
-		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	/* The batch's rows (batch.h), by one statement each. */
-	[S_BATCH_EVENTS] = "INSERT INTO events (id, prev_id, ts, type, pid, session, cause, json,"
-			   " hash) SELECT id, prev_id, ts, type, pid, session, cause, json, hash"
-			   " FROM warden_batch_events",
-	/* argv is NULL unless the batch saw the process exec: then its session counts. */
-	[S_PROCESS] = "INSERT INTO processes (pid, start_ns, ppid, exe, argv, session, first_seen,"
-		      " last_seen, exit_code) SELECT * FROM warden_batch_procs WHERE true"
-		      " ON CONFLICT DO UPDATE SET exe = coalesce(excluded.exe, exe),"
-		      " argv = coalesce(excluded.argv, argv), session = CASE WHEN excluded.argv"
-		      " IS NOT NULL THEN excluded.session ELSE session END,"
-		      " last_seen = excluded.last_seen,"
-		      " exit_code = coalesce(excluded.exit_code, exit_code)",
+	[S_INSERT] = EVENTS_INSERT "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_PROCESS] = PROCESS_INSERT "(?, ?, ?, ?, ?, ?, ?, ?, ?)" PROCESS_UPSERT,
+	/* S_EVENTS_N and S_PROCESS_N: values_sql() */
 	[S_SESSION_START] =
 		"INSERT OR REPLACE INTO sessions (id, root_pid, root_exe, root_comm,"
 		" agent, container_id, pod_uid, start_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -124,10 +160,17 @@ static const char *const stmt_sql[S_MAX] = {
 			  " WHERE id = ?1",
 	[S_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?",
-	[S_SPAN] = "INSERT OR REPLACE INTO spans (first_id, last_id, events, min_ts, max_ts, types,"
-		   " pids) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[S_SESSION_SPAN] = "INSERT OR REPLACE INTO session_spans (session, first_id, last_id,"
-			   " events, max_ts) VALUES (?, ?, ?, ?, ?)",
+	/*
+	 * Upserts, not INSERT OR REPLACE: a replace deletes and inserts, and
+	 * a statement that may write twice keeps a statement journal (a
+	 * temporary file) to undo itself.
+	 */
+	[S_SPAN] = "INSERT INTO spans (first_id, last_id, events, min_ts, max_ts, types, pids)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET last_id = ?2,"
+		   " events = ?3, min_ts = ?4, max_ts = ?5, types = ?6, pids = ?7",
+	[S_SESSION_SPAN] = "INSERT INTO session_spans (session, first_id, last_id, events, max_ts)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET last_id = ?3,"
+			   " events = ?4, max_ts = ?5",
 };
 
 /*
@@ -532,8 +575,6 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 		return r;
 	if (!(flags & STORE_RDONLY)) {
 		r = batch_init(&st->batch);
-		if (!r)
-			r = batch_register(st->db, &st->batch);
 		if (r < 0)
 			return r;
 	}
@@ -561,6 +602,14 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 		r = exec_sql(st, "PRAGMA journal_mode = WAL");
 	if (!r)
 		r = exec_sql(st, "PRAGMA synchronous = NORMAL");
+	/*
+	 * The process upserts keep a statement journal (a row may be written
+	 * twice): in memory, not a temporary file created and unlinked at
+	 * every commit.
+	 */
+	if (!r)
+		r = exec_sql(st, "PRAGMA temp_store = MEMORY");
+
 	if (!r)
 		r = migrate(st);
 	return r;
@@ -582,12 +631,23 @@ int store_open(const char *path, unsigned int flags, struct store **out, const c
 	st->md_ctx = st->sha256 ? EVP_MD_CTX_new() : NULL;
 	r = open_db(st, path, flags);
 	for (int i = 0; !r && i < S_MAX; i++) {
+		char *sql = NULL;
+
 		/* A reader needs only the meta lookup. */
 		if (st->rdonly && i != S_META_GET)
 			continue;
+		if (i == S_EVENTS_N)
+			sql = values_sql(EVENTS_INSERT, EVENTS_COLS, BATCH_ROWS, "");
+		else if (i == S_PROCESS_N)
+			sql = values_sql(PROCESS_INSERT, PROCESS_COLS, BATCH_ROWS, PROCESS_UPSERT);
+		if ((i == S_EVENTS_N || i == S_PROCESS_N) && !sql) {
+			r = -ENOMEM;
+			break;
+		}
 		r = errno_of(st->db,
-			     sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-						&st->stmt[i], NULL));
+			     sqlite3_prepare_v3(st->db, sql ? sql : stmt_sql[i], -1,
+						SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL));
+		free(sql);
 	}
 	if (!r)
 		r = get_pos(st, "head_id", "head_hash", &st->head);
@@ -739,23 +799,94 @@ static int span_add(struct store *st, const struct event *ev, const char *type)
 	return 0;
 }
 
-/* Writes the batch's event rows, then its process rows, in the open transaction. 0 or -errno. */
+/* Binds event row e as the statement's row'th of EVENTS_COLS columns. */
+static void bind_event_row(struct store *st, sqlite3_stmt *s, int row, const struct batch_event *e)
+{
+	int c = row * EVENTS_COLS;
+
+	sqlite3_bind_int64(s, c + 1, (int64_t)e->id);
+	sqlite3_bind_int64(s, c + 2, (int64_t)e->prev_id);
+	sqlite3_bind_int64(s, c + 3, (int64_t)e->ts);
+	sqlite3_bind_text(s, c + 4, e->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, c + 5, e->pid);
+	sqlite3_bind_int64(s, c + 6, (int64_t)e->session);
+	sqlite3_bind_int64(s, c + 7, (int64_t)e->cause);
+	sqlite3_bind_text(s, c + 8, st->batch.event_text + e->json_off, (int)e->json_len,
+			  SQLITE_STATIC);
+	sqlite3_bind_blob(s, c + 9, e->hash, STORE_HASH_LEN, SQLITE_STATIC);
+}
+
+static void bind_proc_row(struct store *st, sqlite3_stmt *s, int row, const struct batch_proc *p)
+{
+	const char *text = st->batch.proc_text;
+	int c = row * PROCESS_COLS;
+
+	sqlite3_bind_int64(s, c + 1, p->pid);
+	sqlite3_bind_int64(s, c + 2, (int64_t)p->start_ns);
+	sqlite3_bind_int64(s, c + 3, p->ppid);
+	if (p->has_exe)
+		sqlite3_bind_text(s, c + 4, text + p->exe_off, (int)p->exe_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, c + 4);
+	/* NULL without an exec in the batch: the upsert keys on it (PROCESS_UPSERT). */
+	if (p->has_exec)
+		sqlite3_bind_text(s, c + 5, text + p->argv_off, (int)p->argv_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, c + 5);
+	sqlite3_bind_int64(s, c + 6, (int64_t)p->session);
+	sqlite3_bind_int64(s, c + 7, (int64_t)p->first_seen);
+	sqlite3_bind_int64(s, c + 8, (int64_t)p->last_seen);
+	if (p->has_exit)
+		sqlite3_bind_int64(s, c + 9, p->exit_code);
+	else
+		sqlite3_bind_null(s, c + 9);
+}
+
+/* Writes the batch's event rows in the open transaction. 0 or -errno. */
 static int batch_flush_events(struct store *st)
 {
+	const struct batch_event *e = st->batch.events;
+	unsigned int n = st->batch.nevents, i = 0;
 	int r = 0;
 
-	if (st->batch.nevents)
-		r = step_done(st, st->stmt[S_BATCH_EVENTS]);
+	for (; !r && n - i >= BATCH_ROWS; i += BATCH_ROWS) {
+		for (int row = 0; row < BATCH_ROWS; row++)
+			bind_event_row(st, st->stmt[S_EVENTS_N], row, &e[i + (unsigned int)row]);
+		r = step_done(st, st->stmt[S_EVENTS_N]);
+	}
+	for (; !r && i < n; i++) {
+		bind_event_row(st, st->stmt[S_INSERT], 0, &e[i]);
+		r = step_done(st, st->stmt[S_INSERT]);
+	}
 	batch_clear_events(&st->batch);
 	return r;
 }
 
+/* Writes the batch's process rows (BATCH_ROWS a statement, the rest alone). 0 or -errno. */
 static int batch_flush_procs(struct store *st)
 {
-	int r = 0;
+	const struct batch_proc *chunk[BATCH_ROWS];
+	unsigned int left = st->batch.nprocs;
+	int r = 0, k = 0;
 
-	if (st->batch.nprocs)
+	for (unsigned int i = 0; !r && left && i < BATCH_PROC_SLOTS; i++) {
+		const struct batch_proc *p = &st->batch.procs[i];
+
+		if (!p->pid)
+			continue;
+		left--;
+		chunk[k++] = p;
+		if (k == BATCH_ROWS) {
+			for (int row = 0; row < k; row++)
+				bind_proc_row(st, st->stmt[S_PROCESS_N], row, chunk[row]);
+			r = step_done(st, st->stmt[S_PROCESS_N]);
+			k = 0;
+		}
+	}
+	for (int row = 0; !r && row < k; row++) {
+		bind_proc_row(st, st->stmt[S_PROCESS], 0, chunk[row]);
 		r = step_done(st, st->stmt[S_PROCESS]);
+	}
 	batch_clear_procs(&st->batch);
 	return r;
 }
@@ -926,9 +1057,7 @@ int store_add(struct store *st, const struct event *ev)
 	next.id = ev->id;
 	row_hash(st, st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause,
 		 type, json_sha, next.hash);
-	if (!batch_event_fits(&st->batch, len))
-		r = batch_flush_events(st);
-	if (!r && batch_event_fits(&st->batch, len)) {
+	{
 		struct batch_event row = { .id = ev->id,
 					   .prev_id = st->head.id,
 					   .ts = ev->ts,
@@ -938,19 +1067,23 @@ int store_add(struct store *st, const struct event *ev)
 					   .type = type };
 
 		memcpy(row.hash, next.hash, STORE_HASH_LEN);
-		batch_add_event(&st->batch, &row, st->json.buf, len);
-	} else if (!r) {
-		/* Larger than the batch's text: alone, now (the batch before it went first). */
-		sqlite3_bind_int64(s, 1, (int64_t)ev->id);
-		sqlite3_bind_int64(s, 2, (int64_t)st->head.id);
-		sqlite3_bind_int64(s, 3, (int64_t)ev->ts);
-		sqlite3_bind_text(s, 4, type, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, ev->pid);
-		sqlite3_bind_int64(s, 6, (int64_t)ev->session);
-		sqlite3_bind_int64(s, 7, (int64_t)ev->cause);
-		sqlite3_bind_text(s, 8, st->json.buf, (int)len, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 9, next.hash, STORE_HASH_LEN, SQLITE_STATIC);
-		r = step_done(st, s);
+		if (!batch_event_fits(&st->batch, len))
+			r = batch_flush_events(st);
+		if (!r && batch_event_fits(&st->batch, len)) {
+			batch_add_event(&st->batch, &row, st->json.buf, len);
+		} else if (!r) {
+			/* Larger than the batch's text: alone, now (the batch before it went first). */
+			sqlite3_bind_int64(s, 1, (int64_t)row.id);
+			sqlite3_bind_int64(s, 2, (int64_t)row.prev_id);
+			sqlite3_bind_int64(s, 3, (int64_t)row.ts);
+			sqlite3_bind_text(s, 4, type, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 5, row.pid);
+			sqlite3_bind_int64(s, 6, (int64_t)row.session);
+			sqlite3_bind_int64(s, 7, (int64_t)row.cause);
+			sqlite3_bind_text(s, 8, st->json.buf, (int)len, SQLITE_STATIC);
+			sqlite3_bind_blob(s, 9, row.hash, STORE_HASH_LEN, SQLITE_STATIC);
+			r = step_done(st, s);
+		}
 	}
 	if (!r)
 		r = add_side_rows(st, ev);
