@@ -95,12 +95,16 @@ test: deps all
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
 
-# Benchmarks: tools/bench. The empty-program floor has its own skeleton.
+# Benchmarks: tools/bench. The empty-program floor has its own skeleton, generated from
+# Warden's object: one empty program for each of Warden's, on the same hook.
 BENCH_BINS := $(BUILD)/bench/empty_probe $(BUILD)/bench/tls_rt $(BUILD)/bench/exec_storm \
 	$(BUILD)/bench/gen_capture $(BUILD)/bench/proc_farm $(BUILD)/replay
 
-$(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c
+$(BUILD)/bench/empty.bpf.c: $(BUILD)/warden.bpf.o tools/bench/gen_empty.py
 	@mkdir -p $(@D)
+	$(PYTHON) tools/bench/gen_empty.py $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/empty.bpf.o: $(BUILD)/bench/empty.bpf.c
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench/empty.skel.h: $(BUILD)/bench/empty.bpf.o

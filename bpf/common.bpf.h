@@ -117,11 +117,20 @@ static __always_inline void task_fill(struct warden_task *out, struct task_struc
 	bpf_core_read_str(out->comm, sizeof(out->comm), &t->comm);
 }
 
+/*
+ * The current task's identity through its BTF pointer: the loads are plain
+ * (fault-safe) loads the JIT emits inline, where BPF_CORE_READ costs a
+ * helper call each; this runs for every record.
+ */
 static __always_inline void task_fill_current(struct warden_task *out)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 
-	task_fill(out, t);
+	out->pid = t->tgid;
+	out->tid = t->pid;
+	out->ppid = t->real_parent->tgid;
+	out->start_time = t->group_leader->start_boottime;
+	bpf_get_current_comm(out->comm, sizeof(out->comm));
 	out->uid = (__u32)bpf_get_current_uid_gid();
 	out->cgroup_id = bpf_get_current_cgroup_id();
 }

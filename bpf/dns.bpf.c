@@ -141,10 +141,15 @@ int warden_dns_connect(struct trace_event_raw_sys_enter *ctx)
 		mark(fd, &sa);
 		return 0;
 	}
-	/* Connected elsewhere (or AF_UNSPEC): not, or no longer, a resolver socket. */
+	/*
+	 * Connected elsewhere (or AF_UNSPEC): not, or no longer, a resolver
+	 * socket. Looked up first: a lookup that misses takes no bucket lock,
+	 * and nearly every connect misses.
+	 */
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	k.fd = fd;
-	bpf_map_delete_elem(&dns_socks, &k);
+	if (bpf_map_lookup_elem(&dns_socks, &k))
+		bpf_map_delete_elem(&dns_socks, &k);
 	return 0;
 }
 

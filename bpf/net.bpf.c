@@ -20,27 +20,42 @@
 #define TCP_ESTABLISHED_ 1
 #define TCP_SYN_SENT_ 2
 #define TCP_CLOSE_ 7
+#define O_NONBLOCK_ 04000
 
 struct connect_args {
 	__u64 sk; /* struct sock * of a TCP socket this connect() sent a SYN for; else 0 */
 	__s32 fd;
 	__u32 addrlen;
+	__s32 outcome; /* the handshake's, when it ended inside the call (known) */
+	__u8 active; /* inside connect() now */
+	__u8 known;
 	__u8 sa[2 + WARDEN_UNIX_PATH_MAX]; /* struct sockaddr_un is the largest we keep */
-	__u16 _pad0;
 };
 
-/* LRU: a thread killed inside connect() leaves its entry behind. */
+/*
+ * The connect() a thread is inside, in the thread's own storage: a pointer
+ * away from its task_struct, no hash or LRU list to update twice a call,
+ * and freed with the thread (one killed inside connect() leaves nothing).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct connect_args);
 } connect_inflight SEC(".maps");
 
+static __always_inline struct connect_args *inflight_get(__u64 flags)
+{
+	return bpf_task_storage_get(&connect_inflight, bpf_get_current_task_btf(), 0, flags);
+}
+
 /*
- * TCP connects in flight, by struct sock *. On loopback the handshake (or
- * the RST) can complete inside connect() itself, before its exit says
- * EINPROGRESS: then the outcome waits here for the exit to report it.
+ * TCP connects still under way when their syscall returns (non-blocking,
+ * or cut short by a signal), by struct sock *: the outcome comes later,
+ * in softirq, on any CPU. A non-blocking socket's entry is made at its
+ * SYN, since the handshake may end before the syscall's exit; a blocking
+ * one's only at an interrupted exit. A handshake that ends inside connect()
+ * on the connecting thread (loopback) is kept in connect_args instead.
  */
 struct pending_connect {
 	struct warden_rec_connect rec; /* the connect record, once its syscall returned */
@@ -56,6 +71,8 @@ struct {
 	__type(key, __u64);
 	__type(value, struct pending_connect);
 } connect_pending SEC(".maps");
+
+static const struct pending_connect fresh_pending = {};
 
 /* The outcome record: a copy of the connect record, flagged and completed. */
 static __always_inline void emit_outcome(const struct warden_rec_connect *rec, __s32 outcome)
@@ -74,44 +91,45 @@ static __always_inline void emit_outcome(const struct warden_rec_connect *rec, _
 SEC("tp/syscalls/sys_enter_connect")
 int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct connect_args a = {};
 	__u64 len = (__u32)ctx->args[2];
-	__u16 family = 0;
+	struct connect_args *a;
+	__u16 family;
 
-	if (is_self())
-		return 0;
-	if (bpf_probe_read_user(&family, sizeof(family), (void *)ctx->args[1]))
-		return 0; /* the kernel will fail it with EFAULT too */
-	if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
-		return 0;
-	a.fd = ctx->args[0];
-	a.addrlen = len;
-	if (len > sizeof(a.sa))
-		len = sizeof(a.sa);
-	barrier_var(len);
-	if (len > sizeof(a.sa))
-		return 0;
-	if (bpf_probe_read_user(a.sa, len, (void *)ctx->args[1])) {
-		stat_inc(WARDEN_STAT_READ_FAULT);
+	if (is_self() || len < sizeof(family))
+		return 0; /* too short for any address: the kernel fails it too */
+	a = inflight_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a) {
+		stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 		return 0;
 	}
-	if (bpf_map_update_elem(&connect_inflight, &key, &a, BPF_ANY))
-		stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
+	a->active = 0;
+	a->sk = 0;
+	a->known = 0;
+	a->fd = ctx->args[0];
+	a->addrlen = len;
+	if (len > sizeof(a->sa))
+		len = sizeof(a->sa);
+	barrier_var(len);
+	if (len > sizeof(a->sa))
+		return 0;
+	/* One read, the family with the rest. */
+	if (bpf_probe_read_user(a->sa, len, (void *)ctx->args[1]))
+		return 0; /* the kernel will fail it with EFAULT too */
+	family = *(__u16 *)a->sa;
+	a->active = family == AF_INET || family == AF_INET6 || family == AF_UNIX;
 	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_connect")
 int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 key = bpf_get_current_pid_tgid();
 	struct warden_rec_connect *r;
 	struct connect_args *a;
 	__u16 family;
 	__u64 n;
 
-	a = bpf_map_lookup_elem(&connect_inflight, &key);
-	if (!a)
+	a = inflight_get(0);
+	if (!a || !a->active)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
 	if (!r)
@@ -143,19 +161,33 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	if (a->sk) {
 		__u64 sk = a->sk;
 		struct pending_connect *p = bpf_map_lookup_elem(&connect_pending, &sk);
-
 		/*
 		 * Still under way after the syscall: non-blocking (EINPROGRESS),
 		 * or a blocking one cut short by a signal, which TCP carries on.
 		 */
-		if (p && (ctx->ret == -EINPROGRESS_ || ctx->ret == -EINTR_ ||
-			  ctx->ret == -ERESTARTSYS_ || ctx->ret == -EALREADY_)) {
-			if (p->known) {
-				emit_outcome(r, p->outcome);
+		bool later = ctx->ret == -EINPROGRESS_ || ctx->ret == -EINTR_ ||
+			     ctx->ret == -ERESTARTSYS_ || ctx->ret == -EALREADY_;
+
+		if (later && a->known) {
+			emit_outcome(r, a->outcome);
+			if (p)
 				bpf_map_delete_elem(&connect_pending, &sk);
+		} else if (later && p && p->known) {
+			emit_outcome(r, p->outcome);
+			bpf_map_delete_elem(&connect_pending, &sk);
+		} else if (later && p) {
+			__builtin_memcpy(&p->rec, r, sizeof(*r));
+			p->returned = 1;
+		} else if (later) {
+			/* A blocking connect a signal cut short: its outcome comes later. */
+			struct pending_connect *np;
+
+			if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY) ||
+			    !(np = bpf_map_lookup_elem(&connect_pending, &sk))) {
+				stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 			} else {
-				__builtin_memcpy(&p->rec, r, sizeof(*r));
-				p->returned = 1;
+				__builtin_memcpy(&np->rec, r, sizeof(*r));
+				np->returned = 1;
 			}
 		} else if (p) {
 			bpf_map_delete_elem(&connect_pending, &sk); /* the result is final */
@@ -163,7 +195,7 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	}
 	rb_submit(r);
 out:
-	bpf_map_delete_elem(&connect_inflight, &key);
+	a->active = 0;
 	return 0;
 }
 
@@ -172,26 +204,23 @@ int warden_sock_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	__u64 sk = (__u64)ctx->skaddr;
 	struct pending_connect *p;
+	struct connect_args *a;
 	__s32 outcome;
 	int err;
 
 	if (ctx->oldstate == TCP_CLOSE_ && ctx->newstate == TCP_SYN_SENT_) {
 		/* Inside connect(), on its thread: this connect's socket. */
-		static const struct pending_connect fresh = {};
-		__u64 key = bpf_get_current_pid_tgid();
-		struct connect_args *a = bpf_map_lookup_elem(&connect_inflight, &key);
-
-		if (!a || a->sk)
+		a = inflight_get(0);
+		if (!a || !a->active || a->sk)
 			return 0;
 		a->sk = sk;
-		if (bpf_map_update_elem(&connect_pending, &sk, &fresh, BPF_ANY))
+		if (!(BPF_CORE_READ((struct sock *)sk, sk_socket, file, f_flags) & O_NONBLOCK_))
+			return 0;
+		if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY))
 			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 		return 0;
 	}
 	if (ctx->oldstate != TCP_SYN_SENT_)
-		return 0;
-	p = bpf_map_lookup_elem(&connect_pending, &sk);
-	if (!p)
 		return 0;
 	if (ctx->newstate == TCP_ESTABLISHED_) {
 		outcome = 0;
@@ -200,6 +229,16 @@ int warden_sock_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		err = BPF_CORE_READ((struct sock *)sk, sk_err);
 		outcome = -(err > 0 ? err : ECONNREFUSED_);
 	}
+	/* Ended inside connect(), on its thread (softirq of loopback): its exit reports it. */
+	a = inflight_get(0);
+	if (a && a->active && a->sk == sk) {
+		a->outcome = outcome;
+		a->known = 1;
+		return 0;
+	}
+	p = bpf_map_lookup_elem(&connect_pending, &sk);
+	if (!p)
+		return 0;
 	if (!p->returned) { /* still inside connect(): its exit reports it */
 		p->outcome = outcome;
 		p->known = 1;

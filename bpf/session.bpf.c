@@ -86,7 +86,9 @@ int warden_session_exit(void *ctx)
 
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
-	bpf_map_delete_elem(&session_members, &tgid);
+	/* Most processes are in no session: a lookup that misses takes no bucket lock. */
+	if (bpf_map_lookup_elem(&session_members, &tgid))
+		bpf_map_delete_elem(&session_members, &tgid);
 	return 0;
 }
 

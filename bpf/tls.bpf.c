@@ -441,7 +441,9 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
 	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-	if (bpf_map_update_elem(&checked_files, &k, &one, BPF_NOEXIST))
+	/* Nearly always known: a lookup takes no bucket lock, an update would. */
+	if (bpf_map_lookup_elem(&checked_files, &k) ||
+	    bpf_map_update_elem(&checked_files, &k, &one, BPF_NOEXIST))
 		return 0; /* known already (or the map refused: then we retry next time) */
 	r = rb_reserve(sizeof(*r), WARDEN_REC_LIB_MAP);
 	if (!r) {

@@ -21,6 +21,7 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPS = 1 if QUICK else 3
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 PEER = None  # set in main(): bpftrace installed?
+CURRENT = {"config": None}  # the configuration measure() is running, for workloads that keep extras
 # wardend stores what it sees (the default, as users run it), in a store of the bench's own.
 BENCH_DB_DIR = tempfile.mkdtemp(prefix="warden-bench-db-")
 
@@ -116,6 +117,7 @@ def measure(workload, per_op, names=("none", "empty", "warden")):
     samples = {n: [] for n in names}
     for _ in range(REPS):
         for n in names:
+            CURRENT["config"] = n
             with cfgs[n]:
                 r = workload()
             samples[n].append(r["ns"] / per_op(r))
@@ -179,18 +181,31 @@ def row_tls():
                                "ssl_calls_per_rt": round(calls["per_rt"], 2)})
 
 
+def storm_row(kind, n, name, figure):
+    """A storm's wall time per op; beside it, the CPU time the storm itself used per op
+    (its own and its children's: what the hooks cost the traced processes, without the
+    daemon's share of the machine)."""
+    tool = os.path.join(BUILD, "bench", "exec_storm")
+    cpu = {}
+
+    def work():
+        r = run_json([tool, kind, str(n)])
+        cpu.setdefault(CURRENT["config"], []).append(r["cpu_ns"] / r["ops"] / 1000.0)
+        return r
+
+    med = measure(work, lambda r: r["ops"])
+    cpu_med = {k: round(statistics.median(v), 3) for k, v in cpu.items()}
+    return overhead_row(name, figure, med, 1.3, extra={"cpu_us_per_op": cpu_med})
+
+
 def row_exec():
     n = 300 if QUICK else 20000
-    tool = os.path.join(BUILD, "bench", "exec_storm")
-    med = measure(lambda: run_json([tool, "exec", str(n)]), lambda r: r["ops"])
-    return overhead_row(f"exec storm ({n} fork+exec /bin/true)", "us/exec", med, 1.3)
+    return storm_row("exec", n, f"exec storm ({n} fork+exec /bin/true)", "us/exec")
 
 
 def row_connect():
     n = 1000 if QUICK else 100000
-    tool = os.path.join(BUILD, "bench", "exec_storm")
-    med = measure(lambda: run_json([tool, "connect", str(n)]), lambda r: r["ops"])
-    return overhead_row(f"connect storm ({n} refused)", "us/connect", med, 1.3)
+    return storm_row("connect", n, f"connect storm ({n} refused)", "us/connect")
 
 
 def row_overload():

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Attach the empty programs of empty.bpf.c to Warden's hooks: every
- * tracepoint, and SSL_{write,read}{,_ex} entry and return in each library
- * given on the command line. Prints "ready" and waits for SIGINT/SIGTERM.
+ * Attach the empty programs (build/bench/empty.bpf.c, generated from
+ * Warden's object by gen_empty.py: one for each of Warden's programs) to
+ * Warden's hooks: every tracepoint, and SSL_{write,read}{,_ex} entry and
+ * return in each library given on the command line, as wardend attaches
+ * them. Prints "ready" and waits for SIGINT/SIGTERM.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -23,6 +25,7 @@ int main(int argc, char **argv)
 {
 	static const char *const funcs[] = { "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex" };
 	struct empty_bpf *skel;
+	struct bpf_program *entry[4];
 	sigset_t set;
 	int sig, n = 0;
 
@@ -32,8 +35,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "empty_probe: load failed: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_program__set_autoattach(skel->progs.empty_ssl_entry, false);
-	bpf_program__set_autoattach(skel->progs.empty_ssl_ret, false);
+	entry[0] = skel->progs.empty_warden_ssl_write;
+	entry[1] = skel->progs.empty_warden_ssl_write_ex;
+	entry[2] = skel->progs.empty_warden_ssl_read;
+	entry[3] = skel->progs.empty_warden_ssl_read_ex;
+	for (unsigned int f = 0; f < 4; f++)
+		bpf_program__set_autoattach(entry[f], false);
+	bpf_program__set_autoattach(skel->progs.empty_warden_ssl_ret, false);
 	if (empty_bpf__attach(skel)) {
 		fprintf(stderr, "empty_probe: attach failed: %s\n", strerror(errno));
 		return 1;
@@ -43,9 +51,10 @@ int main(int argc, char **argv)
 			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = funcs[f]);
 			LIBBPF_OPTS(bpf_uprobe_opts, r, .func_name = funcs[f], .retprobe = true);
 
-			if (bpf_program__attach_uprobe_opts(skel->progs.empty_ssl_entry, -1, argv[i], 0, &o))
+			if (bpf_program__attach_uprobe_opts(entry[f], -1, argv[i], 0, &o))
 				n++;
-			if (bpf_program__attach_uprobe_opts(skel->progs.empty_ssl_ret, -1, argv[i], 0, &r))
+			if (bpf_program__attach_uprobe_opts(skel->progs.empty_warden_ssl_ret, -1,
+							    argv[i], 0, &r))
 				n++;
 		}
 	}
