@@ -112,9 +112,11 @@ int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
 	barrier_var(len);
 	if (len > sizeof(a->sa))
 		return 0;
-	/* One read, the family with the rest. */
-	if (bpf_probe_read_user(a->sa, len, (void *)ctx->args[1]))
-		return 0; /* the kernel will fail it with EFAULT too */
+	/* One read, the family with the rest (a fault: the kernel fails it with EFAULT too). */
+	if (bpf_probe_read_user(a->sa, len, (void *)ctx->args[1])) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		return 0;
+	}
 	family = *(__u16 *)a->sa;
 	a->active = family == AF_INET || family == AF_INET6 || family == AF_UNIX;
 	return 0;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The event type's names and its JSON encoding: every output formats from
- * here. Events are written straight into a reused buffer, field by field, with
- * no intermediate objects: the daemon formats every event, so this path
- * allocates nothing once the buffer has grown. event_to_json() reads that same text back for callers
- * that want a json_t, so there is one definition of the format.
+ * here. Events are written straight into a reused buffer, field by field,
+ * with no intermediate objects: the daemon formats every event, so this
+ * path allocates nothing once the buffer has grown. event_to_json() reads
+ * that same text back for callers that want a json_t, so there is one
+ * definition of the format.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -880,23 +881,17 @@ int event_write_json(const struct event *ev, FILE *f)
 
 int event_to_json(const struct event *ev, json_t **out)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	struct event_json j = { 0 };
 	json_error_t jerr;
 	int r;
 
 	*out = NULL;
-	if (!f)
-		return -ENOMEM;
-	r = event_write_json(ev, f);
-	if (fclose(f) != 0 && !r)
-		r = -ENOMEM;
+	r = event_format_json(ev, &j);
 	if (!r) {
-		*out = json_loadb(text, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+		*out = json_loadb(j.buf, j.len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
 		if (!*out)
 			r = -EINVAL; /* the writer produced invalid JSON: a bug, caught by tests */
 	}
-	free(text);
+	event_json_release(&j);
 	return r;
 }

@@ -219,6 +219,7 @@ struct store {
 	struct span span_committed; /* as last committed: where a failed batch rolls back to */
 	struct event_json json; /* the JSON line of the event being stored */
 	uint64_t json_id; /* the event whose line json holds (0: none) */
+	size_t json_line_len; /* its length without the newline */
 	struct store_batch batch; /* the transaction's event and process rows, not yet written */
 	struct store_stats stats;
 	EVP_MD *sha256; /* fetched once: see sha256() */
@@ -573,11 +574,6 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 	r = register_functions(st);
 	if (r < 0)
 		return r;
-	if (!(flags & STORE_RDONLY)) {
-		r = batch_init(&st->batch);
-		if (r < 0)
-			return r;
-	}
 	if (flags & STORE_RDONLY) {
 		r = schema_version(st, &v);
 		if (r < 0)
@@ -590,6 +586,9 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 			return -EPROTONOSUPPORT; /* a reader cannot migrate it */
 		return 0;
 	}
+	r = batch_init(&st->batch);
+	if (r < 0)
+		return r;
 	/*
 	 * Before any table exists; no-ops on an existing database. 16 KiB
 	 * pages: a quarter of the write calls of 4 KiB ones for the same
@@ -609,7 +608,6 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 	 */
 	if (!r)
 		r = exec_sql(st, "PRAGMA temp_store = MEMORY");
-
 	if (!r)
 		r = migrate(st);
 	return r;
@@ -799,8 +797,8 @@ static int span_add(struct store *st, const struct event *ev, const char *type)
 	return 0;
 }
 
-/* Binds event row e as the statement's row'th of EVENTS_COLS columns. */
-static void bind_event_row(struct store *st, sqlite3_stmt *s, int row, const struct batch_event *e)
+/* Binds event row e, whose line is json, as the statement's row'th of EVENTS_COLS columns. */
+static void bind_event_row(sqlite3_stmt *s, int row, const struct batch_event *e, const char *json)
 {
 	int c = row * EVENTS_COLS;
 
@@ -811,8 +809,7 @@ static void bind_event_row(struct store *st, sqlite3_stmt *s, int row, const str
 	sqlite3_bind_int64(s, c + 5, e->pid);
 	sqlite3_bind_int64(s, c + 6, (int64_t)e->session);
 	sqlite3_bind_int64(s, c + 7, (int64_t)e->cause);
-	sqlite3_bind_text(s, c + 8, st->batch.event_text + e->json_off, (int)e->json_len,
-			  SQLITE_STATIC);
+	sqlite3_bind_text(s, c + 8, json, (int)e->json_len, SQLITE_STATIC);
 	sqlite3_bind_blob(s, c + 9, e->hash, STORE_HASH_LEN, SQLITE_STATIC);
 }
 
@@ -851,11 +848,12 @@ static int batch_flush_events(struct store *st)
 
 	for (; !r && n - i >= BATCH_ROWS; i += BATCH_ROWS) {
 		for (int row = 0; row < BATCH_ROWS; row++)
-			bind_event_row(st, st->stmt[S_EVENTS_N], row, &e[i + (unsigned int)row]);
+			bind_event_row(st->stmt[S_EVENTS_N], row, &e[i + (unsigned int)row],
+				       st->batch.event_text + e[i + (unsigned int)row].json_off);
 		r = step_done(st, st->stmt[S_EVENTS_N]);
 	}
 	for (; !r && i < n; i++) {
-		bind_event_row(st, st->stmt[S_INSERT], 0, &e[i]);
+		bind_event_row(st->stmt[S_INSERT], 0, &e[i], st->batch.event_text + e[i].json_off);
 		r = step_done(st, st->stmt[S_INSERT]);
 	}
 	batch_clear_events(&st->batch);
@@ -1014,6 +1012,7 @@ static int format_json(struct store *st, const struct event *ev, size_t *len)
 	if (*len && st->json.buf[*len - 1] == '\n')
 		(*len)--;
 	st->json_id = ev->id;
+	st->json_line_len = *len;
 	return 0;
 }
 
@@ -1021,8 +1020,7 @@ const char *store_event_json(const struct store *st, uint64_t id, size_t *len)
 {
 	if (!st || !id || st->json_id != id)
 		return NULL;
-	*len = st->json.len && st->json.buf[st->json.len - 1] == '\n' ? st->json.len - 1 :
-									st->json.len;
+	*len = st->json_line_len;
 	return st->json.buf;
 }
 
@@ -1064,7 +1062,8 @@ int store_add(struct store *st, const struct event *ev)
 					   .session = ev->session,
 					   .cause = ev->cause,
 					   .pid = ev->pid,
-					   .type = type };
+					   .type = type,
+					   .json_len = (uint32_t)len };
 
 		memcpy(row.hash, next.hash, STORE_HASH_LEN);
 		if (!batch_event_fits(&st->batch, len))
@@ -1073,15 +1072,7 @@ int store_add(struct store *st, const struct event *ev)
 			batch_add_event(&st->batch, &row, st->json.buf, len);
 		} else if (!r) {
 			/* Larger than the batch's text: alone, now (the batch before it went first). */
-			sqlite3_bind_int64(s, 1, (int64_t)row.id);
-			sqlite3_bind_int64(s, 2, (int64_t)row.prev_id);
-			sqlite3_bind_int64(s, 3, (int64_t)row.ts);
-			sqlite3_bind_text(s, 4, type, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 5, row.pid);
-			sqlite3_bind_int64(s, 6, (int64_t)row.session);
-			sqlite3_bind_int64(s, 7, (int64_t)row.cause);
-			sqlite3_bind_text(s, 8, st->json.buf, (int)len, SQLITE_STATIC);
-			sqlite3_bind_blob(s, 9, row.hash, STORE_HASH_LEN, SQLITE_STATIC);
+			bind_event_row(s, 0, &row, st->json.buf);
 			r = step_done(st, s);
 		}
 	}
@@ -1097,15 +1088,15 @@ int store_add(struct store *st, const struct event *ev)
 	return 0;
 }
 
-/* Runs sql, which takes one id parameter, to its end. */
-static int exec_sql_id(struct store *st, const char *sql, uint64_t id)
+/* Runs sql, which takes one integer parameter (an id, a time), to its end. */
+static int exec_sql_u64(struct store *st, const char *sql, uint64_t v)
 {
 	sqlite3_stmt *s;
 	int r = errno_of(st->db, sqlite3_prepare_v2(st->db, sql, -1, &s, NULL));
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(s, 1, (int64_t)id);
+	sqlite3_bind_int64(s, 1, (int64_t)v);
 	r = step_done(st, s);
 	sqlite3_finalize(s);
 	return r;
@@ -1178,7 +1169,6 @@ int store_retain(struct store *st, uint64_t now_ns, uint64_t max_age_ns, uint64_
 {
 	uint64_t cutoff = 0, used = 0, excess = 0, cut_ts = 0, n = 0, row_bytes = 0;
 	struct chain_pos cut = {};
-	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (deleted)
@@ -1212,30 +1202,23 @@ int store_retain(struct store *st, uint64_t now_ns, uint64_t max_age_ns, uint64_
 			       &cut_ts, &n);
 	if (r < 0 || !n)
 		goto out;
-	r = errno_of(st->db, sqlite3_prepare_v2(st->db, "DELETE FROM events WHERE id <= ?1;", -1,
-						&s, NULL));
-	if (!r) {
-		sqlite3_bind_int64(s, 1, (int64_t)cut.id);
-		r = step_done(st, s);
-	}
-	sqlite3_finalize(s);
-	s = NULL;
+	r = exec_sql_u64(st, "DELETE FROM events WHERE id <= ?1", cut.id);
 	/* The spans before the cut go; the one across it starts after it. */
 	if (!r)
-		r = exec_sql_id(st, "DELETE FROM spans WHERE first_id <= ?1 AND last_id <= ?1",
-				cut.id);
+		r = exec_sql_u64(st, "DELETE FROM spans WHERE first_id <= ?1 AND last_id <= ?1",
+				 cut.id);
 	if (!r)
-		r = exec_sql_id(
+		r = exec_sql_u64(
 			st,
 			"UPDATE spans SET first_id = ?1 + 1, events = (SELECT count(*) FROM"
 			" events WHERE id BETWEEN ?1 + 1 AND spans.last_id) WHERE first_id <= ?1",
 			cut.id);
 	if (!r)
-		r = exec_sql_id(st,
-				"DELETE FROM session_spans WHERE first_id <= ?1 AND last_id <= ?1",
-				cut.id);
+		r = exec_sql_u64(st,
+				 "DELETE FROM session_spans WHERE first_id <= ?1 AND last_id <= ?1",
+				 cut.id);
 	if (!r)
-		r = exec_sql_id(
+		r = exec_sql_u64(
 			st,
 			"UPDATE session_spans SET first_id = ?1 + 1, events = (SELECT count(*)"
 			" FROM events e WHERE e.id BETWEEN ?1 + 1 AND session_spans.last_id"
@@ -1245,28 +1228,11 @@ int store_retain(struct store *st, uint64_t now_ns, uint64_t max_age_ns, uint64_
 		r = meta_set(st, "anchor_id", (int64_t)cut.id, NULL, 0);
 	if (!r)
 		r = meta_set(st, "anchor_hash", 0, cut.hash, STORE_HASH_LEN);
-	sqlite3_finalize(s);
-	s = NULL;
 	/* Processes and ended sessions last seen before the kept events go with them. */
 	if (!r)
-		r = errno_of(st->db, sqlite3_prepare_v2(
-					     st->db, "DELETE FROM processes WHERE last_seen <= ?1;",
-					     -1, &s, NULL));
-	if (!r) {
-		sqlite3_bind_int64(s, 1, (int64_t)cut_ts);
-		r = step_done(st, s);
-	}
-	sqlite3_finalize(s);
-	s = NULL;
+		r = exec_sql_u64(st, "DELETE FROM processes WHERE last_seen <= ?1", cut_ts);
 	if (!r)
-		r = errno_of(st->db,
-			     sqlite3_prepare_v2(st->db, "DELETE FROM sessions WHERE end_ts <= ?1",
-						-1, &s, NULL));
-	if (!r) {
-		sqlite3_bind_int64(s, 1, (int64_t)cut_ts);
-		r = step_done(st, s);
-	}
-	sqlite3_finalize(s);
+		r = exec_sql_u64(st, "DELETE FROM sessions WHERE end_ts <= ?1", cut_ts);
 out:
 	if (r < 0) {
 		exec_sql(st, "ROLLBACK");
