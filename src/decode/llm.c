@@ -13,6 +13,7 @@
  * costs one parse per chunk and nothing is ever parsed twice.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +398,8 @@ static size_t string_end(const char *s, size_t i, size_t n)
 }
 
 static long placeholder(const struct jdoc *d, const char *s, size_t n);
+static json_t *jtree(struct jdoc *d, const char *s, size_t n);
+static void jtree_free(struct jdoc *d);
 
 /* Record which string nodes are placeholders (depth bounded as jansson's own). */
 static void find_placeholders(struct jdoc *d, const json_t *v, unsigned int depth)
@@ -468,7 +471,7 @@ int jdoc_parse(struct jdoc *d, const void *src, size_t n)
 		s = d->skel.p;
 		n = d->skel.len;
 	}
-	d->root = json_loadb(s, n, JSON_ALLOW_NUL, NULL);
+	d->root = jtree(d, s, n) ?: json_loadb(s, n, JSON_ALLOW_NUL, NULL);
 	if (!d->root)
 		return -EBADMSG;
 	if (d->n_big) {
@@ -492,7 +495,7 @@ void jdoc_free(struct jdoc *d)
 			break;
 		}
 	free(d->nodes);
-	json_decref(d->root);
+	jtree_free(d);
 	free(d->big);
 	gbuf_free(&d->skel);
 	gbuf_free(&d->dec);
@@ -583,7 +586,7 @@ static bool is_text_type(const char *t)
 	return !t || !strcmp(t, "text") || !strcmp(t, "input_text") || !strcmp(t, "output_text");
 }
 
-/* ---- the scanner for hot stream events ---- */
+/* ---- the scanner: one pass over a text, then walks without rescanning ---- */
 
 static size_t skip_ws(const char *s, size_t i, size_t n)
 {
@@ -627,113 +630,218 @@ static bool scan_number(const char *s, size_t *i, size_t n)
 	return true;
 }
 
-bool js_value(const char *s, size_t n, size_t *i, int depth, struct jval *v)
+/*
+ * Non-zero when one of w's eight bytes is a quote, a backslash, below 0x20
+ * or not ASCII; exact when zero (see plain_ascii8). Its lowest set bit is
+ * the high bit of the first such byte (little-endian): a false flag can
+ * only come from a borrow out of a flagged byte below it.
+ */
+static inline uint64_t str_special8(uint64_t w)
 {
-	size_t k = skip_ws(s, *i, n), end;
-	struct jscan c;
-	struct jval key, val;
-	int r;
+	uint64_t ctrl = w - 0x2020202020202020ULL;
+	uint64_t bslash = (w ^ 0x5c5c5c5c5c5c5c5cULL) - 0x0101010101010101ULL;
+	uint64_t quote = (w ^ 0x2222222222222222ULL) - 0x0101010101010101ULL;
 
-	if (k >= n || depth > 16)
-		return false;
-	v->p = s + k;
-	v->esc = false;
-	switch (s[k]) {
-	case '"':
-		end = string_end(s, k + 1, n);
-		if (end >= n)
-			return false;
-		v->type = JV_STR;
-		v->p = s + k + 1;
-		v->n = end - k - 1;
-		v->esc = memchr(v->p, '\\', v->n) != NULL;
-		/* Valid text; escapes right; UTF-8 checked when there is any. */
-		for (size_t j = 0; j < v->n; j++)
-			if ((unsigned char)v->p[j] < 0x20 || (unsigned char)v->p[j] >= 0x80) {
-				v->esc = true;
+	return (((ctrl | bslash | quote) & ~w) | w) & 0x8080808080808080ULL;
+}
+
+/*
+ * The string whose text starts at i: *end is its closing quote, *esc set
+ * when it has escapes or non-ASCII (then validated as jansson validates).
+ */
+static bool scan_string(const char *s, size_t i, size_t n, size_t *end, uint8_t *esc)
+{
+	bool special = false;
+	unsigned char c;
+	size_t k = i;
+	uint64_t w;
+
+	for (;;) {
+		while (n - k >= 8) {
+			memcpy(&w, s + k, 8);
+			w = str_special8(w);
+			if (w) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* The lowest flag is never a false one: straight to it. */
+				k += __builtin_ctzll(w) / 8;
+#endif
 				break;
 			}
-		if (v->esc && unescape(v->p, v->n, NULL))
+			k += 8;
+		}
+		if (k >= n)
 			return false;
-		*i = end + 1;
-		return true;
-	case '{':
-	case '[':
-		v->type = s[k] == '{' ? JV_OBJ : JV_ARR;
-		c = (struct jscan){
-			.s = s, .i = k + 1, .n = n, .depth = depth + 1, .obj = s[k] == '{'
-		};
-		while ((r = v->type == JV_OBJ ? js_obj_next(&c, &key, &val) :
-						js_arr_next(&c, &val)) > 0)
-			;
-		if (r < 0)
+		c = s[k];
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			/* What follows is checked by unescape(). */
+			if (n - k < 2)
+				return false;
+			special = true;
+			k += 2;
+			continue;
+		}
+		if (c < 0x20)
 			return false;
-		v->n = c.i - k;
-		*i = c.i;
-		return true;
-	case 't':
-	case 'f':
-	case 'n': {
-		static const char *const lit[] = { "true", "false", "null" };
-		int w = s[k] == 't' ? 0 : s[k] == 'f' ? 1 : 2;
-		size_t l = strlen(lit[w]);
+		special |= c >= 0x80;
+		k++;
+	}
+	if (special && unescape(s + i, k - i, NULL))
+		return false;
+	*end = k;
+	*esc = special;
+	return true;
+}
 
-		if (n - k < l || memcmp(s + k, lit[w], l))
-			return false;
-		v->type = w == 2 ? JV_NULL : JV_BOOL;
-		v->n = l;
-		*i = k + l;
-		return true;
+/*
+ * Scan s[0..n), one object or array and nothing else, into t[0..cap) in
+ * document order: each container before its members (an object's as key,
+ * value, key, value), each token knowing the index after its subtree. The
+ * number of tokens; 0 when the text is not JSON, not in the forms scanned
+ * here (see scan_number, keys), deeper than max_depth or longer than cap.
+ */
+static uint32_t js_scan(const char *s, size_t n, struct jtok *t, uint32_t cap,
+			unsigned int max_depth)
+{
+	uint32_t open[JS_DEPTH_MAX], nt = 0;
+	unsigned int depth = 0;
+	size_t i = skip_ws(s, 0, n), end;
+	struct jtok *v;
+
+	if (n >= UINT32_MAX || max_depth > JS_DEPTH_MAX || i >= n || (s[i] != '{' && s[i] != '['))
+		return 0;
+	for (;;) {
+		/* A value starts at i. */
+		i = skip_ws(s, i, n);
+		if (i >= n || nt == cap)
+			return 0;
+		v = &t[nt];
+		*v = (struct jtok){ .off = i };
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (depth == max_depth)
+				return 0;
+			v->type = s[i] == '{' ? JV_OBJ : JV_ARR;
+			open[depth++] = nt++;
+			i = skip_ws(s, i + 1, n);
+			if (i < n && s[i] == (v->type == JV_OBJ ? '}' : ']'))
+				goto close;
+			if (v->type == JV_OBJ)
+				goto key;
+			continue;
+		case '"':
+			if (!scan_string(s, i + 1, n, &end, &v->esc))
+				return 0;
+			v->type = JV_STR;
+			v->off = i + 1;
+			v->len = end - i - 1;
+			i = end + 1;
+			break;
+		case 't':
+		case 'f':
+		case 'n': {
+			static const char *const lit[] = { "true", "false", "null" };
+			int w = s[i] == 't' ? 0 : s[i] == 'f' ? 1 : 2;
+			size_t l = strlen(lit[w]);
+
+			if (n - i < l || memcmp(s + i, lit[w], l))
+				return 0;
+			v->type = w == 2 ? JV_NULL : JV_BOOL;
+			v->len = l;
+			i += l;
+			break;
+		}
+		default:
+			end = i;
+			if (!scan_number(s, &end, n))
+				return 0;
+			v->type = JV_NUM;
+			v->len = end - i;
+			i = end;
+			break;
+		}
+		v->next = ++nt;
+		/* After a value: a comma, or the end of the container it is in. */
+		for (;;) {
+			i = skip_ws(s, i, n);
+			if (i >= n)
+				return 0;
+			if (s[i] == ',') {
+				i++;
+				if (t[open[depth - 1]].type != JV_OBJ)
+					break;
+				i = skip_ws(s, i, n);
+				goto key;
+			}
+			if (s[i] != (t[open[depth - 1]].type == JV_OBJ ? '}' : ']'))
+				return 0;
+close:
+			v = &t[open[--depth]];
+			v->len = i + 1 - v->off;
+			v->next = nt;
+			i++;
+			if (!depth)
+				return skip_ws(s, i, n) == n ? nt : 0;
+		}
+		continue;
+key:
+		/* An object's key at i, then its colon. */
+		if (i >= n || s[i] != '"' || nt == cap)
+			return 0;
+		v = &t[nt];
+		*v = (struct jtok){ .off = i + 1, .type = JV_STR };
+		/*
+		 * A key with escapes or non-ASCII is jansson's to read (it
+		 * refuses a NUL in one): the whole text is, since a walk may
+		 * skip the value it is in.
+		 */
+		if (!scan_string(s, i + 1, n, &end, &v->esc) || v->esc)
+			return 0;
+		v->len = end - i - 1;
+		v->next = ++nt;
+		i = skip_ws(s, end + 1, n);
+		if (i >= n || s[i] != ':')
+			return 0;
+		i++;
 	}
-	default:
-		v->type = JV_NUM;
-		end = k;
-		if (!scan_number(s, &end, n))
-			return false;
-		v->n = end - k;
-		*i = end;
-		return true;
-	}
+}
+
+/*
+ * The hot stream events' tokens: one text at a time, per thread (decoders
+ * run on one thread each). An event with more is not a hot one.
+ */
+#define JS_FAST_TOKS 512
+#define JS_FAST_DEPTH 16
+static _Thread_local struct jtok js_fast_toks[JS_FAST_TOKS];
+static _Thread_local const char *js_fast_src;
+
+static void js_val(struct jval *v, uint32_t k)
+{
+	const struct jtok *t = &js_fast_toks[k];
+
+	*v = (struct jval){
+		.type = t->type, .p = js_fast_src + t->off, .n = t->len, .esc = t->esc, .tok = k
+	};
 }
 
 void js_begin(struct jscan *c, const struct jval *v)
 {
-	*c = (struct jscan){ .s = v->p, .i = 1, .n = v->n, .obj = v->type == JV_OBJ };
+	*c = (struct jscan){ .i = v->tok + 1,
+			     .end = js_fast_toks[v->tok].next,
+			     .obj = v->type == JV_OBJ };
 }
 
-/* The next member: 1, 0 at the end, -1 when not JSON (or not for us). */
+/* The next member: 1, or 0 at the end. */
 static int js_next(struct jscan *c, struct jval *key, struct jval *val)
 {
-	size_t i = skip_ws(c->s, c->i, c->n);
-
-	if (i >= c->n)
-		return -1;
-	if (c->s[i] == (c->obj ? '}' : ']')) {
-		if (c->count && c->comma)
-			return -1;
-		c->i = i + 1;
+	if (c->i >= c->end)
 		return 0;
-	}
-	if (c->count && !c->comma)
-		return -1;
-	c->comma = false;
-	if (c->obj) {
-		if (c->s[i] != '"' || !js_value(c->s, c->n, &i, c->depth, key) || key->esc)
-			return -1;
-		i = skip_ws(c->s, i, c->n);
-		if (i >= c->n || c->s[i] != ':')
-			return -1;
-		i++;
-	}
-	if (!js_value(c->s, c->n, &i, c->depth, val))
-		return -1;
-	i = skip_ws(c->s, i, c->n);
-	if (i < c->n && c->s[i] == ',') {
-		c->comma = true;
-		i++;
-	}
-	c->count++;
-	c->i = i;
+	if (key)
+		js_val(key, c->i++);
+	js_val(val, c->i);
+	c->i = js_fast_toks[c->i].next;
 	return 1;
 }
 
@@ -756,11 +864,177 @@ bool js_is(const struct jval *v, const char *lit)
 
 bool js_top(const char *s, size_t n, struct jval *v)
 {
-	size_t i = 0;
-
-	if (!js_value(s, n, &i, 0, v) || v->type != JV_OBJ)
+	if (!js_scan(s, n, js_fast_toks, JS_FAST_TOKS, JS_FAST_DEPTH) ||
+	    js_fast_toks[0].type != JV_OBJ)
 		return false;
-	return skip_ws(s, i, n) == n;
+	js_fast_src = s;
+	js_val(v, 0);
+	return true;
+}
+
+/* ---- trees without jansson's lexer ---- */
+
+/*
+ * jansson's own lexer reads a byte at a time through a stream; building the
+ * same tree from one scan is about five times faster. Texts the scanner does
+ * not vouch for (exponents, long integers, escaped keys, deep or long ones)
+ * go to json_loadb, which also says what is wrong with a bad one.
+ */
+#define JT_TOKS 4096
+static _Thread_local struct jtok jt_toks[JT_TOKS];
+
+static json_t *jt_string(const char *s, const struct jtok *t, struct gbuf *tmp)
+{
+	if (!t->esc)
+		return json_stringn_nocheck(s + t->off, t->len);
+	tmp->len = 0;
+	tmp->total = 0;
+	if (unescape(s + t->off, t->len, tmp))
+		return NULL;
+	return json_stringn_nocheck(tmp->p ? tmp->p : "", tmp->len);
+}
+
+/* Numbers as scan_number lets them through: at most 15 integer digits, no exponent. */
+static json_t *jt_number(const char *p, size_t n)
+{
+	char buf[64];
+	int64_t v = 0;
+
+	if (!memchr(p, '.', n)) {
+		for (size_t i = p[0] == '-'; i < n; i++)
+			v = v * 10 + (p[i] - '0');
+		return json_integer(p[0] == '-' ? -v : v);
+	}
+	if (n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return json_real(strtod(buf, NULL));
+}
+
+static json_t *jt_value(const char *s, const struct jtok *t, uint32_t k, struct gbuf *tmp)
+{
+	json_t *v = NULL, *x;
+	uint32_t i;
+
+	switch (t[k].type) {
+	case JV_OBJ:
+		v = json_object();
+		for (i = k + 1; v && i < t[k].next; i = t[i + 1].next) {
+			x = jt_value(s, t, i + 1, tmp);
+			if (!x || json_object_setn_new_nocheck(v, s + t[i].off, t[i].len, x))
+				goto fail;
+		}
+		return v;
+	case JV_ARR:
+		v = json_array();
+		for (i = k + 1; v && i < t[k].next; i = t[i].next) {
+			x = jt_value(s, t, i, tmp);
+			if (!x || json_array_append_new(v, x))
+				goto fail;
+		}
+		return v;
+	case JV_STR:
+		return jt_string(s, &t[k], tmp);
+	case JV_NUM:
+		return jt_number(s + t[k].off, t[k].len);
+	case JV_BOOL:
+		return json_boolean(s[t[k].off] == 't');
+	case JV_NULL:
+		return json_null();
+	}
+fail:
+	json_decref(v);
+	return NULL;
+}
+
+/*
+ * What jansson allocates while jtree builds is bumped from one block per
+ * thread and dropped with its document: a tree costs as much to free node
+ * by node as to build. Allocations that do not fit, and all of jansson's
+ * others, are malloc's. This holds because a document's tree is only read
+ * (nothing is added to it, nothing of it is kept past jdoc_free) and stays
+ * on the thread that parsed it, as the decoders do.
+ */
+#define JT_ARENA (256 * 1024)
+
+static _Thread_local struct {
+	char *base;
+	size_t top;
+	unsigned int live; /* documents whose tree is in the block */
+	bool on, spilled;
+} jt_arena;
+
+static void *jt_malloc(size_t n)
+{
+	size_t k = (n + 15) & ~(size_t)15;
+	void *p;
+
+	if (jt_arena.on) {
+		if (k >= n && k <= JT_ARENA - jt_arena.top) {
+			p = jt_arena.base + jt_arena.top;
+			jt_arena.top += k;
+			return p;
+		}
+		jt_arena.spilled = true;
+	}
+	return malloc(n);
+}
+
+static void jt_free(void *p)
+{
+	if (jt_arena.base && (char *)p >= jt_arena.base && (char *)p < jt_arena.base + JT_ARENA)
+		return;
+	free(p);
+}
+
+static void jt_alloc_setup(void)
+{
+	json_set_alloc_funcs(jt_malloc, jt_free);
+}
+
+/* s[0..n) as json_loadb(s, n, JSON_ALLOW_NUL) reads it; NULL: ask json_loadb. */
+static json_t *jtree(struct jdoc *d, const char *s, size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct gbuf tmp = { 0 };
+	json_t *root;
+
+	if (!js_scan(s, n, jt_toks, JT_TOKS, JS_DEPTH_MAX))
+		return NULL;
+	pthread_once(&once, jt_alloc_setup);
+	if (!jt_arena.base)
+		jt_arena.base = malloc(JT_ARENA);
+	d->arena_mark = jt_arena.top;
+	jt_arena.on = jt_arena.base != NULL;
+	jt_arena.spilled = false;
+	root = jt_value(s, jt_toks, 0, &tmp);
+	jt_arena.on = false;
+	gbuf_free(&tmp);
+	if (!root) {
+		jt_arena.top = d->arena_mark;
+		return NULL;
+	}
+	if (jt_arena.base) {
+		d->in_arena = true;
+		d->arena_spilled = jt_arena.spilled;
+		d->arena_end = jt_arena.top;
+		jt_arena.live++;
+	}
+	return root;
+}
+
+static void jtree_free(struct jdoc *d)
+{
+	/* Spilled: the tree has nodes of malloc's (jt_free skips the others). */
+	if (!d->in_arena || d->arena_spilled)
+		json_decref(d->root);
+	if (!d->in_arena)
+		return;
+	if (!--jt_arena.live)
+		jt_arena.top = 0;
+	else if (jt_arena.top == d->arena_end)
+		jt_arena.top = d->arena_mark; /* the newest goes first (nested documents) */
 }
 
 const char *js_text(struct llm_response_builder *b, const struct jval *v, size_t *len)

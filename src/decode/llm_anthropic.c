@@ -170,12 +170,13 @@ void anthropic_on_json(struct llm_response_builder *b, const json_t *j)
 	}
 }
 
-/* ---- the hot path: content_block_delta ---- */
+/* ---- the hot path: content_block_delta, and the events only their type tells ---- */
 
 bool anthropic_fast(struct llm_response_builder *b, const char *d, size_t n)
 {
 	struct jval top, k, v, dk, dv, piece = { 0 };
-	bool is_delta = false, text = false, json = false, have_delta = false, piece_text = false;
+	bool text = false, json = false, have_delta = false, piece_text = false;
+	enum { T_NONE, T_DELTA, T_STOP, T_OTHER } type = T_NONE;
 	uint64_t idx = 0;
 	struct jscan c, dc;
 	const char *s;
@@ -187,9 +188,15 @@ bool anthropic_fast(struct llm_response_builder *b, const char *d, size_t n)
 	js_begin(&c, &top);
 	while ((r = js_obj_next(&c, &k, &v)) > 0) {
 		if (js_is(&k, "type")) {
-			if (is_delta || !js_is(&v, "content_block_delta"))
+			if (type != T_NONE)
 				return false;
-			is_delta = true;
+			type = js_is(&v, "content_block_delta") ? T_DELTA :
+			       js_is(&v, "message_stop")	? T_STOP :
+			       js_is(&v, "content_block_stop")	? T_OTHER :
+			       js_is(&v, "ping")		? T_OTHER :
+								  T_NONE;
+			if (type == T_NONE)
+				return false;
 		} else if (js_is(&k, "index")) {
 			if (!js_uint(&v, &idx))
 				return false;
@@ -216,8 +223,16 @@ bool anthropic_fast(struct llm_response_builder *b, const char *d, size_t n)
 				return false;
 		}
 	}
+	if (r < 0 || type == T_NONE)
+		return false;
+	if (type != T_DELTA) {
+		/* What else they hold, anthropic_on_json does not read either. */
+		b->recognised = true;
+		b->terminal |= type == T_STOP;
+		return true;
+	}
 	/* The piece must be the one its type names. */
-	if (r < 0 || !is_delta || !piece.type || (text ? !piece_text : !json || piece_text))
+	if (!piece.type || (text ? !piece_text : !json || piece_text))
 		return false;
 	s = js_text(b, &piece, &len);
 	if (!s)

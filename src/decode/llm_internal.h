@@ -80,6 +80,9 @@ struct jdoc {
 	struct gbuf dec; /* the big strings' values, back to back */
 	const json_t **nodes; /* the placeholder string of big[k] in root: nodes[k] */
 	struct jdoc *older; /* the live document parsed before this one (see jstr()) */
+	/* The tree's place in its thread's block (see jtree() in llm.c). */
+	size_t arena_mark, arena_end;
+	bool in_arena, arena_spilled;
 };
 
 /* 0, -EBADMSG (not JSON), -ENOMEM. d is to be freed either way. */
@@ -229,9 +232,11 @@ void b_usage(int64_t *dst, const json_t *o, const char *key);
 bool b_error_obj(struct llm_response_builder *b, const json_t *o);
 
 /*
- * A validating scanner for the hot stream events, no tree, no allocation.
- * Strings are checked as jansson checks them; numbers only in the forms
- * jansson surely reads alike; anything else says no, and jansson decides.
+ * A validating scanner for the hot stream events, no tree, no allocation:
+ * one pass over the text into tokens, then walks that jump over subtrees.
+ * Strings are checked as jansson checks them; numbers and keys only in the
+ * forms jansson surely reads alike; anything else says no, and jansson
+ * decides. jdoc_parse builds its trees from the same tokens.
  */
 enum { JV_NULL = 1, JV_BOOL, JV_NUM, JV_STR, JV_OBJ, JV_ARR };
 
@@ -240,17 +245,27 @@ struct jval {
 	const char *p; /* strings: the text between the quotes; else the value's text */
 	size_t n;
 	bool esc; /* a string with escapes or non-ASCII: js_text decodes */
+	uint32_t tok; /* its token in the scan js_top made */
 };
+
+/* A scanned value (see js_scan in llm.c). */
+struct jtok {
+	uint32_t off, len; /* strings: the text between the quotes */
+	uint32_t next; /* the token after this one's subtree */
+	uint8_t type, esc;
+};
+
+#define JS_DEPTH_MAX 64
 
 struct jscan {
-	const char *s;
-	size_t i, n, count;
-	int depth;
-	bool obj, comma;
+	uint32_t i, end;
+	bool obj;
 };
 
-bool js_value(const char *s, size_t n, size_t *i, int depth, struct jval *v);
-/* s[0..n) is one object and nothing else. */
+/*
+ * s[0..n) is one object and nothing else: scanned once, in full, and
+ * walked from v. A walk's values are good until the next js_top.
+ */
 bool js_top(const char *s, size_t n, struct jval *v);
 void js_begin(struct jscan *c, const struct jval *v);
 int js_obj_next(struct jscan *c, struct jval *key, struct jval *val);

@@ -278,8 +278,19 @@ static void line_end(struct sse_parser *p)
 
 static size_t to_eol(const uint8_t *d, size_t n)
 {
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	size_t i = 0;
+	uint64_t w, lf, cr;
 
+	/* Eight bytes at a time while none is a CR or LF (a zero byte of w ^ ...). */
+	while (n - i >= 8) {
+		memcpy(&w, d + i, 8);
+		lf = w ^ (ones * '\n');
+		cr = w ^ (ones * '\r');
+		if ((((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs)
+			break;
+		i += 8;
+	}
 	while (i < n && d[i] != '\n' && d[i] != '\r')
 		i++;
 	return i;

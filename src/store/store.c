@@ -215,6 +215,7 @@ struct store {
 	struct chain_pos head; /* last row added, pending or not */
 	struct chain_pos committed; /* last row committed: where a failed batch rolls back to */
 	unsigned int pending;
+	size_t pending_bytes;
 	struct span span; /* the open span, as it will be committed */
 	struct span span_committed; /* as last committed: where a failed batch rolls back to */
 	struct event_json json; /* the JSON line of the event being stored */
@@ -912,6 +913,7 @@ static int fail_batch(struct store *st, int r, unsigned int lost)
 	st->stats.errors += st->pending + lost;
 	st->stats.last_err = r;
 	st->pending = 0;
+	st->pending_bytes = 0;
 	st->head = st->committed;
 	st->span = st->span_committed;
 	batch_clear_events(&st->batch);
@@ -943,6 +945,7 @@ int store_commit(struct store *st)
 	st->in_tx = false;
 	st->stats.events += st->pending;
 	st->pending = 0;
+	st->pending_bytes = 0;
 	st->committed = st->head;
 	span_clean(&st->span);
 	st->span_committed = st->span;
@@ -1083,7 +1086,8 @@ int store_add(struct store *st, const struct event *ev)
 	if (r < 0)
 		return fail_batch(st, r, 1);
 	st->head = next;
-	if (++st->pending >= STORE_BATCH_MAX)
+	st->pending_bytes += len;
+	if (++st->pending >= STORE_BATCH_MAX || st->pending_bytes >= STORE_TXN_BYTES)
 		return store_commit(st);
 	return 0;
 }

@@ -1298,6 +1298,171 @@ static void limits(void **state)
 	free(body);
 }
 
+/*
+ * A key jansson refuses (a NUL in it) anywhere in an event, even in a value
+ * the hot path would skip, makes the event not JSON on both paths.
+ */
+static void fast_path_escaped_keys(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"model\":\"m\",\"x\":{\"\\u0000k\":1},\"message\":{\"role\":\"assistant\","
+		"\"content\":\"hi\"},\"done\":true}\n",
+		"{\"model\":\"m\",\"x\":{\"k\\u00e9\":1},\"message\":{\"role\":\"assistant\","
+		"\"content\":\"hi\"},\"done\":true}\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		char *got[2];
+
+		for (int slow = 0; slow < 2; slow++) {
+			struct llm_response_builder *b;
+			struct llm_response *r = NULL;
+
+			assert_int_equal(llm_response_builder_new(LLM_API_OLLAMA_CHAT, NULL, &b),
+					 0);
+			b->slow_only = slow;
+			assert_int_equal(llm_response_feed_body(b, (const uint8_t *)bodies[i],
+								strlen(bodies[i])),
+					 0);
+			llm_response_finish(b, 200, true, &r);
+			assert_non_null(r);
+			got[slow] = summary(r);
+			llm_response_free(r);
+			llm_response_builder_free(b);
+		}
+		assert_string_equal(got[0], got[1]);
+		/* The escaped but valid key is read (by jansson); the NUL one is not JSON. */
+		assert_true(strstr(got[0], "hi") ? i == 1 : i == 0);
+		free(got[0]);
+		free(got[1]);
+	}
+}
+
+/* jdoc_parse builds its trees itself, or asks jansson: either way jansson's tree, or its refusal. */
+static void jdoc_is_jansson(void **state)
+{
+	static const char *const docs[] = {
+		"{}",
+		"[]",
+		" {\"a\" : [ ] , \"b\":{}}\r\n",
+		"[1,-2,0,-0,123456789012345]",
+		"[0.5,-0.25,1.0,-0.0,3.14159265358979]",
+		"[true,false,null]",
+		"{\"a\":1,\"a\":2}",
+		"{\"k\":\"\\u0000x\",\"e\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+		"{\"\xc3\xa9\":\"\xe2\x82\xac\\u20ac\\ud83d\\ude00\"}",
+		"[[[[[[1]]]]],{\"x\":[{}]}]",
+		/* Not ours to read: exponents, long integers, escaped keys. */
+		"[1e5]",
+		"[2.5E-3]",
+		"[1234567890123456]",
+		"[-9223372036854775808]",
+		"[99999999999999999999]",
+		"{\"a\\u0062\":1}",
+		"{\"a\\u0000\":1}",
+		/* Not JSON. */
+		"",
+		"1",
+		"\"s\"",
+		"[1,]",
+		"{\"a\"}",
+		"{\"a\":}",
+		"[01]",
+		"[-]",
+		"[tru]",
+		"[1 2]",
+		"{\"a\":1,}",
+		"[\"\\x\"]",
+		"[\"\\ud800\"]",
+		"[\"\x01\"]",
+		"[\"\xc3(\"]",
+		"{} x",
+		"[1.]",
+		"[.5]",
+		"{1:2}",
+		"[\"abc",
+		"[",
+	};
+	struct jdoc d;
+	json_t *j;
+	char *deep, *wide;
+	int err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		j = json_loadb(docs[i], strlen(docs[i]), JSON_ALLOW_NUL, NULL);
+		err = jdoc_parse(&d, docs[i], strlen(docs[i]));
+		if (!j) {
+			assert_int_equal(err, -EBADMSG);
+		} else {
+			assert_int_equal(err, 0);
+			assert_true(json_equal(d.root, j));
+		}
+		json_decref(j);
+		jdoc_free(&d);
+	}
+	/* Deeper than the scanner goes, and more values than it holds: jansson's. */
+	deep = malloc(2 * 200 + 1);
+	wide = malloc(2 * 10000 + 2);
+	assert_non_null(deep);
+	assert_non_null(wide);
+	memset(deep, '[', 200);
+	memset(deep + 200, ']', 200);
+	deep[400] = 0;
+	wide[0] = '[';
+	for (int i = 0; i < 10000; i++)
+		memcpy(wide + 1 + 2 * i, i < 9999 ? "1," : "1]", 2);
+	wide[20001] = 0;
+	for (int k = 0; k < 2; k++) {
+		const char *t = k ? wide : deep;
+
+		j = json_loadb(t, strlen(t), JSON_ALLOW_NUL, NULL);
+		assert_non_null(j);
+		assert_int_equal(jdoc_parse(&d, t, strlen(t)), 0);
+		assert_true(json_equal(d.root, j));
+		json_decref(j);
+		jdoc_free(&d);
+	}
+	free(deep);
+	free(wide);
+}
+
+/* Trees share a per-thread block: nested and out-of-order lifetimes keep each one whole. */
+static void jdoc_lifetimes(void **state)
+{
+	struct jdoc a, b, c;
+	char big[16000];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(jdoc_parse(&a, "{\"a\":\"one\"}", 11), 0);
+	assert_int_equal(jdoc_parse(&b, "{\"b\":[1,2,3]}", 13), 0);
+	jdoc_free(&a);
+	assert_int_equal(jdoc_parse(&c, "{\"c\":{\"d\":\"two\"}}", 17), 0);
+	assert_int_equal(json_array_size(json_object_get(b.root, "b")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c.root, "c"), "d")),
+			    "two");
+	jdoc_free(&b);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c.root, "c"), "d")),
+			    "two");
+	jdoc_free(&c);
+	/* A tree larger than the block spills to malloc and is freed node by node. */
+	big[n++] = '[';
+	for (int i = 0; i < 1300; i++)
+		n += sprintf(big + n, "{\"k\":%d},", i);
+	big[n - 1] = ']';
+	assert_int_equal(jdoc_parse(&a, big, n), 0);
+	assert_true(a.in_arena && a.arena_spilled);
+	assert_int_equal(jdoc_parse(&b, "{\"after\":true}", 14), 0);
+	assert_true(json_is_true(json_object_get(b.root, "after")));
+	assert_int_equal(json_array_size(a.root), 1300);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(a.root, 1299), "k")),
+			 1299);
+	jdoc_free(&a);
+	jdoc_free(&b);
+}
+
 /* Strings of JSTR_BIG bytes and more are read outside jansson: same values, same errors. */
 static void big_strings(void **state)
 {
@@ -1406,6 +1571,9 @@ int main(void)
 		cmocka_unit_test_teardown(bad_shapes, teardown),
 		cmocka_unit_test_teardown(limits, teardown),
 		cmocka_unit_test_teardown(big_strings, teardown),
+		cmocka_unit_test_teardown(jdoc_is_jansson, teardown),
+		cmocka_unit_test_teardown(jdoc_lifetimes, teardown),
+		cmocka_unit_test_teardown(fast_path_escaped_keys, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,7 +201,7 @@ static void test_batching(void **state)
 	const char *p = new_db();
 	struct store *st = open_rw(p), *rd = NULL;
 	struct store_stats ss;
-	uint64_t id = 0;
+	uint64_t id = 0, n_auto;
 
 	(void)state;
 	assert_int_equal(store_begin(st), 0);
@@ -214,16 +214,32 @@ static void test_batching(void **state)
 	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 0);
 	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 10);
-	/* A batch reaching STORE_BATCH_MAX commits itself. */
-	for (int i = 0; i < STORE_BATCH_MAX + 5; i++) {
+	/*
+	 * A transaction commits itself at STORE_TXN_BYTES of JSON or
+	 * STORE_BATCH_MAX events, whichever comes first: not one event sooner.
+	 */
+	for (size_t bytes = 0, len = 0;;) {
+		struct event ev = mk(++id, EVENT_PROCESS_FORK, now_ns(), 5);
+
+		if (bytes + 2 * len >= STORE_TXN_BYTES && bytes + len < STORE_TXN_BYTES)
+			assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 10);
+		assert_int_equal(store_add(st, &ev), 0);
+		assert_non_null(store_event_json(st, id, &len));
+		bytes += len;
+		if (bytes >= STORE_TXN_BYTES || id - 10 == STORE_BATCH_MAX)
+			break;
+	}
+	n_auto = id - 10;
+	assert_true(n_auto > 100 && n_auto <= STORE_BATCH_MAX);
+	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 10 + n_auto);
+	for (int i = 0; i < 5; i++) {
 		struct event ev = mk(++id, EVENT_PROCESS_FORK, now_ns(), 5);
 
 		assert_int_equal(store_add(st, &ev), 0);
 	}
-	assert_int_equal(sql_int(p, "SELECT count(*) FROM events"), 10 + STORE_BATCH_MAX);
 	/* A reader sees committed rows while the writer is open (WAL). */
 	assert_int_equal(store_open(p, STORE_RDONLY, &rd, NULL), 0);
-	assert_int_equal(store_last_id(rd), 10 + STORE_BATCH_MAX);
+	assert_int_equal(store_last_id(rd), 10 + n_auto);
 	store_close(rd);
 	/* The line stored is handed back for printing, for that event only. */
 	{
@@ -255,7 +271,7 @@ static void test_batching(void **state)
 	store_get_stats(st, &ss);
 	assert_int_equal(ss.errors, 1);
 	store_close(st);
-	assert_int_equal(verify(p).events, 16 + STORE_BATCH_MAX);
+	assert_int_equal(verify(p).events, 16 + n_auto);
 }
 
 static void test_restart_ids(void **state)
