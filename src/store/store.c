@@ -2,7 +2,6 @@
 /* The SQLite store and its hash chain. See store.h for the chain's definition. */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -223,8 +222,6 @@ struct store {
 	size_t json_line_len; /* its length without the newline */
 	struct store_batch batch; /* the transaction's event and process rows, not yet written */
 	struct store_stats stats;
-	EVP_MD *sha256; /* fetched once: see sha256() */
-	EVP_MD_CTX *md_ctx;
 };
 
 static int errno_of(sqlite3 *db, int rc)
@@ -270,26 +267,28 @@ static void be64(uint8_t *p, uint64_t v)
 }
 
 /*
- * SHA-256 through a digest fetched once and a context reused: OpenSSL 3's
- * one-shot SHA256() fetches the algorithm on every call, which cost more
- * than hashing a small event.
+ * SHA-256 through OpenSSL's low-level calls, on the stack: at each init,
+ * OpenSSL 3.0's EVP frees and allocates its provider context (two
+ * allocations per stored event), and its one-shot SHA256() fetches the
+ * algorithm on every call. The low-level calls are deprecated in 3.0, not
+ * gone, and run the same assembly.
  */
-static void sha256(struct store *st, const void *p, size_t n, uint8_t out[STORE_HASH_LEN])
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static void sha256(const void *p, size_t n, uint8_t out[STORE_HASH_LEN])
 {
-	unsigned int len;
+	SHA256_CTX c;
 
-	if (st->md_ctx && EVP_DigestInit_ex2(st->md_ctx, st->sha256, NULL) == 1 &&
-	    EVP_DigestUpdate(st->md_ctx, p, n) == 1 &&
-	    EVP_DigestFinal_ex(st->md_ctx, out, &len) == 1)
-		return;
-	SHA256(p, n, out); /* no context: slower, same hash */
+	SHA256_Init(&c);
+	SHA256_Update(&c, p, n);
+	SHA256_Final(out, &c);
 }
+#pragma GCC diagnostic pop
 
 /* The row hash of store.h, from its parts; json_sha is SHA-256 of the json text. */
-static void row_hash(struct store *st, const uint8_t prev_hash[STORE_HASH_LEN], uint64_t prev_id,
-		     uint64_t id, uint64_t ts, uint64_t pid, uint64_t session, uint64_t cause,
-		     const char *type, const uint8_t json_sha[STORE_HASH_LEN],
-		     uint8_t out[STORE_HASH_LEN])
+static void row_hash(const uint8_t prev_hash[STORE_HASH_LEN], uint64_t prev_id, uint64_t id,
+		     uint64_t ts, uint64_t pid, uint64_t session, uint64_t cause, const char *type,
+		     const uint8_t json_sha[STORE_HASH_LEN], uint8_t out[STORE_HASH_LEN])
 {
 	uint8_t buf[STORE_HASH_LEN * 2 + 6 * 8 + 64 + 1];
 	size_t tlen = strnlen(type, 64), n = 0;
@@ -308,7 +307,7 @@ static void row_hash(struct store *st, const uint8_t prev_hash[STORE_HASH_LEN], 
 	buf[n++] = 0;
 	memcpy(buf + n, json_sha, STORE_HASH_LEN);
 	n += STORE_HASH_LEN;
-	sha256(st, buf, n, out);
+	sha256(buf, n, out);
 }
 
 uint64_t store_type_bit(const char *type)
@@ -626,8 +625,6 @@ int store_open(const char *path, unsigned int flags, struct store **out, const c
 	if (!st)
 		return -ENOMEM;
 	st->rdonly = flags & STORE_RDONLY;
-	st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	st->md_ctx = st->sha256 ? EVP_MD_CTX_new() : NULL;
 	r = open_db(st, path, flags);
 	for (int i = 0; !r && i < S_MAX; i++) {
 		char *sql = NULL;
@@ -677,8 +674,6 @@ void store_close(struct store *st)
 	sqlite3_close(st->db);
 	event_json_release(&st->json);
 	batch_free(&st->batch);
-	EVP_MD_CTX_free(st->md_ctx);
-	EVP_MD_free(st->sha256);
 	free(st);
 }
 
@@ -1054,10 +1049,10 @@ int store_add(struct store *st, const struct event *ev)
 	if (r < 0)
 		return fail_batch(st, r, 1);
 	type = event_type_name(ev->type);
-	sha256(st, st->json.buf, len, json_sha);
+	sha256(st->json.buf, len, json_sha);
 	next.id = ev->id;
-	row_hash(st, st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause,
-		 type, json_sha, next.hash);
+	row_hash(st->head.hash, st->head.id, ev->id, ev->ts, ev->pid, ev->session, ev->cause, type,
+		 json_sha, next.hash);
 	{
 		struct batch_event row = { .id = ev->id,
 					   .prev_id = st->head.id,
@@ -1286,8 +1281,7 @@ int store_redact(struct store *st, uint64_t id, const char *json, size_t len)
 		if (sqlite3_column_bytes(s, 1) == STORE_HASH_LEN) {
 			memcpy(sha, sqlite3_column_blob(s, 1), STORE_HASH_LEN);
 		} else {
-			sha256(st, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-			       sha);
+			sha256(sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0), sha);
 		}
 	}
 	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : errno_of(st->db, rc);
@@ -1320,7 +1314,7 @@ struct vrow {
 };
 
 /* Reads the current row of s; prev_hash is the chain's hash before it. */
-static void vrow_read(struct store *st, sqlite3_stmt *s, const uint8_t *prev_hash, struct vrow *v)
+static void vrow_read(sqlite3_stmt *s, const uint8_t *prev_hash, struct vrow *v)
 {
 	uint8_t json_sha[STORE_HASH_LEN];
 	const char *type = (const char *)sqlite3_column_text(s, 3);
@@ -1331,8 +1325,8 @@ static void vrow_read(struct store *st, sqlite3_stmt *s, const uint8_t *prev_has
 	if (v->redacted && sqlite3_column_bytes(s, 10) == STORE_HASH_LEN)
 		memcpy(json_sha, sqlite3_column_blob(s, 10), STORE_HASH_LEN);
 	else
-		sha256(st, sqlite3_column_text(s, 7), (size_t)sqlite3_column_bytes(s, 7), json_sha);
-	row_hash(st, prev_hash, v->prev_id, v->id, (uint64_t)sqlite3_column_int64(s, 2),
+		sha256(sqlite3_column_text(s, 7), (size_t)sqlite3_column_bytes(s, 7), json_sha);
+	row_hash(prev_hash, v->prev_id, v->id, (uint64_t)sqlite3_column_int64(s, 2),
 		 (uint64_t)sqlite3_column_int64(s, 4), (uint64_t)sqlite3_column_int64(s, 5),
 		 (uint64_t)sqlite3_column_int64(s, 6), type ? type : "", json_sha, v->computed);
 	memset(v->hash, 0, sizeof(v->hash));
@@ -1351,7 +1345,7 @@ static int verify_walk(struct store *st, sqlite3_stmt *s, const struct chain_pos
 		return -EBADMSG;
 	res->anchor_id = pos.id;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		vrow_read(st, s, pos.hash, &v);
+		vrow_read(s, pos.hash, &v);
 		if (v.id > head->id) {
 			res->verdict = STORE_VERIFY_INSERTED; /* beyond the last commit */
 			res->bad_id = v.id;
@@ -1376,7 +1370,7 @@ static int verify_walk(struct store *st, sqlite3_stmt *s, const struct chain_pos
 			res->verdict = STORE_VERIFY_ALTERED;
 			res->bad_id = v.id;
 			if (sqlite3_step(s) == SQLITE_ROW) {
-				vrow_read(st, s, pos.hash, &next);
+				vrow_read(s, pos.hash, &next);
 				if (next.prev_id == v.prev_id)
 					res->verdict = STORE_VERIFY_INSERTED;
 			}
