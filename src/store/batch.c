@@ -7,14 +7,17 @@
 #include "warden/event.h"
 #include "batch.h"
 
+_Static_assert(BATCH_PROC_SLOTS <= 65536, "slot indexes are 16-bit");
+
 int batch_init(struct store_batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->events = calloc(BATCH_EVENTS, sizeof(*b->events));
 	b->event_text = malloc(BATCH_EVENT_TEXT);
 	b->procs = calloc(BATCH_PROC_SLOTS, sizeof(*b->procs));
+	b->used = calloc(BATCH_PROC_SLOTS / 2, sizeof(*b->used));
 	b->proc_text = malloc(BATCH_PROC_TEXT);
-	if (!b->events || !b->event_text || !b->procs || !b->proc_text) {
+	if (!b->events || !b->event_text || !b->procs || !b->used || !b->proc_text) {
 		batch_free(b);
 		return -ENOMEM;
 	}
@@ -28,6 +31,7 @@ void batch_free(struct store_batch *b)
 	free(b->events);
 	free(b->event_text);
 	free(b->procs);
+	free(b->used);
 	free(b->proc_text);
 	memset(b, 0, sizeof(*b));
 }
@@ -120,7 +124,7 @@ void batch_merge_proc(struct store_batch *b, const struct event *ev)
 					  .ppid = ev->ppid,
 					  .session = ev->session,
 					  .first_seen = ev->ts };
-		b->nprocs++;
+		b->used[b->nprocs++] = (uint16_t)(p - b->procs);
 	}
 	if (ev->ts < p->first_seen)
 		p->first_seen = ev->ts;
@@ -152,8 +156,9 @@ void batch_merge_proc(struct store_batch *b, const struct event *ev)
 
 void batch_clear_procs(struct store_batch *b)
 {
-	if (b->nprocs)
-		memset(b->procs, 0, sizeof(*b->procs) * BATCH_PROC_SLOTS);
+	/* The used slots only: a transaction of a few hundred events touches few. */
+	for (unsigned int i = 0; i < b->nprocs; i++)
+		b->procs[b->used[i]].pid = 0;
 	b->nprocs = 0;
 	b->proc_text_len = 0;
 }

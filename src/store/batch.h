@@ -22,7 +22,7 @@ struct event;
 
 #define BATCH_EVENTS 512 /* event rows held before they are written */
 #define BATCH_EVENT_TEXT (4 << 20) /* their JSON bytes; a larger line is written alone */
-#define BATCH_PROC_SLOTS 8192 /* a power of two, twice STORE_BATCH_MAX */
+#define BATCH_PROC_SLOTS 8192 /* a power of two, twice STORE_BATCH_MAX; at most 65536 */
 #define BATCH_PROC_TEXT (1 << 20) /* exe and argv bytes */
 #define BATCH_ARGV_MAX 4096 /* argv bytes kept for a process row */
 
@@ -50,6 +50,7 @@ struct store_batch {
 	char *event_text;
 	size_t event_text_len;
 	struct batch_proc *procs; /* BATCH_PROC_SLOTS, open addressing by (pid, start) */
+	uint16_t *used; /* the slots in use, in the order they were taken */
 	unsigned int nprocs;
 	char *proc_text;
 	size_t proc_text_len;

@@ -860,16 +860,10 @@ static int batch_flush_events(struct store *st)
 static int batch_flush_procs(struct store *st)
 {
 	const struct batch_proc *chunk[BATCH_ROWS];
-	unsigned int left = st->batch.nprocs;
 	int r = 0, k = 0;
 
-	for (unsigned int i = 0; !r && left && i < BATCH_PROC_SLOTS; i++) {
-		const struct batch_proc *p = &st->batch.procs[i];
-
-		if (!p->pid)
-			continue;
-		left--;
-		chunk[k++] = p;
+	for (unsigned int i = 0; !r && i < st->batch.nprocs; i++) {
+		chunk[k++] = &st->batch.procs[st->batch.used[i]];
 		if (k == BATCH_ROWS) {
 			for (int row = 0; row < k; row++)
 				bind_proc_row(st, st->stmt[S_PROCESS_N], row, chunk[row]);
