@@ -6,38 +6,18 @@
  * read() is far too hot to watch, so a resolver socket is recognised where
  * it is cheap: a UDP socket connect()ed to port 53 (glibc, c-ares, musl), or
  * one that sendto()s port 53 without connecting. Such a (tgid, fd) is marked
- * in dns_socks, with the struct file behind it so that a reused fd number is
- * not mistaken for it. recvfrom() and recvmsg() on a marked fd stash the
+ * in dns_socks (dns.bpf.h: at connect() by net.bpf.c's entry program, which
+ * reads the address anyway), with the struct file behind it so that a reused
+ * fd number is not mistaken for it. recvfrom() and recvmsg() on a marked fd stash the
  * user buffer per thread at entry; the exit copies the bytes the kernel
  * wrote. Everything else costs one hash lookup per recv*() call.
  *
  * Not covered: read()/recvmmsg() on a resolver socket (Go's pure resolver
  * reads with read()), DNS over TCP, sendmsg() to port 53 without connect().
  */
-#include "common.bpf.h"
-#include "fd.bpf.h"
+#include "dns.bpf.h"
 
-#define DNS_PORT 53
-#define SOCK_DGRAM_ 2
 #define MSG_PEEK_ 2
-
-struct dns_sock_key {
-	__u32 tgid;
-	__s32 fd;
-};
-
-struct dns_sock {
-	struct warden_sockaddr server;
-	__u64 file; /* the struct file * the fd had when marked */
-};
-
-/* LRU: sockets are closed without Warden seeing it; old marks age out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct dns_sock_key);
-	__type(value, struct dns_sock);
-} dns_socks SEC(".maps");
 
 struct dns_recv {
 	__u64 buf; /* user buffer the datagram lands in */
@@ -63,12 +43,6 @@ struct {
 	__type(value, struct warden_rec_dns);
 } dns_scratch SEC(".maps");
 
-union dns_sa {
-	__u16 family;
-	struct sockaddr_in in;
-	struct sockaddr_in6 in6;
-};
-
 /*
  * The AF_INET/AF_INET6 address of len bytes at user pointer uptr. 0, -1 when
  * it is no IP address, -2 when it could not be read.
@@ -86,71 +60,7 @@ static __always_inline int sa_read(__u64 uptr, __u64 len, struct warden_sockaddr
 		return -1;
 	if (bpf_probe_read_user(&sa, len, (void *)uptr))
 		return -2;
-	__builtin_memset(out, 0, sizeof(*out));
-	if (sa.family == AF_INET && len >= sizeof(sa.in)) {
-		out->family = AF_INET;
-		out->port = bpf_ntohs(sa.in.sin_port);
-		__builtin_memcpy(out->addr, &sa.in.sin_addr, 4);
-		return 0;
-	}
-	if (sa.family == AF_INET6 && len >= sizeof(sa.in6)) {
-		out->family = AF_INET6;
-		out->port = bpf_ntohs(sa.in6.sin6_port);
-		__builtin_memcpy(out->addr, &sa.in6.sin6_addr, 16);
-		return 0;
-	}
-	return -1;
-}
-
-/* Mark (tgid, fd) as a resolver socket talking to server, if it is a UDP socket. */
-static __always_inline void mark(__s32 fd, const struct warden_sockaddr *server)
-{
-	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
-	struct dns_sock v = {};
-	struct socket *sock;
-	struct file *f = fd_file(fd);
-
-	if (!f)
-		return;
-	/* Sockets' private_data is their struct socket. */
-	sock = BPF_CORE_READ(f, private_data);
-	if (!sock || BPF_CORE_READ(sock, type) != SOCK_DGRAM_)
-		return;
-	v.server = *server;
-	v.file = (__u64)f;
-	if (bpf_map_update_elem(&dns_socks, &k, &v, BPF_ANY))
-		stat_inc(WARDEN_STAT_DNS_MARK_FAIL);
-}
-
-SEC("tp/syscalls/sys_enter_connect")
-int warden_dns_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	struct dns_sock_key k;
-	struct warden_sockaddr sa;
-	__s32 fd = ctx->args[0];
-	int r;
-
-	if (is_self())
-		return 0;
-	r = sa_read(ctx->args[1], (__u32)ctx->args[2], &sa);
-	if (r == -2) {
-		stat_inc(WARDEN_STAT_READ_FAULT);
-		return 0;
-	}
-	if (r == 0 && sa.port == DNS_PORT) {
-		mark(fd, &sa);
-		return 0;
-	}
-	/*
-	 * Connected elsewhere (or AF_UNSPEC): not, or no longer, a resolver
-	 * socket. Looked up first: a lookup that misses takes no bucket lock,
-	 * and nearly every connect misses.
-	 */
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
-	k.fd = fd;
-	if (bpf_map_lookup_elem(&dns_socks, &k))
-		bpf_map_delete_elem(&dns_socks, &k);
-	return 0;
+	return dns_sa_parse(&sa, len, out);
 }
 
 SEC("tp/syscalls/sys_enter_sendto")
@@ -165,7 +75,7 @@ int warden_dns_sendto(struct trace_event_raw_sys_enter *ctx)
 	if (r == -2)
 		stat_inc(WARDEN_STAT_READ_FAULT);
 	else if (r == 0 && sa.port == DNS_PORT)
-		mark(ctx->args[0], &sa);
+		dns_mark(ctx->args[0], &sa);
 	return 0;
 }
 

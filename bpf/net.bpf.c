@@ -11,6 +11,7 @@
  * Later, a cgroup sock_addr program will deny connects; these only observe.
  */
 #include "common.bpf.h"
+#include "dns.bpf.h"
 
 #define EINPROGRESS_ 115
 #define ECONNREFUSED_ 111
@@ -29,7 +30,8 @@ struct connect_args {
 	__s32 outcome; /* the handshake's, when it ended inside the call (known) */
 	__u8 active; /* inside connect() now */
 	__u8 known;
-	__u8 sa[2 + WARDEN_UNIX_PATH_MAX]; /* struct sockaddr_un is the largest we keep */
+	/* struct sockaddr_un is the largest we keep; aligned, as dns_on_connect reads it as one. */
+	__u8 sa[2 + WARDEN_UNIX_PATH_MAX] __attribute__((aligned(8)));
 };
 
 /*
@@ -118,6 +120,8 @@ int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	family = *(__u16 *)a->sa;
+	/* A resolver socket's mark follows its connects (dns.bpf.h): the same read serves. */
+	dns_on_connect(a->fd, (const union dns_sa *)a->sa, len);
 	a->active = family == AF_INET || family == AF_INET6 || family == AF_UNIX;
 	return 0;
 }

@@ -195,8 +195,8 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	    (r = attach_prog(s, skel->progs.warden_openat2_exit)))
 		goto cleanup;
 	*stage = "attaching DNS tracepoints";
-	if ((r = attach_prog(s, skel->progs.warden_dns_connect)) ||
-	    (r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
+	/* Resolver sockets are marked at connect() by warden_connect_enter. */
+	if ((r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
 	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_enter)) ||
 	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_exit)) ||
 	    (r = attach_prog(s, skel->progs.warden_dns_recvmsg_enter)) ||
