@@ -807,6 +807,17 @@ static void addr_str(void **state)
 	a.family = AF_INET;
 	memcpy(a.addr, "\xc0\xa8\x01\xfe", 4);
 	assert_string_equal(event_addr_str(&a, buf, sizeof(buf)), "192.168.1.254");
+	/* IPv4 is formatted by hand: as inet_ntop does, octet by octet of every width. */
+	for (unsigned int i = 0; i < 256; i++) {
+		char want[INET_ADDRSTRLEN];
+		uint8_t q[4] = { i, 255 - i, i / 10, (i * 37) & 255 };
+
+		memcpy(a.addr, q, 4);
+		assert_non_null(inet_ntop(AF_INET, q, want, sizeof(want)));
+		assert_string_equal(event_addr_str(&a, buf, sizeof(buf)), want);
+	}
+	/* A buffer too small for any dotted quad gets inet_ntop's answer: nothing. */
+	assert_string_equal(event_addr_str(&a, buf, 7), "");
 	a.family = AF_INET6;
 	memcpy(a.addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\x01", 16);
 	assert_string_equal(event_addr_str(&a, buf, sizeof(buf)), "::ffff:127.0.0.1");
