@@ -8,9 +8,9 @@
  * one that sendto()s port 53 without connecting. Such a (tgid, fd) is marked
  * in dns_socks (dns.bpf.h: at connect() by net.bpf.c's entry program, which
  * reads the address anyway), with the struct file behind it so that a reused
- * fd number is not mistaken for it. recvfrom() and recvmsg() on a marked fd stash the
- * user buffer per thread at entry; the exit copies the bytes the kernel
- * wrote. Everything else costs one hash lookup per recv*() call.
+ * fd number is not mistaken for it. recvfrom() and recvmsg() on a marked fd
+ * stash the user buffer per thread at entry; the exit copies the bytes the
+ * kernel wrote. Everything else costs one hash lookup per recv*() call.
  *
  * Not covered: read()/recvmmsg() on a resolver socket (Go's pure resolver
  * reads with read()), DNS over TCP, sendmsg() to port 53 without connect().

@@ -258,19 +258,26 @@ static int hex4(const char *s, size_t n, unsigned int *v)
 	return 0;
 }
 
-/* Validate a JSON string's text and add its value to out (NULL: only validate); -EBADMSG when not JSON. */
 /*
- * Non-zero when one of w's eight bytes is below 0x20, a backslash, or not
- * ASCII. Exact when zero: with no byte below 0x20 no borrow crosses bytes.
+ * Non-zero when one of w's eight bytes is a quote, a backslash, below 0x20
+ * or not ASCII. Exact when zero: with no byte below 0x20, quote or backslash,
+ * no borrow crosses bytes. Its lowest set bit is the high bit of the first
+ * such byte (little-endian): a false flag can only come from a borrow out of
+ * a flagged byte below it.
  */
-static inline uint64_t plain_ascii8(uint64_t w)
+static inline uint64_t str_special8(uint64_t w)
 {
 	uint64_t ctrl = w - 0x2020202020202020ULL;
 	uint64_t bslash = (w ^ 0x5c5c5c5c5c5c5c5cULL) - 0x0101010101010101ULL;
+	uint64_t quote = (w ^ 0x2222222222222222ULL) - 0x0101010101010101ULL;
 
-	return (((ctrl | bslash) & ~w) | w) & 0x8080808080808080ULL;
+	return (((ctrl | bslash | quote) & ~w) | w) & 0x8080808080808080ULL;
 }
 
+/*
+ * Validate a JSON string's text (between its quotes) and add its value to
+ * out (NULL: only validate); -EBADMSG when not JSON.
+ */
 static int unescape(const char *s, size_t n, struct gbuf *out)
 {
 	size_t i = 0, run = 0, k;
@@ -284,12 +291,12 @@ static int unescape(const char *s, size_t n, struct gbuf *out)
 
 		/*
 		 * Eight bytes at a time while they are printable ASCII and no
-		 * backslash: nearly all of a prompt. A flagged word goes byte
-		 * by byte (the test may flag a clean word, never miss one).
+		 * backslash (a quote has none here): nearly all of a prompt. A
+		 * flagged word goes byte by byte.
 		 */
 		if (n - i >= 8) {
 			memcpy(&w, s + i, 8);
-			if (!plain_ascii8(w)) {
+			if (!str_special8(w)) {
 				i += 8;
 				continue;
 			}
@@ -628,21 +635,6 @@ static bool scan_number(const char *s, size_t *i, size_t n)
 		return false;
 	*i = k;
 	return true;
-}
-
-/*
- * Non-zero when one of w's eight bytes is a quote, a backslash, below 0x20
- * or not ASCII; exact when zero (see plain_ascii8). Its lowest set bit is
- * the high bit of the first such byte (little-endian): a false flag can
- * only come from a borrow out of a flagged byte below it.
- */
-static inline uint64_t str_special8(uint64_t w)
-{
-	uint64_t ctrl = w - 0x2020202020202020ULL;
-	uint64_t bslash = (w ^ 0x5c5c5c5c5c5c5c5cULL) - 0x0101010101010101ULL;
-	uint64_t quote = (w ^ 0x2222222222222222ULL) - 0x0101010101010101ULL;
-
-	return (((ctrl | bslash | quote) & ~w) | w) & 0x8080808080808080ULL;
 }
 
 /*

@@ -312,8 +312,8 @@ def replay_stats(capture, db=None):
 
 
 def replay_median(capture, db=None):
-    """replay_stats() REPS times, stored and bare interleaved by the caller's order: the run
-    with the median throughput, and every run's records/s (the machine's speed drifts)."""
+    """replay_stats() REPS times in a row: the run with the median throughput, and every
+    run's records/s (the machine's speed drifts)."""
     runs = [replay_stats(capture, db) for _ in range(REPS)]
     runs.sort(key=lambda r: r["records_per_s"])
     med = dict(runs[len(runs) // 2])
