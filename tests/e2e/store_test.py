@@ -179,7 +179,7 @@ def t_status_and_follow():
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(0.5)
         run_marked(m)
-        # Stored within a loop turn (--max-latency-ms 50); polled every 250 ms.
+        # Stored within --db-commit-ms (1 s by default); --follow polls every 250 ms.
         deadline = time.time() + 10  # generous: other work may load the host
         while time.time() < deadline and not execs_with(stored(db, "--type", "process.exec"), m):
             time.sleep(0.1)
@@ -199,6 +199,32 @@ def t_status_and_follow():
     check(rc == 0, f"sessions: rc {rc}")
 
 
+def t_commit_interval():
+    """Events wait in memory for --db-commit-ms, then are committed; at exit, at once."""
+    db, slow, m1, m2 = new_db(), new_db(), h.marker(), h.marker()
+    with Wardend(db, "--stats-interval", "0", "--db-commit-ms", "0"):
+        with Wardend(slow, "--stats-interval", "0", "--db-commit-ms", "60000"):
+            time.sleep(0.3)
+            run_marked(m1)
+            deadline = time.time() + 10
+            while time.time() < deadline and not execs_with(stored(db, "--type", "process.exec"), m1):
+                time.sleep(0.1)
+            check(execs_with(stored(db, "--type", "process.exec"), m1),
+                  "--db-commit-ms 0: the exec is not stored while wardend runs")
+            time.sleep(1.5)
+            check(not execs_with(stored(slow, "--type", "process.exec"), m1),
+                  "--db-commit-ms 60000: the exec was committed within 1.5 s")
+            run_marked(m2)
+            time.sleep(0.5)
+    evs = stored(slow)
+    check(execs_with(evs, m1) and execs_with(evs, m2),
+          "--db-commit-ms 60000: the execs are not stored after wardend stopped")
+    rc, out, err = warden("verify", "--db", slow)
+    check(rc == 0 and out.startswith("ok:"), f"verify after a late commit: {rc} {out} {err}")
+    _, rc, _, err = run([h.WARDEND, "--db-commit-ms", "60001"])
+    check(rc == 2 and "--db-commit-ms: '60001'" in err, f"wardend --db-commit-ms 60001: {rc} {err}")
+
+
 def t_no_db():
     with h.Wardend("--no-db", raw_tls=False) as w:
         time.sleep(0.3)
@@ -206,7 +232,8 @@ def t_no_db():
     check("storing in" not in open(w.errpath).read(), "--no-db still stores")
 
 
-TESTS = [t_restart_continues_ids, t_tamper, t_bad_input, t_status_and_follow, t_no_db]
+TESTS = [t_restart_continues_ids, t_tamper, t_bad_input, t_status_and_follow, t_commit_interval,
+         t_no_db]
 
 
 def main():

@@ -28,6 +28,8 @@ and the Bash tool call.
 """
 import json, os, resource, shutil, statistics, subprocess, tempfile, time
 
+import accounting
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PROMPT = "RUN: echo warden-bench"
@@ -221,42 +223,15 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
             "warden_saw": seen, "accounted": acct, **notes}
 
 
-def _prog_stats():
-    r = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
-    return {p["id"]: p for p in json.loads(r.stdout or "[]") if p.get("name", "").startswith("warden_")}
-
-
-def _cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        st = f.read().rsplit(")", 1)[1].split()
-    return int(st[11]) + int(st[12])  # utime + stime
-
-
 def accounted_cost(claude, port, wd_cfg, runs):
-    """Warden's own cost per agent run, counted rather than timed: the run time of its BPF
-    programs (kernel.bpf_stats_enabled), wardend's CPU, and the uprobe hits (each a trap
-    the BPF run time does not include). Separate runs: the statistics cost a little too."""
-    path = "/proc/sys/kernel/bpf_stats_enabled"
-    with open(path) as f:
-        before = f.read().strip()
-    try:
-        with open(path, "w") as f:
-            f.write("1")
-        with wd_cfg as c:
-            run_claude(claude, port)  # the daemon inspects node's binary once
-            a, t0 = _prog_stats(), _cpu_ticks(c.proc.pid)
-            for _ in range(runs):
-                run_claude(claude, port)
-            b, t1 = _prog_stats(), _cpu_ticks(c.proc.pid)
-    finally:
-        with open(path, "w") as f:
-            f.write(before)
-    bpf_ns = sum(p.get("run_time_ns", 0) - a[i].get("run_time_ns", 0) for i, p in b.items() if i in a)
-    hits = sum(p.get("run_cnt", 0) - a[i].get("run_cnt", 0) for i, p in b.items()
-               if i in a and p.get("name", "").startswith("warden_ssl"))
-    return {"bpf_ms_per_run": round(bpf_ns / 1e6 / runs, 2),
-            "wardend_cpu_ms_per_run": round((t1 - t0) * 1000 / os.sysconf("SC_CLK_TCK") / runs, 1),
-            "uprobe_hits_per_run": round(hits / runs)}
+    """Warden's own cost per agent run, counted rather than timed (accounting.py): the
+    run time of its BPF programs, wardend's CPU, and the uprobe hits (each a trap the BPF
+    run time does not include). The first run, uncounted, has the daemon inspect node."""
+    c = accounting.counted(wd_cfg, "warden_", lambda: [run_claude(claude, port) for _ in range(runs)],
+                           warm=lambda: run_claude(claude, port), name_prefix="warden_ssl")
+    return {"bpf_ms_per_run": round(c["bpf_ns"] / 1e6 / runs, 2),
+            "wardend_cpu_ms_per_run": round(c["daemon_ns"] / 1e6 / runs, 1),
+            "uprobe_hits_per_run": round(c["hits"] / runs)}
 
 
 def row_claude_for(quick, build_dir, config_factory):
