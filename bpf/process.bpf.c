@@ -59,7 +59,9 @@ static __always_inline bool mark_named_agent(struct task_struct *t, __u32 tgid)
 SEC("tp/sched/sched_process_exec")
 int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	/* BTF-typed: its fields are plain loads the JIT inlines, not a helper call each. */
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct mm_struct *mm = t->mm;
 	struct warden_rec_exec *r = scratch_get();
 	unsigned long arg_start, arg_end;
 	__u32 fname_off;
@@ -87,13 +89,13 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	}
 	r->filename_len = len - 1;
 
-	exe = BPF_CORE_READ(t, mm, exe_file);
-	r->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
-	r->exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+	exe = mm->exe_file;
+	r->exe_ino = exe->f_inode->i_ino;
+	r->exe_dev = exe->f_inode->i_sb->s_dev;
 
 	/* argv as the kernel copied it onto the new stack: NUL-separated. */
-	arg_start = BPF_CORE_READ(t, mm, arg_start);
-	arg_end = BPF_CORE_READ(t, mm, arg_end);
+	arg_start = mm->arg_start;
+	arg_end = mm->arg_end;
 	n = arg_end > arg_start ? arg_end - arg_start : 0;
 	r->args_total = n;
 	if (n > WARDEN_ARGS_MAX) {
@@ -129,22 +131,22 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 SEC("tp/sched/sched_process_exit")
 int warden_exit(void *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct warden_rec_exit *r;
 	int code;
 
 	if (is_self())
 		return 0;
-	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+	if (t->signal->live.counter != 0)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_EXIT);
 	if (!r)
 		return 0;
 	hdr_init(&r->hdr, WARDEN_REC_EXIT, sizeof(*r));
 	task_fill_current(&r->task);
-	code = BPF_CORE_READ(t, exit_code);
-	if (BPF_CORE_READ(t, signal, flags) & 0x00000004 /* SIGNAL_GROUP_EXIT */)
-		code = BPF_CORE_READ(t, signal, group_exit_code);
+	code = t->exit_code;
+	if (t->signal->flags & 0x00000004 /* SIGNAL_GROUP_EXIT */)
+		code = t->signal->group_exit_code;
 	r->exit_code = code;
 	r->_pad0 = 0;
 	rb_submit(r);
