@@ -114,7 +114,8 @@ static const char *const USAGE_EVENTS =
 	"  --pid PID           only events of that process\n"
 	"  --since DURATION    only events of the last DURATION (30s, 15m, 2h, 7d)\n"
 	"  --follow            then wait for new events and print them as they are\n"
-	"                      stored (Ctrl-C stops)\n"
+	"                      stored (wardend commits every second: --db-commit-ms;\n"
+	"                      Ctrl-C stops)\n"
 	"  --json              the stored JSON lines\n";
 
 static const char *const USAGE_SHOW = "Usage: warden show EVENT [--db PATH]\n"
