@@ -607,7 +607,7 @@ static int run_loop(struct daemon *d, int sfd)
 		/*
 		 * A commit writes its transaction's last, partly filled pages and
 		 * the tables' root pages again, whatever its size: committing at
-		 * every turn (20 a second) cost an exec storm 40% more daemon CPU.
+		 * every turn (20 a second) cost an exec storm 36% more daemon CPU.
 		 */
 		if (now - d->last_commit >= d->opt.db_commit_ms * 1000000ull) {
 			store_batch_done(d);
