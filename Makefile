@@ -13,7 +13,7 @@ VMLINUX_DIR := bpf/vmlinux/$(ARCH)
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz -ljansson -lnghttp2 -lsqlite3 -lcrypto
+LDLIBS   := -lbpf -lelf -lz -ljansson -lnghttp2 -lsqlite3 -lcrypto -lpthread
 # BPF_PROG/BPF_KPROBE name every argument, used or not.
 BPF_CFLAGS := -g -O2 $(WARN) -Wno-unused-parameter -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(VMLINUX_DIR) -Iinclude -Ibpf
@@ -146,7 +146,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lelf -lz -ljansson -lnghttp2 -lsqlite3 -lcrypto
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lelf -lz -ljansson -lnghttp2 -lsqlite3 -lcrypto -lpthread
 
 fuzz: $(FUZZ_BINS)
 

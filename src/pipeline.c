@@ -434,6 +434,8 @@ void pipeline_add_counters(const struct pipeline *p, struct event *ev)
 		counter(ev, "store_events", ss.events);
 		counter(ev, "store_errors", ss.errors);
 		counter(ev, "store_retained", ss.retained);
+		counter(ev, "store_checkpoints", ss.checkpoints + ss.checkpoints_writer);
+		counter(ev, "store_checkpoint_errors", ss.checkpoint_errors);
 	}
 	counter(ev, "dns_names", hs.entries);
 	counter(ev, "dns_names_evicted", hs.evicted);

@@ -37,17 +37,20 @@ static void usage(FILE *f)
 		"      --raw-tls       print tls.write / tls.read chunks too\n"
 		"      --llm-host NAME an extra LLM API host (as wardend)\n"
 		"      --stats         print a JSON summary line on stderr: records, events,\n"
-		"                      seconds, records/s, MB/s, LLM requests and responses\n"
+		"                      seconds (to the last checkpoint: all in the database\n"
+		"                      file), records/s, MB/s, LLM requests and responses,\n"
+		"                      CPU seconds of all threads and of the checkpoint one,\n"
+		"                      checkpoints by that thread and by the writer\n"
 		"  -h, --help          show this help\n"
 		"\n"
 		"Exit status: 0 on success, 1 when the capture cannot be read, 2 on usage errors.\n");
 }
 
-static uint64_t mono_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
@@ -75,7 +78,7 @@ int main(int argc, char **argv)
 	struct pipeline_stats ps;
 	const char *output = NULL, *what;
 	unsigned long repeat = 1;
-	uint64_t records = 0, bytes = 0, bad = 0, t0, t1, last_ts = 0;
+	uint64_t records = 0, bytes = 0, bad = 0, t0, t1, cpu0, cpu1, last_ts = 0;
 	bool to_null = false, stats = false;
 	FILE *out = stdout;
 	int c, r, ret = 1;
@@ -152,7 +155,8 @@ int main(int argc, char **argv)
 		pipeline_set_store(pipe, store);
 		pipeline_set_last_id(pipe, store_last_id(store));
 	}
-	t0 = mono_ns();
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (unsigned long i = 0; i < repeat; i++) {
 		const void *rec;
 		size_t size;
@@ -179,11 +183,13 @@ int main(int argc, char **argv)
 		}
 	}
 	pipeline_finish(pipe, last_ts);
-	if (store && (r = store_commit(store)) < 0) {
+	/* Timed to the end of the last checkpoint: every event in the database file. */
+	if (store && (r = store_checkpoint(store)) < 0) {
 		fprintf(stderr, "replay: storing events failed: %s\n", strerror(-r));
 		goto cleanup;
 	}
-	t1 = mono_ns();
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	cpu1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	if (fflush(out) == EOF) {
 		fprintf(stderr, "replay: writing events failed: %s\n", strerror(errno));
 		goto cleanup;
@@ -192,7 +198,10 @@ int main(int argc, char **argv)
 		struct event sev = { .type = EVENT_AGENT_STATS };
 		uint64_t llm_req = 0, llm_resp = 0;
 		double secs = (t1 - t0) / 1e9;
+		struct store_stats ss = { 0 };
 
+		if (store)
+			store_get_stats(store, &ss);
 		pipeline_get_stats(pipe, &ps);
 		pipeline_add_counters(pipe, &sev);
 		for (unsigned int i = 0; i < sev.stats.ncounters; i++) {
@@ -204,9 +213,12 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"{\"records\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"events_out\":%" PRIu64
 			",\"seconds\":%.6f,\"records_per_s\":%.0f,\"mb_per_s\":%.1f"
-			",\"llm_requests\":%" PRIu64 ",\"llm_responses\":%" PRIu64 "}\n",
+			",\"llm_requests\":%" PRIu64 ",\"llm_responses\":%" PRIu64
+			",\"cpu_s\":%.6f,\"checkpoint_cpu_s\":%.6f,\"checkpoints\":%" PRIu64
+			",\"checkpoints_writer\":%" PRIu64 "}\n",
 			records, bad, ps.events_out, secs, records / secs, bytes / secs / 1e6,
-			llm_req, llm_resp);
+			llm_req, llm_resp, (cpu1 - cpu0) / 1e9, ss.checkpoint_cpu_ns / 1e9,
+			ss.checkpoints, ss.checkpoints_writer);
 	}
 	ret = 0;
 cleanup:

@@ -68,6 +68,10 @@ struct store_stats {
 	uint64_t errors; /* events lost to failed writes */
 	uint64_t retained; /* rows deleted by retention */
 	int last_err; /* -errno of the last failure, 0 none */
+	/* WAL checkpoints (src/store/checkpoint.h): by the thread, by the writer, failed. */
+	uint64_t checkpoints, checkpoints_writer, checkpoint_errors;
+	int checkpoint_last_err;
+	uint64_t checkpoint_cpu_ns; /* the checkpoint thread's CPU time */
 };
 
 /*
@@ -84,6 +88,14 @@ void store_close(struct store *st);
 
 /* The largest stored event id (0: none): wardend numbers from the one after it. */
 uint64_t store_last_id(const struct store *st);
+
+/*
+ * Commits, then copies the whole WAL into the database file, waiting for the
+ * checkpoint thread's pass if one runs: everything stored is in the file.
+ * For a benchmark's end; wardend's stop does the same in store_close().
+ * 0 or -errno (-EBUSY: a reader held the WAL).
+ */
+int store_checkpoint(struct store *st);
 
 /* Joins events into one transaction until store_commit(); 0 or -errno. */
 int store_begin(struct store *st);

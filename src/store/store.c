@@ -13,6 +13,7 @@
 #include "warden/event.h"
 #include "warden/store.h"
 #include "batch.h"
+#include "checkpoint.h"
 
 #define STORE_BUSY_TIMEOUT_MS 2000
 
@@ -221,6 +222,7 @@ struct store {
 	uint64_t json_id; /* the event whose line json holds (0: none) */
 	size_t json_line_len; /* its length without the newline */
 	struct store_batch batch; /* the transaction's event and process rows, not yet written */
+	struct ckpt *ckpt; /* a writer's WAL checkpoints */
 	struct store_stats stats;
 };
 
@@ -610,6 +612,8 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 		r = exec_sql(st, "PRAGMA temp_store = MEMORY");
 	if (!r)
 		r = migrate(st);
+	if (!r)
+		r = ckpt_start(st->db, path, &st->ckpt);
 	return r;
 }
 
@@ -669,6 +673,8 @@ void store_close(struct store *st)
 		store_commit(st);
 		meta_set(st, "owner_pid", 0, NULL, 0);
 	}
+	/* Before the close, which then (the last connection) copies the rest of the WAL. */
+	ckpt_stop(st->ckpt);
 	for (int i = 0; i < S_MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -1432,9 +1438,28 @@ int store_get_owner(struct store *st, int64_t *pid, uint64_t *since_ns)
 	return r;
 }
 
+int store_checkpoint(struct store *st)
+{
+	int r = store_commit(st);
+
+	if (r < 0)
+		return r;
+	return errno_of(st->db, ckpt_full(st->ckpt));
+}
+
 void store_get_stats(const struct store *st, struct store_stats *out)
 {
+	struct ckpt_stats cs;
+
 	*out = st->stats;
+	if (!st->ckpt)
+		return;
+	ckpt_get_stats(st->ckpt, &cs);
+	out->checkpoints = cs.background;
+	out->checkpoints_writer = cs.writer;
+	out->checkpoint_errors = cs.errors;
+	out->checkpoint_last_err = cs.last_err;
+	out->checkpoint_cpu_ns = cs.thread_cpu_ns;
 }
 
 const char *store_errmsg(const struct store *st)

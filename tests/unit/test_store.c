@@ -13,12 +13,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@
 #include "warden/decode/llm.h"
 #include "warden/event.h"
 #include "warden/store.h"
+#include "../../src/store/checkpoint.h"
 
 #define SEC 1000000000ull
 #define DAY (86400 * SEC)
@@ -727,6 +730,81 @@ static void test_throughput(void **state)
 	print_message("verify: %d events in %.2f s\n", n, s);
 }
 
+/* ---- Checkpoints on their own thread ---- */
+
+static off_t wal_bytes(const char *p)
+{
+	char w[PATH_MAX + 8];
+	struct stat sb;
+
+	snprintf(w, sizeof(w), "%s-wal", p);
+	return stat(w, &sb) ? 0 : sb.st_size;
+}
+
+/*
+ * 100 MiB of events, committed as wardend's loop does: the thread copies
+ * the WAL meanwhile, the writer ends and restarts it past
+ * CKPT_WAL_MAX_FRAMES (so the file never passes the hard limit), and
+ * store_checkpoint() leaves nothing in it uncopied.
+ */
+static void test_background_checkpoint(void **state)
+{
+	const off_t frame = 16384 + 24; /* a page and its frame header */
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	static char args[3000];
+	struct store_stats ss;
+	sqlite3_stmt *s;
+	size_t bytes = 0;
+	uint64_t id = 0;
+	off_t max = 0;
+	sqlite3 *db;
+
+	(void)state;
+	memset(args, 'a', sizeof(args));
+	while (bytes < (100u << 20)) {
+		struct event ev;
+		size_t len;
+
+		id++;
+		ev = mk(id, EVENT_PROCESS_EXEC, now_ns(), 100 + (uint32_t)(id % 50));
+		ev.exec.args = args;
+		ev.exec.args_len = sizeof(args);
+		assert_int_equal(store_add(st, &ev), 0);
+		assert_non_null(store_event_json(st, id, &len));
+		bytes += len;
+		if (id % 50 == 0) {
+			assert_int_equal(store_commit(st), 0);
+			if (wal_bytes(p) > max)
+				max = wal_bytes(p);
+		}
+	}
+	assert_int_equal(store_commit(st), 0);
+	store_get_stats(st, &ss);
+	print_message("checkpoints: %" PRIu64 " by the thread (%.3f s CPU), %" PRIu64
+		      " by the writer; WAL at most %lld bytes\n",
+		      ss.checkpoints, ss.checkpoint_cpu_ns / 1e9, ss.checkpoints_writer,
+		      (long long)max);
+	assert_true(ss.checkpoints > 0);
+	assert_true(ss.checkpoints_writer > 0);
+	assert_int_equal(ss.checkpoint_errors, 0);
+	assert_true(max >= (off_t)CKPT_FRAMES * frame);
+	assert_true(max <= (off_t)(CKPT_WAL_HARD_FRAMES + 64) * frame);
+	assert_int_equal(store_checkpoint(st), 0);
+	/* Everything copied: another connection's checkpoint finds no frame left. */
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(PASSIVE)", -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 0);
+	assert_int_equal(sqlite3_column_int(s, 1), sqlite3_column_int(s, 2));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	store_close(st);
+	assert_int_equal(wal_bytes(p), 0); /* the last connection's close removes it */
+	assert_int_equal(verify(p).events, id);
+}
+
 /* ---- Spans: lookups without per-event indexes ---- */
 
 /* Lines of out that hold needle. */
@@ -1046,7 +1124,9 @@ int main(void)
 		cmocka_unit_test(test_spans_lookup),
 		cmocka_unit_test(test_migrate_v1),
 		cmocka_unit_test(test_retention_in_span),
-		cmocka_unit_test(test_processes_across_batches), cmocka_unit_test(test_batch_limits),
+		cmocka_unit_test(test_processes_across_batches),
+		cmocka_unit_test(test_batch_limits),
+		cmocka_unit_test(test_background_checkpoint),
 		cmocka_unit_test(test_throughput),
 	};
 
