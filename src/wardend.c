@@ -69,6 +69,7 @@ struct daemon {
 	struct capture_writer *capture;
 	struct store *store;
 	bool store_warned;
+	bool ckpt_warned;
 	uint64_t last_commit;
 	uint64_t stats_errors;
 	uint64_t started_ns;
@@ -462,6 +463,13 @@ static void store_batch_done(struct daemon *d)
 			  "store_errors",
 			  d->opt.db, strerror(-ss.last_err), store_errmsg(d->store));
 		d->store_warned = true;
+	}
+	if (ss.checkpoint_errors && !d->ckpt_warned) {
+		/* The events are committed in the WAL; it grows until a checkpoint succeeds. */
+		log_error("warning: copying %s-wal into %s failed: %s; the WAL keeps the events "
+			  "(is the disk full?); counted in agent.stats store_checkpoint_errors",
+			  d->opt.db, d->opt.db, strerror(-ss.checkpoint_last_err));
+		d->ckpt_warned = true;
 	}
 }
 
