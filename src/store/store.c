@@ -612,6 +612,9 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 		r = exec_sql(st, "PRAGMA temp_store = MEMORY");
 	if (!r)
 		r = migrate(st);
+	/* A WAL the lagging disk let grow to CKPT_WAL_HARD_FRAMES shrinks back when it restarts. */
+	if (!r)
+		r = exec_sql(st, "PRAGMA journal_size_limit = 67108864");
 	if (!r)
 		r = ckpt_start(st->db, path, &st->ckpt);
 	return r;
