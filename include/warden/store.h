@@ -59,6 +59,8 @@ struct sqlite3;
 
 enum store_flags {
 	STORE_RDONLY = 1 << 0, /* the CLI: never writes, never creates */
+	/* WAL checkpoints inside the commits, as SQLite's own (the fallback without a thread). */
+	STORE_CKPT_INLINE = 1 << 1,
 };
 
 struct store;

@@ -125,7 +125,7 @@ static int start_thread(struct ckpt *c, const char *path)
 	return 0;
 }
 
-int ckpt_start(sqlite3 *db, const char *path, struct ckpt **out)
+int ckpt_start(sqlite3 *db, const char *path, bool threaded, struct ckpt **out)
 {
 	struct ckpt *c = calloc(1, sizeof(*c));
 
@@ -135,7 +135,7 @@ int ckpt_start(sqlite3 *db, const char *path, struct ckpt **out)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	pthread_cond_init(&c->idle, NULL);
-	if (start_thread(c, path) < 0) {
+	if (threaded && start_thread(c, path) < 0) {
 		sqlite3_close(c->db); /* accepts NULL */
 		c->db = NULL;
 	}

@@ -24,6 +24,7 @@
 #ifndef WARDEN_STORE_CHECKPOINT_H
 #define WARDEN_STORE_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sqlite3;
@@ -45,11 +46,12 @@ struct ckpt_stats {
 
 /*
  * Starts checkpointing the database at path, whose writer connection is db
- * (in WAL mode), by installing db's WAL hook. When no thread can be had
- * (SQLite built without threads, no memory), the writer checkpoints inline
- * at CKPT_FRAMES as SQLite would: *out is still set. 0 or -errno.
+ * (in WAL mode), by installing db's WAL hook. Without threaded, or when no
+ * thread can be had (SQLite built without threads, no memory), the writer
+ * checkpoints inline at CKPT_FRAMES as SQLite would: *out is still set.
+ * 0 or -errno.
  */
-int ckpt_start(struct sqlite3 *db, const char *path, struct ckpt **out);
+int ckpt_start(struct sqlite3 *db, const char *path, bool threaded, struct ckpt **out);
 /* Unhooks the writer, stops and joins the thread: before the writer's connection closes. Accepts NULL. */
 void ckpt_stop(struct ckpt *c);
 /*

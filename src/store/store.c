@@ -616,7 +616,7 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 	if (!r)
 		r = exec_sql(st, "PRAGMA journal_size_limit = 67108864");
 	if (!r)
-		r = ckpt_start(st->db, path, &st->ckpt);
+		r = ckpt_start(st->db, path, !(flags & STORE_CKPT_INLINE), &st->ckpt);
 	return r;
 }
 

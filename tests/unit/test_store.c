@@ -742,27 +742,19 @@ static off_t wal_bytes(const char *p)
 }
 
 /*
- * 100 MiB of events, committed as wardend's loop does: the thread copies
- * the WAL meanwhile, the writer ends and restarts it past
- * CKPT_WAL_MAX_FRAMES (so the file never passes the hard limit), and
- * store_checkpoint() leaves nothing in it uncopied.
+ * Stores ~3 KiB exec events until their JSON reaches mib MiB, committing
+ * every 50 as wardend's loop does; returns the last id, *max the largest
+ * the WAL file was after a commit.
  */
-static void test_background_checkpoint(void **state)
+static uint64_t fill_wal(struct store *st, const char *p, size_t mib, off_t *max)
 {
-	const off_t frame = 16384 + 24; /* a page and its frame header */
-	const char *p = new_db();
-	struct store *st = open_rw(p);
 	static char args[3000];
-	struct store_stats ss;
-	sqlite3_stmt *s;
 	size_t bytes = 0;
 	uint64_t id = 0;
-	off_t max = 0;
-	sqlite3 *db;
 
-	(void)state;
 	memset(args, 'a', sizeof(args));
-	while (bytes < (100u << 20)) {
+	*max = 0;
+	while (bytes < (mib << 20)) {
 		struct event ev;
 		size_t len;
 
@@ -775,11 +767,34 @@ static void test_background_checkpoint(void **state)
 		bytes += len;
 		if (id % 50 == 0) {
 			assert_int_equal(store_commit(st), 0);
-			if (wal_bytes(p) > max)
-				max = wal_bytes(p);
+			if (wal_bytes(p) > *max)
+				*max = wal_bytes(p);
 		}
 	}
 	assert_int_equal(store_commit(st), 0);
+	return id;
+}
+
+/* A WAL frame: a page and its header. */
+#define FRAME_BYTES (16384 + 24)
+
+/*
+ * 100 MiB of events: the thread copies the WAL meanwhile, the writer ends
+ * and restarts it past CKPT_WAL_MAX_FRAMES (so the file never passes the
+ * hard limit), and store_checkpoint() leaves nothing in it uncopied.
+ */
+static void test_background_checkpoint(void **state)
+{
+	const char *p = new_db();
+	struct store *st = open_rw(p);
+	struct store_stats ss;
+	sqlite3_stmt *s;
+	uint64_t id;
+	off_t max;
+	sqlite3 *db;
+
+	(void)state;
+	id = fill_wal(st, p, 100, &max);
 	store_get_stats(st, &ss);
 	print_message("checkpoints: %" PRIu64 " by the thread (%.3f s CPU), %" PRIu64
 		      " by the writer; WAL at most %lld bytes\n",
@@ -788,8 +803,8 @@ static void test_background_checkpoint(void **state)
 	assert_true(ss.checkpoints > 0);
 	assert_true(ss.checkpoints_writer > 0);
 	assert_int_equal(ss.checkpoint_errors, 0);
-	assert_true(max >= (off_t)CKPT_FRAMES * frame);
-	assert_true(max <= (off_t)(CKPT_WAL_HARD_FRAMES + 64) * frame);
+	assert_true(max >= (off_t)CKPT_FRAMES * FRAME_BYTES);
+	assert_true(max <= (off_t)(CKPT_WAL_HARD_FRAMES + 64) * FRAME_BYTES);
 	assert_int_equal(store_checkpoint(st), 0);
 	/* Everything copied: another connection's checkpoint finds no frame left. */
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
@@ -802,6 +817,28 @@ static void test_background_checkpoint(void **state)
 	sqlite3_close(db);
 	store_close(st);
 	assert_int_equal(wal_bytes(p), 0); /* the last connection's close removes it */
+	assert_int_equal(verify(p).events, id);
+}
+
+/* Without the thread (the fallback), the writer checkpoints at CKPT_FRAMES, as SQLite would. */
+static void test_inline_checkpoint(void **state)
+{
+	const char *p = new_db();
+	struct store *st = NULL;
+	struct store_stats ss;
+	uint64_t id;
+	off_t max;
+
+	(void)state;
+	assert_int_equal(store_open(p, STORE_CKPT_INLINE, &st, NULL), 0);
+	id = fill_wal(st, p, 40, &max);
+	store_get_stats(st, &ss);
+	assert_int_equal(ss.checkpoints, 0);
+	assert_true(ss.checkpoints_writer > 0);
+	assert_int_equal(ss.checkpoint_errors, 0);
+	assert_true(max <= (off_t)(CKPT_FRAMES + 64) * FRAME_BYTES);
+	assert_int_equal(store_checkpoint(st), 0);
+	store_close(st);
 	assert_int_equal(verify(p).events, id);
 }
 
@@ -1127,6 +1164,7 @@ int main(void)
 		cmocka_unit_test(test_processes_across_batches),
 		cmocka_unit_test(test_batch_limits),
 		cmocka_unit_test(test_background_checkpoint),
+		cmocka_unit_test(test_inline_checkpoint),
 		cmocka_unit_test(test_throughput),
 	};
 
