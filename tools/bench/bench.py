@@ -112,24 +112,30 @@ def run_json(argv):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure(workload, per_op, names=("none", "empty", "warden")):
-    """Median ns per op for each configuration, runs interleaved."""
+def measure(workload, per_op, names=("none", "empty", "warden"), reps=None):
+    """Median ns per op for each configuration, runs interleaved; under "added", the
+    median over rounds of each configuration's cost beyond "none" in the same round
+    (paired: a round's runs are seconds apart, the rounds minutes, and the machine's
+    speed drifts between them)."""
     cfgs = configs()
     if PEER and not QUICK:
         names = (*names, "bpftrace")
     samples = {n: [] for n in names}
-    for _ in range(REPS):
+    for _ in range(reps or REPS):
         for n in names:
             CURRENT["config"] = n
             with cfgs[n]:
                 r = workload()
             samples[n].append(r["ns"] / per_op(r))
-    return {n: statistics.median(v) for n, v in samples.items()}
+    med = {n: statistics.median(v) for n, v in samples.items()}
+    med["added"] = {n: statistics.median(a - b for a, b in zip(samples[n], samples["none"]))
+                    for n in names if n != "none"}
+    return med
 
 
 def overhead_row(name, figure, med, target_ratio, unit_div=1000.0, extra=None):
-    added_w = med["warden"] - med["none"]
-    added_e = med["empty"] - med["none"]
+    added_w = med["added"]["warden"]
+    added_e = med["added"]["empty"]
     # When the floor is lost in the noise (< 2% of the baseline) a ratio to it
     # means nothing: then Warden must be lost in the noise too.
     noise = NOISE_FRACTION * med["none"]
@@ -145,12 +151,13 @@ def overhead_row(name, figure, med, target_ratio, unit_div=1000.0, extra=None):
         "empty": round(med["empty"] / unit_div, 3),
         "warden": round(med["warden"] / unit_div, 3),
         "ratio": None if ratio is None else round(ratio, 2),
+        "added": {n: round(v / unit_div, 3) for n, v in med["added"].items()},
         "target": f"added <= {target_ratio}x empty's added" + ("" if ratio is not None else
                                                                " (floor < 2%: want warden < 2% too)"),
         "pass": ok,
     }
     if "bpftrace" in med:
-        added_b = med["bpftrace"] - med["none"]
+        added_b = med["added"]["bpftrace"]
         row["bpftrace"] = round(med["bpftrace"] / unit_div, 3)
         row["bpftrace_added_vs_warden_added"] = round(added_b / added_w, 2) if added_w > 0 else None
     row.update(extra or {})
@@ -178,13 +185,15 @@ def row_tls():
         return r
 
     med = measure(work, lambda r: r["rounds"])
-    added_per_call = (med["warden"] - med["none"]) / calls["per_rt"] / 1000.0
+    added_per_call = med["added"]["warden"] / calls["per_rt"] / 1000.0
     return overhead_row("TLS round trip (4K LLM request, 16K reply)", "us/round trip", med, 1.5,
                         extra={"added_us_per_ssl_call": round(added_per_call, 2),
                                "ssl_calls_per_rt": round(calls["per_rt"], 2)})
 
 
 STORM_TARGET = 1.3  # Warden's added cost <= 1.3x the empty programs'
+# A storm's floor is a few % of its op: more rounds than the other rows (about 2 min more).
+STORM_REPS = 1 if QUICK else 5
 
 
 def storm_row(kind, n, name, figure):
@@ -199,14 +208,14 @@ def storm_row(kind, n, name, figure):
         cpu.setdefault(CURRENT["config"], []).append(r["cpu_ns"] / r["ops"] / 1000.0)
         return r
 
-    med = measure(work, lambda r: r["ops"])
+    med = measure(work, lambda r: r["ops"], reps=STORM_REPS)
     cpu_med = {k: round(statistics.median(v), 3) for k, v in cpu.items()}
     counted = storm_counted(kind, n)
     # Warden pays the hooks' dispatch as the empty programs do, and its programs' run
     # time beyond theirs on top: that extra alone must fit in what the target leaves
     # over the floor (0.3x the floor at 1.3x; 2% of the baseline when the floor is noise).
     extra_bpf = counted["warden"]["bpf"] - counted["empty"]["bpf"]
-    floor = med["empty"] - med["none"]
+    floor = med["added"]["empty"]
     noise = NOISE_FRACTION * med["none"]
     allowed = ((STORM_TARGET - 1) * floor if floor > noise else noise) / 1000.0
     return overhead_row(name, figure, med, STORM_TARGET, extra={
