@@ -13,7 +13,8 @@
  * File opens are reported for members only: openat() and openat2() stash
  * their arguments per thread at entry (the path is read there, while the
  * pointer is the caller's), the exit sends one record with the result.
- * A non-member costs one hash lookup at entry and one at exit.
+ * A non-member costs one hash lookup at entry and, at exit, a look at its
+ * thread's local storage, which it has none of.
  *
  * Not covered: open() and creat() (glibc and musl call openat()), io_uring
  * opens, name_to_handle/open_by_handle_at.
@@ -29,24 +30,23 @@ struct open_stash {
 	__u16 path_len;
 	__u8 openat2;
 	__u8 rec_flags; /* WARDEN_F_TRUNCATED, WARDEN_F_READ_FAULT */
+	__u8 active; /* inside openat() now */
+	__u8 _pad0[7];
 	char path[WARDEN_OPEN_PATH_MAX];
 };
 
-/* LRU: a thread killed inside openat() leaves its entry behind. */
+/*
+ * The open() a thread is inside, in the thread's own storage (as connect()'s):
+ * a thread that never opened as a member has none, so its exit finds a
+ * NULL pointer in its task_struct instead of missing in a hash; and the
+ * entry goes with the thread, even one killed inside openat().
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct open_stash);
 } open_inflight SEC(".maps");
-
-/* The stash is too large for the BPF stack: built here, then copied into the map. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct open_stash);
-} open_scratch SEC(".maps");
 
 struct open_how_ {
 	__u64 flags;
@@ -108,15 +108,14 @@ static __always_inline __u64 current_session(void)
 static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u32 mode,
 				      __u8 is_openat2)
 {
-	__u64 key = bpf_get_current_pid_tgid();
 	__u64 session = current_session();
 	struct open_stash *s;
-	__u32 zero = 0;
 	long n;
 
 	if (!session)
 		return 0;
-	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	s = bpf_task_storage_get(&open_inflight, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!s) {
 		stat_inc(WARDEN_STAT_FILE_STASH_FAIL);
 		return 0;
@@ -140,8 +139,7 @@ static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u
 		stat_inc(WARDEN_STAT_FILE_PATH_TRUNCATED);
 	}
 	s->path_len = n - 1;
-	if (bpf_map_update_elem(&open_inflight, &key, s, BPF_ANY))
-		stat_inc(WARDEN_STAT_FILE_STASH_FAIL);
+	s->active = 1;
 	return 0;
 }
 
@@ -168,12 +166,11 @@ int warden_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 
 static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 key = bpf_get_current_pid_tgid();
 	struct warden_rec_file_open *r;
 	struct open_stash *s;
 
-	s = bpf_map_lookup_elem(&open_inflight, &key);
-	if (!s)
+	s = bpf_task_storage_get(&open_inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!s || !s->active)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_FILE_OPEN);
 	if (!r)
@@ -194,7 +191,7 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	r->path[sizeof(r->path) - 1] = 0;
 	rb_submit(r);
 out:
-	bpf_map_delete_elem(&open_inflight, &key);
+	s->active = 0; /* kept for the thread's next open: no free and allocation per call */
 	return 0;
 }
 
