@@ -46,13 +46,24 @@ struct tls_stack {
 	__u32 overflow; /* calls entered beyond TLS_STACK, skipped at their return */
 };
 
-/* LRU: a thread that dies inside SSL_* never returns through us. */
+/*
+ * In the thread's own storage: every read() and write() on the host asks
+ * whether its thread is inside SSL_* (note_fd), and a thread that never
+ * called SSL_* has no storage at all, a NULL pointer in its task_struct,
+ * where a hash lookup would miss at the cost of a hash. A thread that
+ * dies inside SSL_* takes its entry with it.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct tls_stack);
 } tls_active SEC(".maps");
+
+static __always_inline struct tls_stack *tls_stack_get(__u64 flags)
+{
+	return bpf_task_storage_get(&tls_active, bpf_get_current_task_btf(), 0, flags);
+}
 
 static __always_inline bool is_read(__u8 func)
 {
@@ -97,8 +108,6 @@ struct {
 
 static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_len)
 {
-	static const struct tls_stack empty = {};
-	__u64 key = bpf_get_current_pid_tgid();
 	__u64 sp = PT_REGS_SP(ctx), ssl = PT_REGS_PARM1(ctx), buf = PT_REGS_PARM2(ctx);
 	struct tls_stack *st;
 	struct tls_call *top;
@@ -106,15 +115,10 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_l
 
 	if (is_self())
 		return 0;
-	st = bpf_map_lookup_elem(&tls_active, &key);
+	st = tls_stack_get(BPF_LOCAL_STORAGE_GET_F_CREATE); /* created zeroed: empty */
 	if (!st) {
-		if (bpf_map_update_elem(&tls_active, &key, &empty, BPF_ANY)) {
-			stat_inc(WARDEN_STAT_TLS_STASH_FAIL);
-			return 0;
-		}
-		st = bpf_map_lookup_elem(&tls_active, &key);
-		if (!st)
-			return 0;
+		stat_inc(WARDEN_STAT_TLS_STASH_FAIL);
+		return 0;
 	}
 	/*
 	 * Calls at or above the innermost one's stack pointer never returned
@@ -281,7 +285,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	int ret = (int)PT_REGS_RC(ctx);
 	__u16 flags = 0;
 
-	st = bpf_map_lookup_elem(&tls_active, &key);
+	st = tls_stack_get(0);
 	c = st ? stack_top(st) : NULL;
 	if (!c) {
 		if (!is_self())
@@ -380,8 +384,7 @@ int BPF_KRETPROBE(warden_ssl_ret)
 /* The socket an SSL_* call really uses: the first I/O syscall inside it. */
 static __always_inline int note_fd(__s32 fd)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct tls_stack *st = bpf_map_lookup_elem(&tls_active, &key);
+	struct tls_stack *st = tls_stack_get(0);
 	struct tls_call *c = st ? stack_top(st) : NULL;
 
 	if (c && c->fd < 0)
