@@ -434,7 +434,7 @@ def main():
     machine = {"cores": os.cpu_count(), "kernel": platform.release(),
                "machine": platform.machine(), "quick": QUICK, "reps": REPS, "peer_bpftrace": PEER}
     print(f"# machine: {machine['cores']} cores, kernel {machine['kernel']}, "
-          f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved runs'}")
+          f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved rounds, {STORM_REPS} for the storms'}")
     results, failed = [], 0
     only = os.environ.get("BENCH_ROWS")  # e.g. BENCH_ROWS=tls,exec
     for fn in ROWS:
