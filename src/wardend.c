@@ -70,7 +70,6 @@ struct daemon {
 	struct store *store;
 	bool store_warned;
 	bool ckpt_warned;
-	uint64_t last_commit;
 	uint64_t stats_errors;
 	uint64_t started_ns;
 };
@@ -557,7 +556,7 @@ static int setup_signals(int *sfd)
 static int run_loop(struct daemon *d, int sfd)
 {
 	struct epoll_event evs[2], e = { .events = EPOLLIN };
-	uint64_t now, last_tick, last_stats, last_retain;
+	uint64_t now, last_tick, last_stats, last_retain, last_commit = 0;
 	int timeout = d->opt.max_latency_ms ? (int)d->opt.max_latency_ms : 200;
 	int ep, r = 0;
 
@@ -575,6 +574,7 @@ static int run_loop(struct daemon *d, int sfd)
 
 	for (;;) {
 		int n = epoll_wait(ep, evs, 2, timeout);
+		bool commit;
 
 		if (n < 0 && errno != EINTR)
 			goto fail;
@@ -606,22 +606,22 @@ static int run_loop(struct daemon *d, int sfd)
 				last_retain = now;
 			}
 		}
-		if (d->opt.stats_interval_s &&
-		    now - last_stats >= d->opt.stats_interval_s * 1000000000ull) {
-			emit_stats(d);
-			last_stats = now;
-			/* 'warden status' reads agent.stats from the store: fresh ones. */
-			store_batch_done(d);
-			d->last_commit = now;
-		}
 		/*
 		 * A commit writes its transaction's last, partly filled pages and
 		 * the tables' root pages again, whatever its size: committing at
 		 * every turn (20 a second) cost an exec storm 36% more daemon CPU.
 		 */
-		if (now - d->last_commit >= d->opt.db_commit_ms * 1000000ull) {
+		commit = now - last_commit >= d->opt.db_commit_ms * 1000000ull;
+		if (d->opt.stats_interval_s &&
+		    now - last_stats >= d->opt.stats_interval_s * 1000000000ull) {
+			emit_stats(d);
+			last_stats = now;
+			commit =
+				true; /* 'warden status' reads agent.stats from the store: fresh ones */
+		}
+		if (commit) {
 			store_batch_done(d);
-			d->last_commit = now;
+			last_commit = now;
 		}
 		fflush(d->out);
 	}

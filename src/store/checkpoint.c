@@ -7,10 +7,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "checkpoint.h"
@@ -128,6 +128,7 @@ static int start_thread(struct ckpt *c, const char *path)
 int ckpt_start(sqlite3 *db, const char *path, bool threaded, struct ckpt **out)
 {
 	struct ckpt *c = calloc(1, sizeof(*c));
+	char sql[64];
 
 	*out = NULL;
 	if (!c)
@@ -135,12 +136,19 @@ int ckpt_start(sqlite3 *db, const char *path, bool threaded, struct ckpt **out)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	pthread_cond_init(&c->idle, NULL);
+	c->writer = db;
+	/* A WAL a lagging disk let grow to CKPT_WAL_HARD_FRAMES shrinks back when it restarts. */
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %llu",
+		 (unsigned long long)CKPT_WAL_MAX_FRAMES * CKPT_PAGE_SIZE);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		ckpt_stop(c);
+		return -EIO;
+	}
 	if (threaded && start_thread(c, path) < 0) {
 		sqlite3_close(c->db); /* accepts NULL */
 		c->db = NULL;
 	}
 	/* Replaces SQLite's automatic checkpoint, which is this same hook. */
-	c->writer = db;
 	sqlite3_wal_hook(db, ckpt_wal_hook, c);
 	*out = c;
 	return 0;

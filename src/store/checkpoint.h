@@ -29,6 +29,7 @@
 
 struct sqlite3;
 
+#define CKPT_PAGE_SIZE 16384 /* store.c's page size */
 #define CKPT_FRAMES 1000 /* SQLite's own threshold: 16 MiB of 16 KiB pages */
 #define CKPT_WAL_MAX_FRAMES 4096 /* 64 MiB: the writer copies the rest and the WAL restarts */
 #define CKPT_WAL_HARD_FRAMES 8192 /* 128 MiB: the writer waits out the thread's pass first */

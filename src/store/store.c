@@ -594,7 +594,8 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 	/*
 	 * Before any table exists; no-ops on an existing database. 16 KiB
 	 * pages: a quarter of the write calls of 4 KiB ones for the same
-	 * events, and room for a typical event row in one page.
+	 * events, and room for a typical event row in one page (checkpoint.h's
+	 * CKPT_PAGE_SIZE sizes the WAL in these).
 	 */
 	r = exec_sql(st, "PRAGMA page_size = 16384");
 	if (!r)
@@ -612,9 +613,6 @@ static int open_db(struct store *st, const char *path, unsigned int flags)
 		r = exec_sql(st, "PRAGMA temp_store = MEMORY");
 	if (!r)
 		r = migrate(st);
-	/* A WAL the lagging disk let grow to CKPT_WAL_HARD_FRAMES shrinks back when it restarts. */
-	if (!r)
-		r = exec_sql(st, "PRAGMA journal_size_limit = 67108864");
 	if (!r)
 		r = ckpt_start(st->db, path, !(flags & STORE_CKPT_INLINE), &st->ckpt);
 	return r;

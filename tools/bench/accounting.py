@@ -3,7 +3,7 @@
 Wall times on a shared 2-core machine wander by more than some of the costs
 they are meant to show. The kernel counts what BPF programs run
 (kernel.bpf_stats_enabled: run_time_ns, run_cnt per program) and what the
-daemon's process used (utime + stime); counted over a workload run they say
+daemon's threads ran (schedstat); counted over a workload run they say
 where the added time goes, without the noise:
   bpf       the run time of the configuration's programs (names starting with
             its prefix): what the hooks' code costs the traced processes
