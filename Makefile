@@ -83,7 +83,12 @@ unit: $(UNIT_BINS) $(BUILD)/warden
 
 # Sensor tests, decoding tests (real SDKs from the npm registry, see tools/npm-setup.sh),
 # agent sessions (the same SDK agents; 1,000 generated sessions), the store and the CLI.
-e2e: all
+# A helper process for the sensor tests (threads that exit together).
+$(BUILD)/tests/thread_exit: tests/e2e/thread_exit.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
+
+e2e: all $(BUILD)/tests/thread_exit
 	@fail=0; $(PYTHON) tests/e2e/sensor_test.py --wardend $(BUILD)/wardend || fail=1; \
 	  $(PYTHON) tests/e2e/decode_test.py --wardend $(BUILD)/wardend || fail=1; \
 	  $(PYTHON) tests/e2e/session_test.py --wardend $(BUILD)/wardend || fail=1; \

@@ -107,16 +107,6 @@ static __always_inline void hdr_init(struct warden_rec_hdr *h, __u16 type, __u32
 	h->ktime = bpf_ktime_get_ns();
 }
 
-/* Fill the identity of task t (current, or a child at fork). */
-static __always_inline void task_fill(struct warden_task *out, struct task_struct *t)
-{
-	out->pid = BPF_CORE_READ(t, tgid);
-	out->tid = BPF_CORE_READ(t, pid);
-	out->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	out->start_time = BPF_CORE_READ(t, group_leader, start_boottime);
-	bpf_core_read_str(out->comm, sizeof(out->comm), &t->comm);
-}
-
 /*
  * The current task's identity through its BTF pointer: the loads are plain
  * (fault-safe) loads the JIT emits inline, where BPF_CORE_READ costs a
@@ -133,6 +123,20 @@ static __always_inline void task_fill_current(struct warden_task *out)
 	bpf_get_current_comm(out->comm, sizeof(out->comm));
 	out->uid = (__u32)bpf_get_current_uid_gid();
 	out->cgroup_id = bpf_get_current_cgroup_id();
+}
+
+/*
+ * Whether the task sched_process_exit reports is the last of its group.
+ * The tracepoint says so where it has group_dead; else signal->live, which
+ * the threads of an exit_group() decrement before any of them gets here:
+ * two may both read 0 and the process would be reported twice.
+ */
+static __always_inline bool exit_group_dead(struct trace_event_raw_sched_process_exit *ctx,
+					    struct task_struct *t)
+{
+	if (bpf_core_field_exists(ctx->group_dead))
+		return ctx->group_dead;
+	return t->signal->live.counter == 0;
 }
 
 static __always_inline __u64 rb_flags(void)

@@ -7,24 +7,30 @@
 #include "common.bpf.h"
 #include "session.bpf.h"
 
-/* Threads are not processes: only report forks that create a thread group. */
-SEC("raw_tp/sched_process_fork")
+/*
+ * Threads are not processes: only report forks that create a thread group.
+ * tp_btf: the tasks are BTF pointers, read with plain loads the JIT
+ * inlines (as task_fill_current() does), not a helper call a field.
+ */
+SEC("tp_btf/sched_process_fork")
 int BPF_PROG(warden_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct warden_rec_fork *r;
 
-	if (is_self())
-		return 0;
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (!parent || !child || is_self() || child->pid != child->tgid)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_FORK);
 	if (!r)
 		return 0;
 	hdr_init(&r->hdr, WARDEN_REC_FORK, sizeof(*r));
-	task_fill(&r->task, child);
+	r->task.pid = child->tgid;
+	r->task.tid = child->pid;
+	r->task.ppid = child->real_parent->tgid;
+	r->task.start_time = child->start_boottime; /* child leads its new group */
+	__builtin_memcpy(r->task.comm, child->comm, sizeof(r->task.comm));
 	r->task.uid = (__u32)bpf_get_current_uid_gid();
 	r->task.cgroup_id = bpf_get_current_cgroup_id();
-	r->parent_start_time = BPF_CORE_READ(parent, group_leader, start_boottime);
+	r->parent_start_time = parent->group_leader->start_boottime;
 	rb_submit(r);
 	return 0;
 }
@@ -35,25 +41,43 @@ int BPF_PROG(warden_fork, struct task_struct *parent, struct task_struct *child)
  * nested). Userspace checks the whole pattern when it reads the exec, and
  * sets the session, or NONE for a name that only shared the first 15 bytes.
  */
-static __always_inline bool mark_named_agent(struct task_struct *t, __u32 tgid)
+static __always_inline bool mark_named_agent(struct task_struct *t)
 {
-	struct warden_session_member v = { .session = WARDEN_SESSION_CANDIDATE };
 	struct warden_session_member *m;
 	struct warden_comm_key k;
 
 	if (bpf_get_current_comm(k.comm, sizeof(k.comm)) || !bpf_map_lookup_elem(&agent_names, &k))
 		return false;
-	v.start_time = BPF_CORE_READ(t, group_leader, start_boottime);
-	m = bpf_map_lookup_elem(&session_members, &tgid);
-	/* (A start time of 0: a member adopted from /proc, see member_is().) */
-	if (m && (m->start_time == v.start_time || !m->start_time) &&
-	    m->session != WARDEN_SESSION_NONE)
-		return false;
-	if (bpf_map_update_elem(&session_members, &tgid, &v, BPF_ANY)) {
+	m = member_get(t, BPF_LOCAL_STORAGE_GET_F_CREATE); /* a new entry is zeroed: in none */
+	if (!m) {
 		stat_inc(WARDEN_STAT_SESSION_INHERIT_FAIL);
 		return false;
 	}
+	if (m->session && m->session != WARDEN_SESSION_NONE)
+		return false;
+	m->session = WARDEN_SESSION_CANDIDATE;
+	m->start_time = t->start_boottime;
 	return true;
+}
+
+/*
+ * The exec ran on a thread other than the leader, which the kernel freed
+ * with its entry: take over the entry it handed over as it exited.
+ */
+static __always_inline void member_take_over(struct task_struct *t)
+{
+	struct warden_session_member *h, *m;
+	__u32 tgid = t->tgid;
+
+	h = bpf_map_lookup_elem(&session_handover, &tgid);
+	if (!h)
+		return;
+	if (h->start_time == t->start_boottime &&
+	    (m = member_get(t, BPF_LOCAL_STORAGE_GET_F_CREATE)))
+		*m = *h;
+	else if (h->start_time == t->start_boottime)
+		stat_inc(WARDEN_STAT_SESSION_INHERIT_FAIL);
+	bpf_map_delete_elem(&session_handover, &tgid);
 }
 
 SEC("tp/sched/sched_process_exec")
@@ -76,7 +100,9 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	hdr_init(&r->hdr, WARDEN_REC_EXEC, 0);
 	task_fill_current(&r->task);
 	r->old_pid = ctx->old_pid;
-	if (mark_named_agent(t, r->task.pid))
+	if ((__u32)ctx->old_pid != r->task.pid)
+		member_take_over(t);
+	if (mark_named_agent(t))
 		r->hdr.flags |= WARDEN_F_AGENT_NAME;
 
 	fname_off = ctx->__data_loc_filename & 0xffff;
@@ -129,15 +155,13 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 
 /* Report a process once, when its last thread exits. */
 SEC("tp/sched/sched_process_exit")
-int warden_exit(void *ctx)
+int warden_exit(struct trace_event_raw_sched_process_exit *ctx)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct warden_rec_exit *r;
 	int code;
 
-	if (is_self())
-		return 0;
-	if (t->signal->live.counter != 0)
+	if (is_self() || !exit_group_dead(ctx, t))
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_EXIT);
 	if (!r)

@@ -7,14 +7,15 @@
  * or execs a binary named with --agent) and puts that process in
  * session_members. From then on membership is kept here, where it cannot
  * race: a fork by a member makes the child a member before the child runs
- * its first instruction, and the last thread of a member removes it. So the
- * openat() of a `cat` that lives a millisecond is still seen.
+ * its first instruction, and the entry, in the process's own task storage,
+ * goes with it. So the openat() of a `cat` that lives a millisecond is
+ * still seen.
  *
  * File opens are reported for members only: openat() and openat2() stash
  * their arguments per thread at entry (the path is read there, while the
  * pointer is the caller's), the exit sends one record with the result.
- * A non-member costs one hash lookup at entry and, at exit, a look at its
- * thread's local storage, which it has none of.
+ * A non-member costs a look at its leader's local storage at entry and at
+ * its thread's at exit, which it has none of.
  *
  * Not covered: open() and creat() (glibc and musl call openat()), io_uring
  * opens, name_to_handle/open_by_handle_at.
@@ -54,55 +55,60 @@ struct open_how_ {
 	__u64 resolve;
 };
 
-/* Inherit at fork: threads share their process's entry and are skipped. */
-SEC("raw_tp/sched_process_fork")
+/*
+ * Inherit at fork: threads share their leader's entry and are skipped.
+ * tp_btf: the tasks are BTF pointers the storage helper takes.
+ */
+SEC("tp_btf/sched_process_fork")
 int BPF_PROG(warden_session_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct warden_session_member *m, v;
-	__u32 ptgid, ctgid;
+	struct warden_session_member *m, *c;
 
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (!parent || !child || child->pid != child->tgid)
 		return 0;
-	ptgid = BPF_CORE_READ(parent, tgid);
-	m = bpf_map_lookup_elem(&session_members, &ptgid);
-	if (!m || !member_is(m, ptgid, BPF_CORE_READ(parent, group_leader, start_boottime)))
-		return 0;
-	if (m->session == WARDEN_SESSION_NONE)
-		return 0; /* decided: not an agent */
-	v.session = m->session;
-	v.start_time = BPF_CORE_READ(child, start_boottime); /* child is its group's leader */
-	ctgid = BPF_CORE_READ(child, tgid);
-	if (bpf_map_update_elem(&session_members, &ctgid, &v, BPF_ANY))
+	m = member_get(parent->group_leader, 0);
+	if (!m || !m->session || m->session == WARDEN_SESSION_NONE)
+		return 0; /* in none, or decided: not an agent */
+	c = member_get(child, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
 		stat_inc(WARDEN_STAT_SESSION_INHERIT_FAIL);
+		return 0;
+	}
+	c->session = m->session;
+	c->start_time = child->start_boottime; /* child is its group's leader */
 	return 0;
 }
 
-/* The group is gone when its last thread exits. */
+/*
+ * A process's entry goes with it. Only a leader that exits before the rest
+ * of its group (the exec of another thread frees it) hands its entry over.
+ */
 SEC("tp/sched/sched_process_exit")
-int warden_session_exit(void *ctx)
+int warden_session_exit(struct trace_event_raw_sched_process_exit *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct warden_session_member *m;
+	__u32 tgid;
 
-	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+	if (t->pid != t->tgid || exit_group_dead(ctx, t))
 		return 0;
-	/* Most processes are in no session: a lookup that misses takes no bucket lock. */
-	if (bpf_map_lookup_elem(&session_members, &tgid))
-		bpf_map_delete_elem(&session_members, &tgid);
+	m = member_get(t, 0);
+	if (!m)
+		return 0;
+	tgid = t->tgid;
+	if (bpf_map_update_elem(&session_handover, &tgid, m, BPF_ANY))
+		stat_inc(WARDEN_STAT_SESSION_INHERIT_FAIL);
 	return 0;
 }
 
 /* The session of the current process, 0 when it is in none. */
 static __always_inline __u64 current_session(void)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct warden_session_member *m;
+	struct warden_session_member *m = member_of_current();
 
-	m = bpf_map_lookup_elem(&session_members, &tgid);
-	if (!m || !member_is(m, tgid, BPF_CORE_READ(t, group_leader, start_boottime)))
+	if (!m || m->session == WARDEN_SESSION_NONE)
 		return 0;
-	return m->session == WARDEN_SESSION_NONE ? 0 : m->session;
+	return m->session; /* 0 too for an entry made and left unset */
 }
 
 static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u32 mode,

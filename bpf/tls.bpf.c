@@ -224,16 +224,20 @@ struct chunk_ctx {
  */
 static __always_inline void mark_candidate(const struct warden_rec_tls *r, __u64 len)
 {
-	struct warden_session_member m = { .session = WARDEN_SESSION_CANDIDATE,
-					   .start_time = r->task.start_time };
-	__u32 tgid = r->task.pid;
+	struct task_struct *leader;
+	struct warden_session_member *m;
 
 	if (len < 5 || !((r->data[0] == 'P' && r->data[1] == 'O' && r->data[2] == 'S' &&
 			  r->data[3] == 'T' && r->data[4] == ' ') ||
 			 (r->data[0] == 'P' && r->data[1] == 'R' && r->data[2] == 'I' &&
 			  r->data[3] == ' ' && r->data[4] == '*')))
 		return;
-	bpf_map_update_elem(&session_members, &tgid, &m, BPF_NOEXIST);
+	leader = bpf_get_current_task_btf()->group_leader;
+	m = member_get(leader, BPF_LOCAL_STORAGE_GET_F_CREATE); /* a new entry is zeroed */
+	if (m && !m->session) {
+		m->session = WARDEN_SESSION_CANDIDATE;
+		m->start_time = r->task.start_time;
+	}
 }
 
 /*

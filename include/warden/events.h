@@ -20,7 +20,6 @@
 #define WARDEN_TLS_NO_OFFSET (~0ULL) /* warden_rec_tls.stream_offset unknown */
 #define WARDEN_DNS_MAX 1232 /* bytes of a DNS reply kept: the EDNS default UDP size */
 #define WARDEN_OPEN_PATH_MAX 256 /* bytes of an openat() path kept, NUL included */
-#define WARDEN_SESSION_MEMBERS_MAX 65536 /* entries of the session_members map */
 #define WARDEN_AGENT_NAMES_MAX 64 /* entries of the agent_names map (--agent names) */
 
 /* Record types. Append only; never renumber or reuse a retired number. */
@@ -60,8 +59,8 @@ enum warden_stat {
 	WARDEN_STAT_DNS_MARK_FAIL, /* dns_socks full or update failed: a resolver socket missed */
 	WARDEN_STAT_DNS_STASH_FAIL, /* recvfrom/recvmsg entry on a DNS socket not recorded */
 	WARDEN_STAT_DNS_TRUNCATED, /* DNS replies longer than WARDEN_DNS_MAX (or the buffer) */
-	WARDEN_STAT_SESSION_INHERIT_FAIL, /* session_members full or update failed (fork, named exec) */
-	WARDEN_STAT_SESSION_STALE, /* a member entry whose process had died: pid reused */
+	WARDEN_STAT_SESSION_INHERIT_FAIL, /* a member's entry not made (fork, named exec, handover) */
+	WARDEN_STAT_SESSION_STALE, /* retired: entries are task storage now, never stale */
 	WARDEN_STAT_FILE_STASH_FAIL, /* openat*() entry of a member not recorded */
 	WARDEN_STAT_FILE_PATH_TRUNCATED, /* paths longer than WARDEN_OPEN_PATH_MAX - 1 */
 	WARDEN_STAT_MAX = 32,
@@ -209,9 +208,10 @@ struct warden_rec_file_open {
 };
 
 /*
- * Value of the "session_members" map (key: tgid). The start time is the
- * process's identity: an entry left behind by a process that died unseen
- * must not adopt the next process that gets its pid.
+ * Value of the "session_members" map: task storage of a process's group
+ * leader (userspace's key: a pidfd). The entry goes with the process, so
+ * it needs no identity check; start_time says which process it was made
+ * for, and matches the leader's on the exec handover (session.bpf.h).
  */
 /*
  * Special values of warden_session_member.session. A process that writes

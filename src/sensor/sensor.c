@@ -3,15 +3,19 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "warden.skel.h"
 #include "warden/event.h"
+#include "warden/proctable.h"
 #include "warden/record.h"
 #include "warden/sensor.h"
 #include "warden/tls_attach.h"
@@ -31,6 +35,7 @@ struct sensor {
 	uint64_t *percpu; /* scratch for one stats slot over all CPUs */
 	uint64_t records, malformed, unknown;
 	uint64_t session_errors; /* session_members updates that failed */
+	uint64_t ns_per_tick; /* /proc's clock ticks */
 };
 
 static const char *const stat_names[WARDEN_STAT_MAX] = {
@@ -54,7 +59,6 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_DNS_STASH_FAIL] = "dns_stash_fail",
 	[WARDEN_STAT_DNS_TRUNCATED] = "dns_truncated",
 	[WARDEN_STAT_SESSION_INHERIT_FAIL] = "session_inherit_fail",
-	[WARDEN_STAT_SESSION_STALE] = "session_member_stale",
 	[WARDEN_STAT_FILE_STASH_FAIL] = "file_open_stash_fail",
 	[WARDEN_STAT_FILE_PATH_TRUNCATED] = "file_open_path_truncated",
 };
@@ -133,6 +137,7 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 		return -ENOMEM;
 	s->fn = fn;
 	s->arg = arg;
+	s->ns_per_tick = sysconf(_SC_CLK_TCK) > 0 ? 1000000000ull / sysconf(_SC_CLK_TCK) : 10000000;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
 		r = s->ncpus ? s->ncpus : -EINVAL;
@@ -318,15 +323,61 @@ void sensor_tick(struct sensor *s)
 		tls_attach_tick(s->tls);
 }
 
+/*
+ * A pidfd for process (tgid, start_ns), the key the kernel's membership map
+ * takes. The pidfd holds the pid, so the /proc read after it is of the
+ * same process: a start time that differs means the pid was reused.
+ * -ESRCH when the process is gone (start_ns 0: any process with that pid).
+ */
+static int pidfd_of(const struct sensor *s, uint32_t tgid, uint64_t start_ns)
+{
+	char path[32], buf[512];
+	struct procfs_stat st;
+	ssize_t n;
+	int pidfd, fd, r;
+
+	pidfd = syscall(SYS_pidfd_open, (pid_t)tgid, 0); /* always close-on-exec */
+	if (pidfd < 0)
+		return -errno;
+	if (!start_ns)
+		return pidfd;
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = errno == ENOENT ? -ESRCH : -errno;
+		goto fail;
+	}
+	n = read(fd, buf, sizeof(buf));
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (!r)
+		r = procfs_parse_stat(buf, n, &st) ? -ESRCH : 0; /* a reaped process reads empty */
+	if (!r && st.start_ticks != start_ns / s->ns_per_tick)
+		r = -ESRCH;
+	if (!r)
+		return pidfd;
+fail:
+	close(pidfd);
+	return r;
+}
+
 int sensor_session_add(struct sensor *s, uint32_t tgid, uint64_t start_ns, uint64_t session)
 {
 	struct warden_session_member v = { .session = session, .start_time = start_ns };
+	int pidfd = pidfd_of(s, tgid, start_ns), r = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.session_members), &tgid, &v, BPF_ANY)) {
-		s->session_errors++;
-		return -errno;
+	if (pidfd < 0) {
+		if (pidfd != -ESRCH) /* gone: nothing left to trace */
+			s->session_errors++;
+		return pidfd;
 	}
-	return 0;
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.session_members), &pidfd, &v, BPF_ANY)) {
+		r = -errno;
+		if (r != -ENOENT) /* exited meanwhile */
+			s->session_errors++;
+	}
+	close(pidfd);
+	return r;
 }
 
 int sensor_set_agent_names(struct sensor *s, const char *const *patterns, size_t n)
@@ -352,19 +403,22 @@ int sensor_set_agent_names(struct sensor *s, const char *const *patterns, size_t
 
 int sensor_session_remove(struct sensor *s, uint32_t tgid, uint64_t start_ns)
 {
-	int fd = bpf_map__fd(s->skel->maps.session_members);
-	struct warden_session_member v;
+	int pidfd = pidfd_of(s, tgid, start_ns), r = 0;
 
-	/* Only that process's entry: a new process with its pid may be a member of its own. */
-	if (bpf_map_lookup_elem(fd, &tgid, &v))
-		return errno == ENOENT ? 0 : -errno;
-	if (v.start_time != start_ns)
+	/* Gone, or a new process with its pid (which may be a member of its own): nothing to do. */
+	if (pidfd == -ESRCH)
 		return 0;
-	if (bpf_map_delete_elem(fd, &tgid) && errno != ENOENT) {
+	if (pidfd < 0) {
 		s->session_errors++;
-		return -errno;
+		return pidfd;
 	}
-	return 0;
+	if (bpf_map_delete_elem(bpf_map__fd(s->skel->maps.session_members), &pidfd) &&
+	    errno != ENOENT) {
+		r = -errno;
+		s->session_errors++;
+	}
+	close(pidfd);
+	return r;
 }
 
 int sensor_get_stats(const struct sensor *s, struct sensor_stats *out)

@@ -245,6 +245,32 @@ def t_named_agent_at_exec():
     check(not [e for e in of_type(ev, "session.start") if e["pid"] == tpid], "twin session")
 
 
+def t_exec_from_thread():
+    """A member that execs from a thread other than its main one: the kernel frees the old
+    leader (and the entry it carried) and the exec'ing thread takes its pid. The session
+    must go on in the new program: its file opens are still in it."""
+    m = marker()
+    tmp = secret_file(m)
+    script = os.path.join(d.TMP, f"thread-exec-{m}.py")
+    with open(script, "w") as f:
+        f.write("import os, threading, time\n"
+                "time.sleep(0.3)  # wardend reads the exec and starts the session\n"
+                f"t = threading.Thread(target=os.execv, args=('/bin/cat', ['cat', {tmp!r}]))\n"
+                "t.start()\n"
+                "time.sleep(10)  # the exec ends this thread's wait\n")
+    with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
+        pid, rc, out, err = h.run([sys.executable, script])
+        check(rc == 0 and f"content-{m}" in out, f"script failed ({rc}): {err}")
+    starts = [e for e in of_type(w.events, "session.start") if e["pid"] == pid]
+    check(starts, f"no session for {pid}: {of_type(w.events, 'session.start')}")
+    execs = [e for e in of_type(w.events, "process.exec") if e["pid"] == pid]
+    check(any(e.get("exe", "").endswith("/cat") or "cat" in e.get("comm", "") for e in execs),
+          f"the thread's exec of cat not seen: {execs}")
+    opens = [e for e in of_type(w.events, "file.open") if e["path"] == tmp]
+    check(len(opens) == 1 and opens[0]["pid"] == pid and opens[0]["session"] == starts[0]["id"],
+          f"cat's open (after the exec from a thread) not in the session: {opens}")
+
+
 def t_adopt_running_agent():
     """wardend started after the agent: a running --agent program gets its session at start-up,
     with the child it runs already, and what both do from then on is in it."""
@@ -346,7 +372,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():
