@@ -121,8 +121,9 @@ def measure(workload, per_op, names=("none", "empty", "warden"), reps=None):
     if PEER and not QUICK:
         names = (*names, "bpftrace")
     samples = {n: [] for n in names}
-    for _ in range(reps or REPS):
-        for n in names:
+    for i in range(reps or REPS):
+        # Every other round in reverse: no configuration always runs first or after another.
+        for n in (names if i % 2 == 0 else tuple(reversed(names))):
             CURRENT["config"] = n
             with cfgs[n]:
                 r = workload()
@@ -192,8 +193,9 @@ def row_tls():
 
 
 STORM_TARGET = 1.3  # Warden's added cost <= 1.3x the empty programs'
-# A storm's floor is a few % of its op: more rounds than the other rows (about 2 min more).
-STORM_REPS = 1 if QUICK else 5
+# A storm's floor is a few % of its op, and the host's speed wanders by more over a
+# minute: many short rounds, each a few seconds per configuration, paired within the round.
+STORM_REPS = 1 if QUICK else 10
 
 
 def storm_row(kind, n, name, figure):
@@ -229,7 +231,6 @@ def storm_counted(kind, n):
     time of the empty programs and of Warden's, and wardend's CPU. What the empty row's
     timed cost has beyond its BPF run time is the hooks' dispatch, which Warden pays too."""
     tool = os.path.join(BUILD, "bench", "exec_storm")
-    n = max(n // 4, 1)
     cfgs, out = configs(), {}
     for cfg, prefix in (("empty", "empty_"), ("warden", "warden_")):
         c = accounting.counted(cfgs[cfg], prefix, lambda: run_json([tool, kind, str(n)]))
@@ -241,12 +242,12 @@ def storm_counted(kind, n):
 
 
 def row_exec():
-    n = 300 if QUICK else 20000
+    n = 300 if QUICK else 5000
     return storm_row("exec", n, f"exec storm ({n} fork+exec /bin/true)", "us/exec")
 
 
 def row_connect():
-    n = 1000 if QUICK else 100000
+    n = 1000 if QUICK else 50000
     return storm_row("connect", n, f"connect storm ({n} refused)", "us/connect")
 
 
