@@ -35,6 +35,12 @@ const volatile __u32 warden_self_tgid __weak = 0; /* never report ourselves */
  * while a busy host does not cost a context switch per event.
  */
 const volatile __u64 warden_wakeup_bytes __weak = 0;
+/*
+ * 1: userspace probes files for SSL_* (TLS capture on): a file not yet in
+ * checked_files wakes it at once. 0 (--no-tls): nothing is ever checked,
+ * and waking for every exec would cost a context switch each.
+ */
+const volatile __u8 warden_probe_files __weak = 1;
 
 /* The single event stream; size set by userspace before load (--ringbuf-size). */
 struct {

@@ -146,7 +146,7 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	 * now so its probes are in place before its first TLS write. Known
 	 * programs (every later exec of them) keep the batched wakeup.
 	 */
-	if (bpf_map_lookup_elem(&checked_files, &fk))
+	if (!warden_probe_files || bpf_map_lookup_elem(&checked_files, &fk))
 		rb_output(r, size, WARDEN_REC_EXEC);
 	else
 		rb_output_now(r, size, WARDEN_REC_EXEC);

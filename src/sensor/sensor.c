@@ -159,6 +159,7 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	skel->rodata->warden_self_tgid = getpid();
 	skel->rodata->warden_tls_capture_max = cfg->tls_capture_max;
 	skel->rodata->warden_wakeup_bytes = cfg->wakeup_bytes;
+	skel->rodata->warden_probe_files = cfg->tls;
 	*stage = "sizing the ring buffer";
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
 	if (r)

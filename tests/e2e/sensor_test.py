@@ -278,6 +278,28 @@ def t_process_exit_once():
     check(not twice, f"{len(twice)} of {n} processes reported exiting more than once: {twice[:5]}")
 
 
+def t_batched_wakeups():
+    """Records wait in the ring for wardend's next read (--max-latency-ms): an exec of a
+    program already inspected for SSL_* does not wake it, with TLS capture or without
+    (--no-tls inspects nothing, and once woke wardend for every exec: a context switch each)."""
+    n = 500
+    for extra in ((), ("--no-tls",)):
+        with Wardend(*extra, raw_tls=False) as w:
+            subprocess.run(["/bin/true"], check=True)  # inspected now, if it is to be
+            time.sleep(0.3)
+            switches = lambda: sum(int(l.split()[1]) for t in os.listdir(f"/proc/{w.proc.pid}/task")
+                                   for l in open(f"/proc/{w.proc.pid}/task/{t}/status")
+                                   if l.startswith("voluntary_ctxt_switches"))
+            before = switches()
+            for _ in range(n):
+                subprocess.run(["/bin/true"], check=True)
+            woken = switches() - before
+        execs = [e for e in w.events if e["type"] == "process.exec" and e.get("filename") == "/bin/true"]
+        check(len(execs) == n + 1, f"{extra}: {len(execs)} execs of /bin/true seen, not {n + 1}")
+        # The 50 ms timer wakes it 20 times a second; 500 execs take about a second.
+        check(woken < n / 5, f"{extra}: wardend woke {woken} times for {n} execs")
+
+
 def t_connect_refused():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -497,7 +519,7 @@ def t_cli():
 
 
 TESTS = [t_tls_python, t_tls_curl, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
-         t_process_exit_code_and_signal, t_process_exit_once, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
+         t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
          t_connect_unix_and_inet6,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
 
