@@ -10,7 +10,8 @@
  * reads the address anyway), with the struct file behind it so that a reused
  * fd number is not mistaken for it. recvfrom() and recvmsg() on a marked fd
  * stash the user buffer per thread at entry; the exit copies the bytes the
- * kernel wrote. Everything else costs one hash lookup per recv*() call.
+ * kernel wrote. A process that never marked one costs a look at its task
+ * storage per recv*() call.
  *
  * Not covered: read()/recvmmsg() on a resolver socket (Go's pure resolver
  * reads with read()), DNS over TCP, sendmsg() to port 53 without connect().
@@ -24,14 +25,19 @@ struct dns_recv {
 	__u64 addr; /* user sockaddr the kernel fills in (recvfrom/msg_name); 0 */
 	__u64 cap; /* bytes of buf */
 	__s32 fd;
-	__u32 _pad0;
+	__u8 active; /* inside recv*() on a resolver socket now */
+	__u8 _pad0[3];
 };
 
-/* LRU: a thread killed inside recv*() leaves its entry behind. */
+/*
+ * The recv*() a thread is inside, in the thread's own storage (as connect()'s
+ * and openat()'s): every recv*() exit on the host asks, and a thread that
+ * never read a DNS reply has none. Freed with the thread.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct dns_recv);
 } dns_recv_inflight SEC(".maps");
 
@@ -82,8 +88,7 @@ int warden_dns_sendto(struct trace_event_raw_sys_enter *ctx)
 static __always_inline int recv_enter(__s32 fd, __u64 buf, __u64 cap, __u64 addr, __u64 flags)
 {
 	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
-	__u64 key = bpf_get_current_pid_tgid();
-	struct dns_recv a = {};
+	struct dns_recv *a;
 	struct dns_sock *s;
 
 	s = bpf_map_lookup_elem(&dns_socks, &k);
@@ -94,12 +99,17 @@ static __always_inline int recv_enter(__s32 fd, __u64 buf, __u64 cap, __u64 addr
 		bpf_map_delete_elem(&dns_socks, &k);
 		return 0;
 	}
-	a.buf = buf;
-	a.cap = cap;
-	a.addr = addr;
-	a.fd = fd;
-	if (bpf_map_update_elem(&dns_recv_inflight, &key, &a, BPF_ANY))
+	a = bpf_task_storage_get(&dns_recv_inflight, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a) {
 		stat_inc(WARDEN_STAT_DNS_STASH_FAIL);
+		return 0;
+	}
+	a->buf = buf;
+	a->cap = cap;
+	a->addr = addr;
+	a->fd = fd;
+	a->active = 1;
 	return 0;
 }
 
@@ -107,6 +117,8 @@ SEC("tp/syscalls/sys_enter_recvfrom")
 int warden_dns_recvfrom_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	/* recvfrom(fd, ubuf, size, flags, addr, addr_len) */
+	if (!dns_proc_has_marks())
+		return 0; /* the common case: the process has no resolver socket */
 	return recv_enter(ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[4], ctx->args[3]);
 }
 
@@ -118,7 +130,7 @@ int warden_dns_recvmsg_enter(struct trace_event_raw_sys_enter *ctx)
 	struct user_msghdr m;
 	struct iovec iov;
 
-	if (!bpf_map_lookup_elem(&dns_socks, &k))
+	if (!dns_proc_has_marks() || !bpf_map_lookup_elem(&dns_socks, &k))
 		return 0; /* the common case: not a resolver socket */
 	if (bpf_probe_read_user(&m, sizeof(m), (void *)ctx->args[1])) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
@@ -136,8 +148,7 @@ int warden_dns_recvmsg_enter(struct trace_event_raw_sys_enter *ctx)
 
 static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct dns_sock_key k = { .tgid = key >> 32 };
+	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct warden_sockaddr from;
 	struct warden_rec_dns *r;
 	struct dns_recv *a;
@@ -146,8 +157,8 @@ static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 	__u32 zero = 0;
 	__u64 n;
 
-	a = bpf_map_lookup_elem(&dns_recv_inflight, &key);
-	if (!a)
+	a = bpf_task_storage_get(&dns_recv_inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!a || !a->active)
 		return 0;
 	if (ret <= 0)
 		goto out;
@@ -191,7 +202,7 @@ static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 	task_fill_current(&r->task);
 	rb_output(r, offsetof(struct warden_rec_dns, data) + n, WARDEN_REC_DNS);
 out:
-	bpf_map_delete_elem(&dns_recv_inflight, &key);
+	a->active = 0; /* kept for the thread's next reply: no free and allocation per call */
 	return 0;
 }
 

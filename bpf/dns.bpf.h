@@ -58,6 +58,24 @@ static __always_inline int dns_sa_parse(const union dns_sa *sa, __u64 len,
 	return -1;
 }
 
+/*
+ * The processes that have marked a resolver socket, in their leader's task
+ * storage. Every other process's recv*() and connect() skip dns_socks: a
+ * NULL pointer in its task_struct instead of a missed LRU lookup in a cold
+ * bucket (recvmsg() is among the hottest syscalls of a server).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} dns_procs SEC(".maps") __weak;
+
+static __always_inline bool dns_proc_has_marks(void)
+{
+	return bpf_task_storage_get(&dns_procs, bpf_get_current_task_btf()->group_leader, 0, 0);
+}
+
 /* Mark (tgid, fd) as a resolver socket talking to server, if it is a UDP socket. */
 static __always_inline void dns_mark(__s32 fd, const struct warden_sockaddr *server)
 {
@@ -65,6 +83,7 @@ static __always_inline void dns_mark(__s32 fd, const struct warden_sockaddr *ser
 	struct dns_sock v = {};
 	struct socket *sock;
 	struct file *f = fd_file(fd);
+	__u8 *has;
 
 	if (!f)
 		return;
@@ -72,6 +91,14 @@ static __always_inline void dns_mark(__s32 fd, const struct warden_sockaddr *ser
 	sock = BPF_CORE_READ(f, private_data);
 	if (!sock || BPF_CORE_READ(sock, type) != SOCK_DGRAM_)
 		return;
+	/* First the process's flag: a mark its recv*() would skip is no mark. */
+	has = bpf_task_storage_get(&dns_procs, bpf_get_current_task_btf()->group_leader, 0,
+				   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!has) {
+		stat_inc(WARDEN_STAT_DNS_MARK_FAIL);
+		return;
+	}
+	*has = 1;
 	v.server = *server;
 	v.file = (__u64)f;
 	if (bpf_map_update_elem(&dns_socks, &k, &v, BPF_ANY))
@@ -90,9 +117,10 @@ static __always_inline void dns_on_connect(__s32 fd, const union dns_sa *sa, __u
 	}
 	/*
 	 * Connected elsewhere (or AF_UNSPEC): not, or no longer, a resolver
-	 * socket. Looked up first: a lookup that misses takes no bucket lock,
-	 * and nearly every connect misses.
+	 * socket. Looked up first: a lookup that misses takes no bucket lock.
 	 */
+	if (!dns_proc_has_marks())
+		return; /* nearly every process: no resolver socket marked, none to unmark */
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	k.fd = fd;
 	if (bpf_map_lookup_elem(&dns_socks, &k))
