@@ -71,9 +71,15 @@ struct {
 	__type(value, __u8);
 } dns_procs SEC(".maps") __weak;
 
+/* The current process's flag (created with BPF_LOCAL_STORAGE_GET_F_CREATE); NULL when none. */
+static __always_inline __u8 *dns_proc_flag(__u64 flags)
+{
+	return bpf_task_storage_get(&dns_procs, bpf_get_current_task_btf()->group_leader, 0, flags);
+}
+
 static __always_inline bool dns_proc_has_marks(void)
 {
-	return bpf_task_storage_get(&dns_procs, bpf_get_current_task_btf()->group_leader, 0, 0);
+	return dns_proc_flag(0);
 }
 
 /* Mark (tgid, fd) as a resolver socket talking to server, if it is a UDP socket. */
@@ -92,8 +98,7 @@ static __always_inline void dns_mark(__s32 fd, const struct warden_sockaddr *ser
 	if (!sock || BPF_CORE_READ(sock, type) != SOCK_DGRAM_)
 		return;
 	/* First the process's flag: a mark its recv*() would skip is no mark. */
-	has = bpf_task_storage_get(&dns_procs, bpf_get_current_task_btf()->group_leader, 0,
-				   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	has = dns_proc_flag(BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!has) {
 		stat_inc(WARDEN_STAT_DNS_MARK_FAIL);
 		return;
