@@ -93,6 +93,21 @@ def have_bpftrace():
     return subprocess.run(["sh", "-c", "command -v bpftrace"], capture_output=True).returncode == 0
 
 
+def ensure_tracefs():
+    """The empty programs and bpftrace find tracepoints through tracefs, as libbpf does for
+    wardend; wardend mounts it when missing (a fresh host may not have it), the peers
+    do not: mount it first, or the floor's and the peer's configurations fail to start."""
+    if any(os.path.exists(d) for d in ("/sys/kernel/tracing/events",
+                                       "/sys/kernel/debug/tracing/events")):
+        return
+    r = subprocess.run(["mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(f"bench: tracefs is not mounted and mounting it at /sys/kernel/tracing "
+                 f"failed: {r.stderr.strip()}")
+    print("# mounted tracefs at /sys/kernel/tracing (as wardend does when it is missing)")
+
+
 def configs(extra_warden=()):
     script = BPFTRACE_SCRIPT.replace("LIB", LIBSSL)
     return {
@@ -431,6 +446,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench: must run as root (loads eBPF programs)")
     global PEER
+    ensure_tracefs()
     PEER = have_bpftrace()
     machine = {"cores": os.cpu_count(), "kernel": platform.release(),
                "machine": platform.machine(), "quick": QUICK, "reps": REPS, "peer_bpftrace": PEER}
