@@ -166,6 +166,10 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
     if cfgs["empty"].argv and node:
         cfgs["empty"].argv = [*cfgs["empty"].argv, os.path.realpath(node)]
     reps = 1 if quick else int(os.environ.get("BENCH_CLAUDE_RUNS", "7"))
+    # Runs of one configuration back to back inside a round, their median the round's
+    # figure: one run's wall time wanders by several %, the round's median by less, for
+    # a second a run where a round's daemon start and stop cost several.
+    per_round = 1 if quick else int(os.environ.get("BENCH_CLAUDE_PER_ROUND", "3"))
     names = ("none", "warden") if quick else ("none", "empty", "warden")
     notes = {}
     if "empty" in names and not os.path.exists(cfgs["empty"].argv[0]):
@@ -184,9 +188,9 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
                     # not a per-run cost. An untimed run gets it done first.
                     if n != "none" and not quick:
                         run_claude(claude, mock.port)
-                    wall, _, c = run_claude(claude, mock.port)
-                samples[n].append(wall)
-                cpu[n].append(c)
+                    runs = [run_claude(claude, mock.port) for _ in range(per_round)]
+                samples[n].append(statistics.median(r[0] for r in runs))
+                cpu[n].append(statistics.median(r[2] for r in runs))
         requests = len(mock.requests())
         seen = capture_check(claude, mock.port, build_dir, config_cls)
         acct = accounted_cost(claude, mock.port, cfgs["warden"], 1 if quick else 3)
@@ -214,14 +218,15 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
             "ratio": round(ratio, 3),
             "target": f"warden <= {TARGET}x none",
             "pass": ok,
-            "runs": reps, "stdev_none": sd(samples["none"]), "stdev_warden": sd(samples["warden"]),
+            "runs": reps, "runs_per_round": per_round, "stdev_none": sd(samples["none"]), "stdev_warden": sd(samples["warden"]),
             "min_none": round(min(samples["none"]), 3), "min_warden": round(min(samples["warden"]), 3),
             "ratio_of_mins": round(min(samples["warden"]) / min(samples["none"]), 3),
             "ratio_of_medians": round(med["warden"] / med["none"], 3),
             "cpu_s_median": {n: round(v, 3) for n, v in cmed.items()},
             "cpu_ratio": round(cmed["warden"] / cmed["none"], 3) if cmed["none"] else None,
             "spread": round(spread, 3),
-            "mock_requests_per_run": round(requests / (reps * len(names) + (0 if quick else 1)), 1),
+            "mock_requests_per_run": round(requests / (reps * len(names) * per_round +
+                                                       (0 if quick else 1 + reps * (len(names) - 1))), 1),
             "samples_s": {n: [round(x, 2) for x in v] for n, v in samples.items()},
             "warden_saw": seen, "accounted": acct, **notes}
 
