@@ -162,7 +162,7 @@ def overhead_row(name, figure, med, target_ratio, unit_div=1000.0, extra=None):
     # of the two, so it does not jump down as the floor crosses the noise line.
     noise = NOISE_FRACTION * med["none"]
     allowed = max(target_ratio * added_e, noise)
-    ratio = added_w / added_e if added_e > 0 else None
+    ratio = added_w / added_e if added_e > noise else None  # a ratio to noise means nothing
     ok = added_w <= allowed
     row = {
         "workload": name, "figure": figure,
