@@ -154,14 +154,19 @@ def measure(workload, per_op, names=("none", "empty", "warden"), reps=None):
     return med
 
 
+def allowance(med, target_ratio):
+    """What Warden may add, in ns per op. A floor lost in the noise (< 2% of the baseline)
+    cannot be told from it: then Warden passes if its cost is lost in the noise too. The
+    allowance is the larger of the two, so it does not jump down as the floor crosses
+    the noise line."""
+    return max(target_ratio * med["added"]["empty"], NOISE_FRACTION * med["none"])
+
+
 def overhead_row(name, figure, med, target_ratio, unit_div=1000.0, extra=None):
     added_w = med["added"]["warden"]
     added_e = med["added"]["empty"]
-    # A floor lost in the noise (< 2% of the baseline) cannot be told from it: then
-    # Warden passes if its cost is lost in the noise too. The allowance is the larger
-    # of the two, so it does not jump down as the floor crosses the noise line.
     noise = NOISE_FRACTION * med["none"]
-    allowed = max(target_ratio * added_e, noise)
+    allowed = allowance(med, target_ratio)
     ratio = added_w / added_e if added_e > noise else None  # a ratio to noise means nothing
     ok = added_w <= allowed
     row = {
@@ -197,13 +202,13 @@ def cert():
 
 
 def row_tls():
-    c_, k = cert()
+    c, k = cert()
     n = 200 if QUICK else 5000
     tool = os.path.join(BUILD, "bench", "tls_rt")
     calls = {}
 
     def work():
-        r = run_json([tool, c_, k, str(n)])
+        r = run_json([tool, c, k, str(n)])
         calls["per_rt"] = r["ssl_calls"] / r["rounds"]
         return r
 
@@ -213,12 +218,7 @@ def row_tls():
     # empty row's timed cost has beyond its BPF run time), so a timed Warden below the
     # floor is the machine (a busy second core wakes the loop's threads sooner), not a
     # saving; the counted BPF time says what Warden's programs really add.
-    counted = {}
-    for cfg, prefix in (("empty", "empty_"), ("warden", "warden_")):
-        c = accounting.counted(configs()[cfg], prefix, lambda: run_json([tool, c_, k, str(n)]))
-        counted[cfg] = {"bpf": round(c["bpf_ns"] / n / 1000, 3), "bpf_runs": round(c["runs"] / n, 1)}
-        if cfg == "warden":
-            counted[cfg]["wardend_cpu"] = round(c["daemon_ns"] / n / 1000, 3)
+    counted = counted_per_op([tool, c, k, str(n)], n)
     return overhead_row("TLS round trip (4K LLM request, 16K reply)", "us/round trip", med, 1.5,
                         extra={"added_us_per_ssl_call": round(added_per_call, 2),
                                "ssl_calls_per_rt": round(calls["per_rt"], 2),
@@ -247,14 +247,13 @@ def storm_row(kind, n, name, figure):
 
     med = measure(work, lambda r: r["ops"], reps=STORM_REPS)
     cpu_med = {k: round(statistics.median(v), 3) for k, v in cpu.items()}
-    counted = storm_counted(kind, n)
+    counted = counted_per_op([tool, kind, str(n)], n)
     # Warden pays the hooks' dispatch as the empty programs do, and its programs' run
     # time beyond theirs on top: that extra alone must fit in what the target leaves
     # over the floor (0.3x the floor at 1.3x; up to 2% of the baseline when that is more).
     extra_bpf = counted["warden"]["bpf"] - counted["empty"]["bpf"]
     floor = max(med["added"]["empty"], 0.0)  # a floor timed below zero is noise: none
-    noise = NOISE_FRACTION * med["none"]
-    allowed = (max(STORM_TARGET * floor, noise) - floor) / 1000.0
+    allowed = (allowance(med, STORM_TARGET) - floor) / 1000.0
     # Whether the timed rounds can tell at all: the middle half of Warden's paired cost
     # beyond the floor's lies all within what the target leaves over the floor, or all
     # beyond it. Where it straddles, the counted figure is the one that says something;
@@ -269,14 +268,14 @@ def storm_row(kind, n, name, figure):
         "counted_within_target": extra_bpf <= allowed})
 
 
-def storm_counted(kind, n):
-    """Where the added time of a storm goes, counted (accounting.py), per op: the BPF run
-    time of the empty programs and of Warden's, and wardend's CPU. What the empty row's
-    timed cost has beyond its BPF run time is the hooks' dispatch, which Warden pays too."""
-    tool = os.path.join(BUILD, "bench", "exec_storm")
+def counted_per_op(argv, n):
+    """Where the added time of a workload of n ops goes, counted (accounting.py), per op:
+    the BPF run time of the empty programs and of Warden's, and wardend's CPU. What the
+    empty row's timed cost has beyond its BPF run time is the hooks' dispatch (the
+    tracepoint, the uprobe trap), which Warden pays too."""
     cfgs, out = configs(), {}
     for cfg, prefix in (("empty", "empty_"), ("warden", "warden_")):
-        c = accounting.counted(cfgs[cfg], prefix, lambda: run_json([tool, kind, str(n)]))
+        c = accounting.counted(cfgs[cfg], prefix, lambda: run_json(argv))
         out[cfg] = {"bpf": round(c["bpf_ns"] / n / 1000, 3),
                     "bpf_runs": round(c["runs"] / n, 1)}
         if cfg == "warden":
@@ -315,7 +314,6 @@ def row_overload():
     with wd:
         t0 = time.time()
         cpu0 = accounting.cpu_ns(wd.proc.pid)
-        # Three floods at once: the daemon gets at most its share of the two cores.
         argv = [os.path.join(BUILD, "bench", "tls_rt"), c, k, str(per_run)]
         while time.time() - t0 < secs:
             floods = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(floods_n)]
@@ -409,7 +407,7 @@ def ring_rss_kib(pid):
     with open(f"/proc/{pid}/smaps") as f:
         for line in f:
             head = line.split()
-            if "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+            if not head[0].endswith(":"):  # a mapping's line, not one of its "Key:" lines
                 in_map = line.rstrip().endswith("anon_inode:bpf-map")
             elif in_map and head[0] == "Rss:":
                 total += int(head[1])
@@ -446,11 +444,7 @@ def replay_stats(capture, db=None, pin=False, repeat=1):
     return json.loads(r.stderr.strip().splitlines()[-1])
 
 
-def replay_median(capture, db=None, pin=False):
-    return replay_median_repeat(capture, db, 1, pin)
-
-
-def replay_median_repeat(capture, db, repeat, pin=False):
+def replay_median(capture, db=None, pin=False, repeat=1):
     """replay_stats() REPS times in a row: the run with the median throughput, and every
     run's records/s (the machine's speed drifts)."""
     runs = [replay_stats(capture, db, pin, repeat) for _ in range(REPS)]
@@ -544,7 +538,7 @@ def row_pipeline_recorded():
                                f"{execs * 3 + connects} the storms made")
         # Long enough to time: about 1,000,000 records in all.
         repeat = 1 if QUICK else max(1, 1000000 // one["records"])
-        st = replay_median_repeat(cap, db, repeat)
+        st = replay_median(cap, db, repeat=repeat)
         return {"workload": f"pipeline: recorded capture ({execs} fork+exec, {connects} connects) "
                             f"x{repeat}, stored",
                 "figure": "events/s", "baseline": None, "empty": None,

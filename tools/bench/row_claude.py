@@ -177,9 +177,15 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
         notes["empty_note"] = "skipped: build/bench/empty_probe not built (make bench builds it)"
     samples = {n: [] for n in names}
     cpu = {n: [] for n in names}
+    made = []  # every run, timed or not: what the mock's requests are shared by
+
+    def run(port):
+        made.append(run_claude(claude, port))
+        return made[-1]
+
     with Mock() as mock:
         if not quick:
-            run_claude(claude, mock.port)  # warm-up: page cache, compile cache
+            run(mock.port)  # warm-up: page cache, compile cache
         for i in range(reps):
             for n in (names if i % 2 == 0 else tuple(reversed(names))):
                 with cfgs[n]:
@@ -187,8 +193,8 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
                     # first sight (reading node's symbols, attaching uprobes) is
                     # not a per-run cost. An untimed run gets it done first.
                     if n != "none" and not quick:
-                        run_claude(claude, mock.port)
-                    runs = [run_claude(claude, mock.port) for _ in range(per_round)]
+                        run(mock.port)
+                    runs = [run(mock.port) for _ in range(per_round)]
                 samples[n].append(statistics.median(r[0] for r in runs))
                 cpu[n].append(statistics.median(r[2] for r in runs))
         requests = len(mock.requests())
@@ -225,8 +231,7 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
             "cpu_s_median": {n: round(v, 3) for n, v in cmed.items()},
             "cpu_ratio": round(cmed["warden"] / cmed["none"], 3) if cmed["none"] else None,
             "spread": round(spread, 3),
-            "mock_requests_per_run": round(requests / (reps * len(names) * per_round +
-                                                       (0 if quick else 1 + reps * (len(names) - 1))), 1),
+            "mock_requests_per_run": round(requests / len(made), 1),
             "samples_s": {n: [round(x, 2) for x in v] for n, v in samples.items()},
             "warden_saw": seen, "accounted": acct, **notes}
 
