@@ -115,8 +115,13 @@ static __always_inline void hdr_init(struct warden_rec_hdr *h, __u16 type, __u32
 
 /*
  * The current task's identity through its BTF pointer: the loads are plain
- * (fault-safe) loads the JIT emits inline, where BPF_CORE_READ costs a
- * helper call each; this runs for every record.
+ * (fault-safe) loads the JIT emits inline, where BPF_CORE_READ or the
+ * get_current_comm/uid_gid/cgroup_id helpers cost a call each; this runs
+ * for every record. The same fields as those helpers read: the comm the
+ * kernel keeps NUL-padded (userspace bounds it to its 16 bytes all the
+ * same), the real uid of the task's credentials (a kuid is the init
+ * namespace's uid), and the id of its cgroup v2 cgroup. Programs run
+ * under RCU, which is what keeps cred and cgroups alive meanwhile.
  */
 static __always_inline void task_fill_current(struct warden_task *out)
 {
@@ -126,9 +131,9 @@ static __always_inline void task_fill_current(struct warden_task *out)
 	out->tid = t->pid;
 	out->ppid = t->real_parent->tgid;
 	out->start_time = t->group_leader->start_boottime;
-	bpf_get_current_comm(out->comm, sizeof(out->comm));
-	out->uid = (__u32)bpf_get_current_uid_gid();
-	out->cgroup_id = bpf_get_current_cgroup_id();
+	__builtin_memcpy(out->comm, t->comm, sizeof(out->comm));
+	out->uid = t->cred->uid.val;
+	out->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
 }
 
 /*

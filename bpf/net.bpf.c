@@ -205,34 +205,42 @@ out:
 	return 0;
 }
 
-SEC("tp/sock/inet_sock_set_state")
-int warden_sock_state(struct trace_event_raw_inet_sock_set_state *ctx)
+/*
+ * Every TCP state change on the host comes here (twice a connect, more for
+ * a server's sockets), so tp_btf: the kernel passes the arguments straight
+ * to the program, where the classic tracepoint first copies its fields into
+ * a record, and the socket is a BTF pointer read with plain loads the JIT
+ * inlines, not a helper call a field.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 {
-	__u64 sk = (__u64)ctx->skaddr;
+	__u64 sk = (__u64)skp;
 	struct pending_connect *p;
 	struct connect_args *a;
 	__s32 outcome;
 	int err;
 
-	if (ctx->oldstate == TCP_CLOSE_ && ctx->newstate == TCP_SYN_SENT_) {
+	if (oldstate == TCP_CLOSE_ && newstate == TCP_SYN_SENT_) {
 		/* Inside connect(), on its thread: this connect's socket. */
 		a = inflight_get(0);
 		if (!a || !a->active || a->sk)
 			return 0;
 		a->sk = sk;
-		if (!(BPF_CORE_READ((struct sock *)sk, sk_socket, file, f_flags) & O_NONBLOCK_))
+		if (!skp->sk_socket || !skp->sk_socket->file ||
+		    !(skp->sk_socket->file->f_flags & O_NONBLOCK_))
 			return 0;
 		if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY))
 			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 		return 0;
 	}
-	if (ctx->oldstate != TCP_SYN_SENT_)
+	if (oldstate != TCP_SYN_SENT_)
 		return 0;
-	if (ctx->newstate == TCP_ESTABLISHED_) {
+	if (newstate == TCP_ESTABLISHED_) {
 		outcome = 0;
 	} else {
 		/* tcp_reset() and timeouts set sk_err before the socket closes. */
-		err = BPF_CORE_READ((struct sock *)sk, sk_err);
+		err = skp->sk_err;
 		outcome = -(err > 0 ? err : ECONNREFUSED_);
 	}
 	/* Ended inside connect(), on its thread (softirq of loopback): its exit reports it. */
