@@ -103,7 +103,8 @@ test: deps all
 # Benchmarks: tools/bench. The empty-program floor has its own skeleton, generated from
 # Warden's object: one empty program for each of Warden's, on the same hook.
 BENCH_BINS := $(BUILD)/bench/empty_probe $(BUILD)/bench/tls_rt $(BUILD)/bench/exec_storm \
-	$(BUILD)/bench/gen_capture $(BUILD)/bench/proc_farm $(BUILD)/replay
+	$(BUILD)/bench/gen_capture $(BUILD)/bench/proc_farm $(BUILD)/bench/sqlite_floor \
+	$(BUILD)/replay
 
 $(BUILD)/bench/empty.bpf.c: $(BUILD)/warden.bpf.o tools/bench/gen_empty.py
 	@mkdir -p $(@D)
@@ -129,6 +130,10 @@ $(BUILD)/bench/gen_capture: tools/bench/gen_capture.c $(LIB)
 $(BUILD)/bench/proc_farm: tools/bench/proc_farm.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lssl -lcrypto
+
+$(BUILD)/bench/sqlite_floor: tools/bench/sqlite_floor.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lsqlite3
 
 $(BUILD)/bench/exec_storm: tools/bench/exec_storm.c
 	@mkdir -p $(@D)

@@ -454,6 +454,42 @@ def replay_median(capture, db=None, pin=False, repeat=1):
     return med
 
 
+def sqlite_floor(capture, d, repeat=1):
+    """The pipeline rows' baseline: SQLite alone storing the same events, on this machine
+    and disk (tools/bench/sqlite_floor.c: the store's events table, pragmas,
+    transactions and 64-row INSERTs; no decoding, sessions, chain or other tables). The events are replay's
+    own JSON output of the capture. The median of REPS runs, with every run's seconds."""
+    lines = os.path.join(d, "floor.jsonl")
+    with open(lines, "w") as out:
+        subprocess.run([os.path.join(BUILD, "replay"), "--repeat", str(repeat), capture],
+                       stdout=out, stderr=subprocess.DEVNULL, check=True, timeout=900)
+    db, runs = os.path.join(d, "floor.db"), []
+    try:
+        for _ in range(REPS):
+            for f in (db, db + "-wal", db + "-shm"):
+                if os.path.exists(f):
+                    os.unlink(f)
+            runs.append(run_json([os.path.join(BUILD, "bench", "sqlite_floor"), db, lines]))
+    finally:
+        subprocess.run(["rm", "-f", lines, db, db + "-wal", db + "-shm"])
+    runs.sort(key=lambda r: r["seconds"])
+    med = dict(runs[len(runs) // 2])
+    med["runs_seconds"] = [r["seconds"] for r in runs]
+    return med
+
+
+def floor_fields(st, floor, per_s):
+    """A stored replay st beside the SQLite floor: the floor's figure in the row's unit
+    (per_s: the row's figure from a run's seconds) and Warden's share of the floor's speed.
+    Both stored the same events, or the comparison says nothing."""
+    if floor["rows"] != st["events_out"]:
+        raise RuntimeError(f"the SQLite floor stored {floor['rows']} events, the pipeline "
+                           f"{st['events_out']}")
+    return {"baseline": per_s(floor["seconds"]),
+            "ratio": round(floor["seconds"] / st["seconds"], 2),
+            "sqlite_floor_runs_s": floor["runs_seconds"]}
+
+
 def cpu_fields(st):
     """What a stored replay ran on: cores used over its wall time, the checkpoint thread's share."""
     if not st.get("cpu_s"):
@@ -481,9 +517,11 @@ def row_pipeline():
         st = replay_median(cap, db)
         bare = replay_median(cap)
         pinned = replay_median(cap, db, pin=True)
+        floor = sqlite_floor(cap, d)
         rows.append({"workload": f"pipeline: {n} process/network records, stored",
-                     "figure": "events/s", "baseline": None, "empty": None,
-                     "warden": int(st["records_per_s"]), "ratio": None,
+                     "figure": "events/s", "empty": None,
+                     "warden": int(st["records_per_s"]),
+                     **floor_fields(st, floor, lambda s: int(st["records"] / s)),
                      "target": ">= 500000 events/s",
                      "without_store_events_per_s": int(bare["records_per_s"]),
                      "runs_events_per_s": st["runs_records_per_s"],
@@ -497,12 +535,15 @@ def row_pipeline():
             subprocess.run([gen, "llm", str(pairs), str(size), cap], check=True)
             st = replay_median(cap, db)
             bare = replay_median(cap)
+            floor = sqlite_floor(cap, d)
             per_s = st["llm_responses"] / st["seconds"]
             whole = all(x["llm_requests"] == pairs and x["llm_responses"] == pairs
                         for x in (st, bare))
             row = {"workload": f"pipeline: {pairs} LLM exchanges, {size // 1024} KiB prompts, SSE, stored",
-                   "figure": "pairs/s" if target else "MB/s", "baseline": None, "empty": None,
-                   "warden": int(per_s) if target else round(st["mb_per_s"], 1), "ratio": None,
+                   "figure": "pairs/s" if target else "MB/s", "empty": None,
+                   "warden": int(per_s) if target else round(st["mb_per_s"], 1),
+                   **floor_fields(st, floor, (lambda s: int(pairs / s)) if target else
+                                  (lambda s: round(st["mb_per_s"] * st["seconds"] / s, 1))),
                    "target": f">= {target} pairs/s" if target else "report (all decoded)",
                    "pairs_per_s": int(per_s), "mb_per_s": round(st["mb_per_s"], 1),
                    "without_store_pairs_per_s": int(bare["llm_responses"] / bare["seconds"]),
@@ -539,10 +580,12 @@ def row_pipeline_recorded():
         # Long enough to time: about 1,000,000 records in all.
         repeat = 1 if QUICK else max(1, 1000000 // one["records"])
         st = replay_median(cap, db, repeat=repeat)
+        floor = sqlite_floor(cap, d, repeat)
         return {"workload": f"pipeline: recorded capture ({execs} fork+exec, {connects} connects) "
                             f"x{repeat}, stored",
-                "figure": "events/s", "baseline": None, "empty": None,
-                "warden": int(st["records_per_s"]), "ratio": None,
+                "figure": "events/s", "empty": None,
+                "warden": int(st["records_per_s"]),
+                **floor_fields(st, floor, lambda s: int(st["records"] / s)),
                 "target": ">= 500000 events/s",
                 "records_per_replay": one["records"],
                 "runs_events_per_s": st["runs_records_per_s"], **cpu_fields(st),
@@ -556,16 +599,32 @@ ROWS = [row_tls, row_exec, row_connect, row_overload, row_memory, row_pipeline,
 ROWS.append(row_claude_for(QUICK, BUILD, configs))  # row 6: a real agent (tools/bench/row_claude.py)
 
 
+def cpu_model():
+    """The CPU's model name and clock, as /proc/cpuinfo gives them: the absolute rows
+    (the pipeline's events/s) move with it, the ratios much less."""
+    model, mhz = "unknown CPU", None
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown CPU":
+                model = value.strip()
+            elif key.strip() == "cpu MHz" and mhz is None:
+                mhz = float(value)
+    return f"{model} at {mhz:.0f} MHz" if mhz else model
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("bench: must run as root (loads eBPF programs)")
     global PEER
     ensure_tracefs()
     PEER = have_bpftrace()
-    machine = {"cores": os.cpu_count(), "kernel": platform.release(),
+    machine = {"cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
                "machine": platform.machine(), "quick": QUICK, "reps": REPS, "peer_bpftrace": PEER}
-    print(f"# machine: {machine['cores']} cores, kernel {machine['kernel']}, "
+    print(f"# machine: {machine['cores']} cores ({machine['cpu']}), kernel {machine['kernel']}, "
           f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved rounds, {STORM_REPS} for the storms'}")
+    print("# baseline: no BPF (overhead rows); SQLite alone storing the same events (pipeline"
+          " rows, whose ratio is Warden's share of its speed)")
     results, failed = [], 0
     only = os.environ.get("BENCH_ROWS")  # e.g. BENCH_ROWS=tls,exec
     for fn in ROWS:
@@ -576,7 +635,7 @@ def main():
         except Exception as e:  # one broken row must not hide the others
             row = {"workload": fn.__name__, "error": str(e), "pass": False}
         results.extend(row if isinstance(row, list) else [row])
-    hdr = f"{'workload':<52} {'figure':<22} {'none':>10} {'empty':>10} {'warden':>10} {'ratio':>7}  target"
+    hdr = f"{'workload':<52} {'figure':<22} {'baseline':>10} {'empty':>10} {'warden':>10} {'ratio':>7}  target"
     print(hdr)
     print("-" * len(hdr))
     fmt = lambda v: "-" if v is None else str(v)
