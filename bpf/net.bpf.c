@@ -227,8 +227,8 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 		if (!a || !a->active || a->sk)
 			return 0;
 		a->sk = sk;
-		if (!skp->sk_socket || !skp->sk_socket->file ||
-		    !(skp->sk_socket->file->f_flags & O_NONBLOCK_))
+		/* BTF loads through a NULL pointer read 0: no socket or file is blocking. */
+		if (!(skp->sk_socket->file->f_flags & O_NONBLOCK_))
 			return 0;
 		if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY))
 			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);

@@ -427,12 +427,17 @@ def store_counts(db):
     return {"live_sessions": live, "processes": procs}
 
 
+def remove_db(db):
+    """A SQLite database and its WAL and shared-memory files, so each run starts empty."""
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.unlink(f)
+
+
 def replay_stats(capture, db=None, pin=False, repeat=1):
     argv = [os.path.join(BUILD, "replay"), "--null", "--stats", "--repeat", str(repeat), capture]
     if db:
-        for f in (db, db + "-wal", db + "-shm"):
-            if os.path.exists(f):
-                os.unlink(f)
+        remove_db(db)
         argv[1:1] = ["--db", db]
     if pin:
         # Everything on one CPU, the store's checkpoint thread too: the strict
@@ -457,8 +462,8 @@ def replay_median(capture, db=None, pin=False, repeat=1):
 def sqlite_floor(capture, d, repeat=1):
     """The pipeline rows' baseline: SQLite alone storing the same events, on this machine
     and disk (tools/bench/sqlite_floor.c: the store's events table, pragmas,
-    transactions and 64-row INSERTs; no decoding, sessions, chain or other tables). The events are replay's
-    own JSON output of the capture. The median of REPS runs, with every run's seconds."""
+    transactions and 64-row INSERTs; no decoding, sessions, chain or other tables). The
+    events are replay's own JSON output of the capture. The median of REPS runs, with every run's seconds."""
     lines = os.path.join(d, "floor.jsonl")
     with open(lines, "w") as out:
         subprocess.run([os.path.join(BUILD, "replay"), "--repeat", str(repeat), capture],
@@ -466,12 +471,12 @@ def sqlite_floor(capture, d, repeat=1):
     db, runs = os.path.join(d, "floor.db"), []
     try:
         for _ in range(REPS):
-            for f in (db, db + "-wal", db + "-shm"):
-                if os.path.exists(f):
-                    os.unlink(f)
+            remove_db(db)
             runs.append(run_json([os.path.join(BUILD, "bench", "sqlite_floor"), db, lines]))
     finally:
-        subprocess.run(["rm", "-f", lines, db, db + "-wal", db + "-shm"])
+        # The JSON of a million events is large; the caller's directory goes later.
+        os.unlink(lines)
+        remove_db(db)
     runs.sort(key=lambda r: r["seconds"])
     med = dict(runs[len(runs) // 2])
     med["runs_seconds"] = [r["seconds"] for r in runs]
