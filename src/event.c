@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/llm.h"
 #include "warden/decode/dns.h"
 #include "warden/encode.h"
@@ -188,31 +189,15 @@ static void jw_escaped(struct jw *w, const char *s, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	size_t run = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c;
+	for (size_t i = 0;; i++) {
 		char esc[6] = { '\\', 0, '0', '0', 0, 0 };
 		size_t elen = 2;
-		uint64_t word;
+		unsigned char c;
 
-		/*
-		 * Skip eight bytes at a time while none is a control byte, '"' or
-		 * '\\' (a word-wide test that may flag a clean word, never miss one).
-		 */
-		while (n - i >= 8) {
-			memcpy(&word, s + i, 8);
-			if (((word - 0x2020202020202020ULL) |
-			     ((word ^ 0x2222222222222222ULL) - 0x0101010101010101ULL) |
-			     ((word ^ 0x5c5c5c5c5c5c5c5cULL) - 0x0101010101010101ULL)) &
-			    ~word & 0x8080808080808080ULL)
-				break;
-			i += 8;
-		}
+		i += bufutil_json_plain(s + i, n - i, false);
 		if (i >= n)
 			break;
 		c = s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		jw_raw(w, s + run, i - run);
 		run = i + 1;
 		switch (c) {

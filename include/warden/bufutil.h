@@ -5,6 +5,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /*
  * Grow *buf (of *cap elements of elem bytes) to hold need elements,
@@ -15,5 +20,57 @@ int bufutil_reserve(void **buf, size_t *cap, size_t need, size_t elem, size_t ma
 
 /* The n bytes at p equal the NUL-terminated lit, ASCII case-insensitively. */
 bool bufutil_ieq(const char *p, size_t n, const char *lit);
+
+/*
+ * The index of the first byte of s[0..n) that a JSON string's text cannot
+ * carry as it is: a control byte, '"' or '\\', and with ascii any byte of
+ * 0x80 or more too (for the caller to check as UTF-8); n when there is none.
+ * Prompts are kilobytes of such text, read and written a few times each:
+ * sixteen bytes a step where there is SSE2 (every x86-64), else eight, by
+ * a word-wide test that may flag a clean byte (the byte loop then decides).
+ */
+static inline size_t bufutil_json_plain(const char *s, size_t n, bool ascii)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20), ctl = _mm_set1_epi8(0x1f);
+
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		/* Signed, bytes of 0x80 and more are below 0x20 too. */
+		__m128i bad = ascii ? _mm_cmplt_epi8(v, space) :
+				      _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v);
+		unsigned int m;
+
+		bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						     _mm_cmpeq_epi8(v, bslash)));
+		m = (unsigned int)_mm_movemask_epi8(bad);
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; n - i >= 8; i += 8) {
+		uint64_t w, f;
+
+		memcpy(&w, s + i, 8);
+		f = ((w - 0x2020202020202020ULL) |
+		     ((w ^ 0x2222222222222222ULL) - 0x0101010101010101ULL) |
+		     ((w ^ 0x5c5c5c5c5c5c5c5cULL) - 0x0101010101010101ULL)) &
+		    ~w;
+		if (ascii)
+			f |= w;
+		if (f & 0x8080808080808080ULL)
+			break;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == '"' || c == '\\' || (ascii && c >= 0x80))
+			return i;
+	}
+	return n;
+}
 
 #endif

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "llm_internal.h"
+#include "warden/bufutil.h"
 
 #define ARENA_CHUNK 4096
 
@@ -259,22 +260,6 @@ static int hex4(const char *s, size_t n, unsigned int *v)
 }
 
 /*
- * Non-zero when one of w's eight bytes is a quote, a backslash, below 0x20
- * or not ASCII. Exact when zero: with no byte below 0x20, quote or backslash,
- * no borrow crosses bytes. Its lowest set bit is the high bit of the first
- * such byte (little-endian): a false flag can only come from a borrow out of
- * a flagged byte below it.
- */
-static inline uint64_t str_special8(uint64_t w)
-{
-	uint64_t ctrl = w - 0x2020202020202020ULL;
-	uint64_t bslash = (w ^ 0x5c5c5c5c5c5c5c5cULL) - 0x0101010101010101ULL;
-	uint64_t quote = (w ^ 0x2222222222222222ULL) - 0x0101010101010101ULL;
-
-	return (((ctrl | bslash | quote) & ~w) | w) & 0x8080808080808080ULL;
-}
-
-/*
  * Validate a JSON string's text (between its quotes) and add its value to
  * out (NULL: only validate); -EBADMSG when not JSON.
  */
@@ -287,20 +272,11 @@ static int unescape(const char *s, size_t n, struct gbuf *out)
 
 	while (i < n) {
 		unsigned char c;
-		uint64_t w;
 
-		/*
-		 * Eight bytes at a time while they are printable ASCII and no
-		 * backslash (a quote has none here): nearly all of a prompt. A
-		 * flagged word goes byte by byte.
-		 */
-		if (n - i >= 8) {
-			memcpy(&w, s + i, 8);
-			if (!str_special8(w)) {
-				i += 8;
-				continue;
-			}
-		}
+		/* Printable ASCII, no backslash (a quote has none here): nearly all of a prompt. */
+		i += bufutil_json_plain(s + i, n - i, true);
+		if (i >= n)
+			break;
 		c = s[i];
 		if (c != '\\') {
 			if (c < 0x20)
@@ -646,21 +622,9 @@ static bool scan_string(const char *s, size_t i, size_t n, size_t *end, uint8_t 
 	bool special = false;
 	unsigned char c;
 	size_t k = i;
-	uint64_t w;
 
 	for (;;) {
-		while (n - k >= 8) {
-			memcpy(&w, s + k, 8);
-			w = str_special8(w);
-			if (w) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-				/* The lowest flag is never a false one: straight to it. */
-				k += __builtin_ctzll(w) / 8;
-#endif
-				break;
-			}
-			k += 8;
-		}
+		k += bufutil_json_plain(s + k, n - k, true);
 		if (k >= n)
 			return false;
 		c = s[k];
@@ -1027,6 +991,212 @@ static void jtree_free(struct jdoc *d)
 		jt_arena.top = 0;
 	else if (jt_arena.top == d->arena_end)
 		jt_arena.top = d->arena_mark; /* the newest goes first (nested documents) */
+}
+
+/*
+ * Texts that need no tree to be walked as jansson's tree would be: the
+ * scanner vouches for the text, and no object repeats a key (jansson keeps
+ * one of them, in the first one's place). For a walk, no string holds a
+ * NUL either. For dump, each token is written back byte for byte as jdump
+ * writes it: no number has a fraction (jansson writes reals its own way)
+ * or is "-0", and each short string has only the escapes jansson itself
+ * writes (\" \\ \b \f \n \r \t; jdump splices big ones back as they
+ * were). The tokens, in jt_toks, or 0.
+ */
+#define JS_PLAIN_KEYS 64
+
+/* Object t[k] has a key twice, or more keys than are checked. */
+static bool repeats_key(const char *s, const struct jtok *t, uint32_t k)
+{
+	uint32_t keys[JS_PLAIN_KEYS], nk = 0;
+
+	for (uint32_t i = k + 1; i < t[k].next; i = t[i + 1].next) {
+		if (nk == JS_PLAIN_KEYS)
+			return true;
+		for (uint32_t j = 0; j < nk; j++)
+			if (t[keys[j]].len == t[i].len &&
+			    !memcmp(s + t[keys[j]].off, s + t[i].off, t[i].len))
+				return true;
+		keys[nk++] = i;
+	}
+	return false;
+}
+
+/* jdump writes the token back as its text has it. */
+static bool dumps_alike(const char *s, const struct jtok *t)
+{
+	const char *p = s + t->off, *e;
+
+	if (t->type == JV_NUM)
+		return !memchr(p, '.', t->len) && !(t->len > 1 && p[0] == '-' && p[1] == '0');
+	if (t->type != JV_STR || !t->esc || t->len >= JSTR_BIG)
+		return true;
+	for (e = p; (e = memchr(e, '\\', p + t->len - e)); e += 2)
+		if (!strchr("\"\\bfnrt", e[1]))
+			return false;
+	return true;
+}
+
+/* A NUL in the string's value: json_loadb without JSON_ALLOW_NUL refuses the text. */
+static bool has_nul(const char *s, const struct jtok *t)
+{
+	return t->type == JV_STR && t->esc && memmem(s + t->off, t->len, "\\u0000", 6);
+}
+
+static uint32_t js_plain(const char *s, size_t n, bool dump)
+{
+	uint32_t nt = js_scan(s, n, jt_toks, JT_TOKS, JS_DEPTH_MAX);
+
+	for (uint32_t k = 0; k < nt; k++)
+		if ((jt_toks[k].type == JV_OBJ && repeats_key(s, jt_toks, k)) ||
+		    (dump ? !dumps_alike(s, &jt_toks[k]) : has_nul(s, &jt_toks[k])))
+			return 0;
+	return nt;
+}
+
+int jcompact_plain(const char *s, size_t n, struct gbuf *g, size_t max)
+{
+	char *out;
+	size_t o = 0;
+	bool in_str = false;
+	int err;
+
+	if (!js_plain(s, n, true))
+		return -EINVAL;
+	out = malloc(n);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			out[o++] = c;
+			if (c == '\\')
+				out[o++] = s[++i];
+			else if (c == '"')
+				in_str = false;
+		} else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			out[o++] = c;
+			in_str = c == '"';
+		}
+	}
+	err = gbuf_add(g, out, o, max);
+	free(out);
+	return err;
+}
+
+int jcompact(const char *s, size_t n, struct gbuf *g, size_t max)
+{
+	struct jdoc d;
+	int err = jcompact_plain(s, n, g, max);
+
+	if (err != -EINVAL)
+		return err;
+	err = jdoc_parse(&d, s, n) ?: jdump(&d, g, d.root, max, false);
+	jdoc_free(&d);
+	return err;
+}
+
+static void strings_walk(const char *s, const struct jtok *t, uint32_t k, struct gbuf *tmp,
+			 char *buf, size_t cap, size_t *len, int depth, int *err)
+{
+	const char *v = s + t[k].off;
+	size_t n = t[k].len;
+
+	if (depth > 8 || *len + 1 >= cap || *err)
+		return;
+	switch (t[k].type) {
+	case JV_STR:
+		if (t[k].esc) {
+			tmp->len = 0;
+			tmp->total = 0;
+			if (unescape(v, n, tmp) || tmp->total != tmp->len) {
+				*err = -EINVAL; /* out of memory: the tree's walk may yet have it */
+				return;
+			}
+			v = tmp->p ? tmp->p : "";
+			n = tmp->len;
+		}
+		if (n > cap - 1 - *len)
+			n = cap - 1 - *len;
+		memcpy(buf + *len, v, n);
+		*len += n;
+		if (*len + 1 < cap)
+			buf[(*len)++] = '\n';
+		break;
+	case JV_OBJ:
+		for (uint32_t i = k + 1; i < t[k].next; i = t[i + 1].next)
+			strings_walk(s, t, i + 1, tmp, buf, cap, len, depth + 1, err);
+		break;
+	case JV_ARR:
+		for (uint32_t i = k + 1; i < t[k].next; i = t[i].next)
+			strings_walk(s, t, i, tmp, buf, cap, len, depth + 1, err);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Every string value of j (a tree json_loadb made), one per line, as strings_walk. */
+static void tree_strings(const json_t *j, char *buf, size_t cap, size_t *len, int depth)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (depth > 8 || *len + 1 >= cap)
+		return;
+	if (json_is_string(j)) {
+		size_t n = json_string_length(j);
+
+		if (n > cap - 1 - *len)
+			n = cap - 1 - *len;
+		memcpy(buf + *len, json_string_value(j), n);
+		*len += n;
+		if (*len + 1 < cap)
+			buf[(*len)++] = '\n';
+	} else if (json_is_object(j)) {
+		json_object_foreach((json_t *)j, k, v)
+			tree_strings(v, buf, cap, len, depth + 1);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			tree_strings(v, buf, cap, len, depth + 1);
+	}
+}
+
+int json_strings_tree(const char *s, size_t n, char *buf, size_t cap, size_t *len)
+{
+	json_t *j = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+
+	*len = 0;
+	if (!j)
+		return -EBADMSG;
+	tree_strings(j, buf, cap, len, 0);
+	json_decref(j);
+	return 0;
+}
+
+int json_strings_plain(const char *s, size_t n, char *buf, size_t cap, size_t *len)
+{
+	struct gbuf tmp = { 0 };
+	int err = 0;
+
+	*len = 0;
+	if (!cap || !js_plain(s, n, false))
+		return -EINVAL;
+	strings_walk(s, jt_toks, 0, &tmp, buf, cap, len, 0, &err);
+	gbuf_free(&tmp);
+	return err;
+}
+
+int llm_json_strings(const char *s, size_t n, char *buf, size_t cap, size_t *len)
+{
+	if (!cap) {
+		*len = 0;
+		return -EINVAL;
+	}
+	/* Not scanned, or a string the walk leaves to jansson: the tree's. */
+	return json_strings_plain(s, n, buf, cap, len) ? json_strings_tree(s, n, buf, cap, len) : 0;
 }
 
 const char *js_text(struct llm_response_builder *b, const struct jval *v, size_t *len)
@@ -1413,7 +1583,6 @@ void rq_system(struct rq_ctx *c, const json_t *content)
 static void args_to(const struct jdoc *d, struct gbuf *g, const json_t *args, size_t max,
 		    bool *is_json)
 {
-	struct jdoc inner;
 	const char *s;
 	size_t n;
 
@@ -1421,15 +1590,14 @@ static void args_to(const struct jdoc *d, struct gbuf *g, const json_t *args, si
 	if (!args || json_is_null(args))
 		return;
 	if ((s = jtext(d, args, &n))) {
-		/* A string of JSON text (OpenAI): its value, compact. */
-		if (n && !jdoc_parse(&inner, s, n)) {
-			*is_json = jdump(&inner, g, inner.root, max, false) == 0;
+		/* A string of JSON text (OpenAI): its value, compact; else the text. */
+		if (n && !jcompact(s, n, g, max)) {
+			*is_json = true;
 		} else {
 			g->len = 0;
 			g->total = 0;
 			gbuf_add(g, s, n, max);
 		}
-		jdoc_free(&inner);
 		return;
 	}
 	*is_json = jdump(d, g, args, max, false) == 0;
@@ -2060,13 +2228,10 @@ static void tool_call_out(struct llm_response_builder *b, struct arena *a, struc
 	}
 	if (t->args.len) {
 		struct gbuf g = { 0 };
-		struct jdoc d;
 
-		if (!jdoc_parse(&d, t->args.p, t->args.len))
-			o->args_json = jdump(&d, &g, d.root, b->lim.max_args, false) == 0;
+		o->args_json = jcompact(t->args.p, t->args.len, &g, b->lim.max_args) == 0;
 		gbuf_text(a, o->args_json ? &g : &t->args, true, &o->args);
 		gbuf_free(&g);
-		jdoc_free(&d);
 		return;
 	}
 	gbuf_text(a, &t->args, true, &o->args);

@@ -92,6 +92,20 @@ void jdoc_free(struct jdoc *d);
 const char *jtext(const struct jdoc *d, const json_t *v, size_t *len);
 /* v as compact JSON, added to g (joined with "\n" when join). */
 int jdump(const struct jdoc *d, struct gbuf *g, const json_t *v, size_t max, bool join);
+/*
+ * s[0..n) as compact JSON, added to g as jdoc_parse and jdump would add it:
+ * 0, -EBADMSG (not JSON), -ENOMEM. jcompact_plain does it without a tree,
+ * for the texts whose tokens jdump writes back as they are (-EINVAL: not
+ * one of those), by taking out the white space.
+ */
+int jcompact(const char *s, size_t n, struct gbuf *g, size_t max);
+int jcompact_plain(const char *s, size_t n, struct gbuf *g, size_t max);
+/*
+ * llm_json_strings (llm.h) through jansson's tree: 0, or -EBADMSG; and
+ * without one, for the texts js_plain vouches for: 0, or -EINVAL (not one).
+ */
+int json_strings_tree(const char *s, size_t n, char *buf, size_t cap, size_t *len);
+int json_strings_plain(const char *s, size_t n, char *buf, size_t cap, size_t *len);
 
 /* jansson helpers: NULL / dflt when absent or of another type. */
 const char *jstr(const json_t *o, const char *key, size_t *len);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <jansson.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -741,47 +740,18 @@ void session_before(struct session_table *st, struct event *ev)
 		st->stats.caused++;
 }
 
-/* Argument text for matching: every JSON string value, unescaped, one per line. */
-static void collect_strings(const json_t *j, char *buf, size_t cap, size_t *len, int depth)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (depth > 8 || *len + 1 >= cap)
-		return;
-	if (json_is_string(j)) {
-		size_t n = json_string_length(j);
-
-		if (n > cap - 1 - *len)
-			n = cap - 1 - *len;
-		memcpy(buf + *len, json_string_value(j), n);
-		*len += n;
-		if (*len + 1 < cap)
-			buf[(*len)++] = '\n';
-	} else if (json_is_object(j)) {
-		json_object_foreach((json_t *)j, k, v)
-			collect_strings(v, buf, cap, len, depth + 1);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			collect_strings(v, buf, cap, len, depth + 1);
-	}
-}
-
 static char *args_text(struct session_table *st, const struct llm_tool_call *tc)
 {
 	char *buf = malloc(SESSION_ARGS_MAX);
 	size_t len = 0;
-	json_t *j = NULL;
+	int r = -EINVAL;
 
 	if (!buf)
 		return NULL;
+	/* Argument text for matching: every JSON string value, unescaped, one per line. */
 	if (tc->args_json && tc->args.ptr)
-		j = json_loadb(tc->args.ptr, tc->args.len, JSON_DECODE_ANY, NULL);
-	if (j) {
-		collect_strings(j, buf, SESSION_ARGS_MAX, &len, 0);
-		json_decref(j);
-	} else if (tc->args.ptr) {
+		r = llm_json_strings(tc->args.ptr, tc->args.len, buf, SESSION_ARGS_MAX, &len);
+	if (r < 0 && tc->args.ptr) {
 		len = tc->args.len < SESSION_ARGS_MAX - 1 ? tc->args.len : SESSION_ARGS_MAX - 1;
 		memcpy(buf, tc->args.ptr, len);
 	}

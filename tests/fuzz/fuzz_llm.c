@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/llm.h"
 #include "warden/decode/sse.h"
 /* The big-string reader must accept exactly what jansson accepts. */
@@ -214,6 +215,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		json_decref(j);
 		jdoc_free(&d);
+	}
+	{
+		/* Without a tree, what the tree gives, or a refusal: compacted (cut where seed says), walked. */
+		size_t max = seed % 512, la, lb, plain;
+		struct gbuf fast = { 0 }, slow = { 0 };
+		char sa[300], sb[300];
+		struct jdoc d;
+
+		if (!jcompact_plain((const char *)body, body_len, &fast, max)) {
+			if (jdoc_parse(&d, body, body_len) ||
+			    jdump(&d, &slow, d.root, max, false) || fast.len != slow.len ||
+			    fast.total != slow.total ||
+			    (fast.len && memcmp(fast.p, slow.p, fast.len)))
+				__builtin_trap();
+			jdoc_free(&d);
+		}
+		gbuf_free(&fast);
+		gbuf_free(&slow);
+		max = seed % sizeof(sa) + 1;
+		if (!json_strings_plain((const char *)body, body_len, sa, max, &la) &&
+		    (json_strings_tree((const char *)body, body_len, sb, max, &lb) || la != lb ||
+		     memcmp(sa, sb, la)))
+			__builtin_trap();
+		/* The text scanner's first stop: the first byte a byte loop stops at. */
+		for (int ascii = 0; ascii < 2; ascii++) {
+			plain = bufutil_json_plain((const char *)body, body_len, ascii);
+			for (size_t i = 0; i <= plain && i < body_len; i++) {
+				uint8_t c = body[i];
+				bool stop = c < 0x20 || c == '"' || c == '\\' ||
+					    (ascii && c >= 0x80);
+
+				if (stop != (i == plain))
+					__builtin_trap();
+			}
+			if (plain > body_len)
+				__builtin_trap();
+		}
 	}
 	llm_classify("POST", 4, (const char *)target, target_len, "application/json", 16, body,
 		     body_len, &prov);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/llm.h"
 #include "warden/decode/sse.h"
 /* The fast path for hot stream events must agree with the tree. */
@@ -1428,6 +1429,227 @@ static void jdoc_is_jansson(void **state)
 	free(wide);
 }
 
+/* The text scanner stops at the first byte a JSON string cannot carry, wherever it falls. */
+static void json_plain_stops(void **state)
+{
+	static const unsigned char stops[] = { '"', '\\', 0, 0x1f, '\n', 0x80, 0xc3, 0xff };
+	char buf[80];
+
+	(void)state;
+	for (size_t n = 0; n <= sizeof(buf); n++) {
+		memset(buf, 'a', sizeof(buf));
+		assert_int_equal(bufutil_json_plain(buf, n, false), n);
+		assert_int_equal(bufutil_json_plain(buf, n, true), n);
+		/* Every place in a block of 16, a word of 8 and the tail, each kind of stop. */
+		for (size_t at = 0; at < n; at++) {
+			for (size_t k = 0; k < sizeof(stops); k++) {
+				bool high = stops[k] >= 0x80;
+
+				memset(buf, 'a', sizeof(buf));
+				buf[at] = (char)stops[k];
+				if (at + 1 < n)
+					buf[at + 1] =
+						'"'; /* a later stop must not hide the first */
+				assert_int_equal(bufutil_json_plain(buf, n, true), at);
+				assert_int_equal(bufutil_json_plain(buf, n, false),
+						 high ? (at + 1 < n ? at + 1 : n) : at);
+			}
+		}
+	}
+	/* 0x7f and 0x20 are plain text; UTF-8 is, unless ascii is asked for. */
+	assert_int_equal(bufutil_json_plain("\x7f \xc3\xa9zzzzzzzzzzzzzzzzzz", 22, false), 22);
+	assert_int_equal(bufutil_json_plain("\x7f \xc3\xa9zzzzzzzzzzzzzzzzzz", 22, true), 2);
+}
+
+/* s as jdump writes jansson's tree of it, or NULL when s is not JSON. */
+static char *dump_via_tree(const char *s, size_t n, size_t max)
+{
+	struct gbuf g = { 0 };
+	struct jdoc d;
+	char *out = NULL;
+
+	if (!jdoc_parse(&d, s, n) && !jdump(&d, &g, d.root, max, false))
+		out = strndup(g.p ? g.p : "", g.len);
+	gbuf_free(&g);
+	jdoc_free(&d);
+	return out;
+}
+
+/* A text of n plain bytes (an é every 100: UTF-8 passes through), between quotes' worth of room. */
+static char *long_text(size_t n)
+{
+	char *p = malloc(n + 1);
+
+	assert_non_null(p);
+	for (size_t i = 0; i < n; i++)
+		p[i] = "abcdefghij klmnopqrstuvwxyz."[i % 28];
+	for (size_t i = 50; i + 1 < n; i += 100)
+		memcpy(p + i, "\xc3\xa9", 2);
+	p[n] = 0;
+	return p;
+}
+
+/* jcompact without a tree writes what jdump writes with one, and says when it cannot. */
+static void jcompact_is_jdump(void **state)
+{
+	static const struct {
+		const char *doc;
+		bool plain;
+	} docs[] = {
+		{ "{\"command\": \"ls -la /tmp\"}", true },
+		{ " {\n  \"a\" : [ 1 , -2, 0, 123456789012345 ] ,\t\"b\":{}, \"c\": [ ] }\r\n",
+		  true },
+		{ "[true,false,null,\"x y\",{\"k\":\" a b \"}]", true },
+		{ "{\"e\":\"q\\\" b\\\\ \\n\\r\\t\\b\\f\"}", true },
+		{ "{\"u\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", true },
+		{ "{\"deep\":[[[[{\"k\":[1]}]]]],\"k\":[{\"k\":1},{\"k\":2}]}", true },
+		/* jansson writes these its own way: the tree's. */
+		{ "{\"r\":0.5}", false },
+		{ "{\"r\":-0}", false },
+		{ "{\"s\":\"\\/\"}", false },
+		{ "{\"s\":\"\\u0041\\u00e9\\ud83d\\ude00\"}", false },
+		{ "{\"s\":\"\\u0001W0\"}", false },
+		{ "{\"a\":1,\"b\":2,\"a\":3}", false },
+		{ "{\"a\\u0062\":1}", false },
+		{ "[1e5]", false },
+		{ "[1234567890123456]", false },
+		{ "\"just a string\"", false },
+		{ "7", false },
+		/* Not JSON. */
+		{ "{\"a\":1,}", false },
+		{ "{\"a\" 1}", false },
+		{ "", false },
+		{ "[\"\\x\"]", false },
+		{ "[\"\xc3(\"]", false },
+		{ "{} {}", false },
+	};
+	char *big = long_text(3000), *doc = malloc(8000), *want;
+	struct gbuf g = { 0 };
+	size_t n;
+	int r;
+
+	(void)state;
+	assert_non_null(doc);
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]) + 4; i++) {
+		const char *d = i < sizeof(docs) / sizeof(docs[0]) ? docs[i].doc : doc;
+		bool plain = i < sizeof(docs) / sizeof(docs[0]) ? docs[i].plain : true;
+		size_t k = i - sizeof(docs) / sizeof(docs[0]);
+
+		if (d == doc && k == 0) { /* a big string, escapes and all: jdump splices it back */
+			sprintf(doc, "{ \"big\" : \"%.1400s\\u0041\\/%s\", \"n\": 1 }", big,
+				big + 1400);
+		} else if (d == doc && k == 1) { /* a big key (keys are ASCII to the scanner) */
+			memset(doc, 'k', 1200);
+			memcpy(doc, "{\"", 2);
+			strcpy(doc + 1200, "\": [ \"v\" ]}");
+		} else if (d == doc && k == 2) { /* more keys than repeats are looked for in */
+			int o = sprintf(doc, "{");
+
+			for (int j = 0; j < 70; j++)
+				o += sprintf(doc + o, "%s\"k%d\": %d", j ? ", " : "", j, j);
+			strcpy(doc + o, "}");
+			plain = false;
+		} else if (d == doc) { /* a long text without a big string: the common arguments */
+			sprintf(doc, "{\"command\": \"echo %.900s\",\n \"timeout\": 30}", big);
+		}
+		n = strlen(d);
+		want = dump_via_tree(d, n, SIZE_MAX);
+		r = jcompact_plain(d, n, &g, SIZE_MAX);
+		if (plain) {
+			assert_int_equal(r, 0);
+			assert_non_null(want);
+			assert_int_equal(g.len, strlen(want));
+			assert_memory_equal(g.p, want, g.len);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_int_equal(g.total, 0);
+		}
+		gbuf_free(&g);
+		/* And the whole of jcompact: the same text, or the same refusal. */
+		r = jcompact(d, n, &g, SIZE_MAX);
+		if (want) {
+			assert_int_equal(r, 0);
+			assert_int_equal(g.len, strlen(want));
+			assert_memory_equal(g.p, want, g.len);
+		} else {
+			assert_int_equal(r, -EBADMSG);
+		}
+		gbuf_free(&g);
+		/* Cut short, at every length around a two-byte character: the same prefix. */
+		for (size_t max = 1; want && max < 64 && max < strlen(want); max += 3) {
+			char *cut = dump_via_tree(d, n, max);
+
+			assert_int_equal(jcompact(d, n, &g, max), 0);
+			assert_int_equal(g.total, strlen(want));
+			assert_string_equal(g.p, cut);
+			gbuf_free(&g);
+			free(cut);
+		}
+		free(want);
+	}
+	free(big);
+	free(doc);
+}
+
+/* The tool call's strings for matching: walked without a tree as the tree walks them. */
+static void json_strings_is_tree(void **state)
+{
+	static const struct {
+		const char *doc;
+		bool plain;
+	} docs[] = {
+		{ "{\"command\":\"ls -la\",\"env\":{\"A\":\"1\",\"B\":[\"x\",\"y\\n\\u00e9\"]},\"n\":5,"
+		  "\"r\":0.5,\"t\":true}",
+		  true },
+		{ "[\"a\",[\"b\",[\"c\",[\"d\",[\"e\",[\"f\",[\"g\",[\"h\",[\"i\",[\"j\"]]]]]]]]]]",
+		  true },
+		{ "{}", true },
+		{ "{\"a\":\"1\",\"a\":\"2\",\"b\":\"3\"}", false },
+		{ "{\"k\":\"nul \\u0000 inside\"}", false },
+		{ "\"top\"", false },
+		{ "[1e5,\"x\"]", false },
+		{ "{\"k\\u0065y\":\"v\"}", false },
+		{ "not json", false },
+	};
+	char a[64], b[64];
+	size_t la, lb;
+	int ra, rb;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		const char *d = docs[i].doc;
+		size_t n = strlen(d);
+
+		for (size_t cap = 1; cap <= sizeof(a); cap = cap < 8 ? cap + 1 : cap * 2) {
+			memset(a, 'A', sizeof(a));
+			memset(b, 'A', sizeof(b));
+			rb = json_strings_tree(d, n, b, cap, &lb);
+			ra = json_strings_plain(d, n, a, cap, &la);
+			if (docs[i].plain) {
+				assert_int_equal(ra, 0);
+				assert_int_equal(rb, 0);
+				assert_int_equal(la, lb);
+				assert_memory_equal(a, b, la);
+			} else {
+				assert_int_equal(ra, -EINVAL);
+			}
+			/* The public call: either way the tree's result. */
+			memset(a, 'A', sizeof(a));
+			ra = llm_json_strings(d, n, a, cap, &la);
+			assert_int_equal(ra, rb);
+			assert_int_equal(la, lb);
+			assert_memory_equal(a, b, la);
+			assert_true(la < cap);
+		}
+	}
+	assert_int_equal(llm_json_strings("{}", 2, a, 0, &la), -EINVAL);
+	/* Depth first, one per line, nested values past eight levels left out, as the tree does. */
+	ra = llm_json_strings(docs[1].doc, strlen(docs[1].doc), a, sizeof(a), &la);
+	assert_int_equal(ra, 0);
+	assert_int_equal(la, 16);
+	assert_memory_equal(a, "a\nb\nc\nd\ne\nf\ng\nh\n", 16);
+}
+
 /* Trees share a per-thread block: nested and out-of-order lifetimes keep each one whole. */
 static void jdoc_lifetimes(void **state)
 {
@@ -1573,6 +1795,9 @@ int main(void)
 		cmocka_unit_test_teardown(big_strings, teardown),
 		cmocka_unit_test_teardown(jdoc_is_jansson, teardown),
 		cmocka_unit_test_teardown(jdoc_lifetimes, teardown),
+		cmocka_unit_test_teardown(json_plain_stops, teardown),
+		cmocka_unit_test_teardown(jcompact_is_jdump, teardown),
+		cmocka_unit_test_teardown(json_strings_is_tree, teardown),
 		cmocka_unit_test_teardown(fast_path_escaped_keys, teardown),
 	};
 

@@ -182,6 +182,14 @@ int llm_request_parse(enum llm_api api, const char *target, size_t target_len,
 void llm_request_free(struct llm_request *r);
 
 /*
+ * Every string value of the JSON text s[0..n) (a tool call's arguments),
+ * unescaped, one per line, depth first, in at most cap - 1 bytes of buf
+ * (cut there); *len is how many. 0, or -EBADMSG when s is not JSON (or has
+ * a NUL in a string), -EINVAL when cap is 0.
+ */
+int llm_json_strings(const char *s, size_t n, char *buf, size_t cap, size_t *len);
+
+/*
  * Builds a response from what arrives: SSE events (the caller splits
  * text/event-stream), or raw body bytes for everything else (JSON bodies,
  * Ollama's NDJSON, Gemini's streamed JSON array), in any pieces. Memory is
