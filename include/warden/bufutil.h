@@ -73,4 +73,37 @@ static inline size_t bufutil_json_plain(const char *s, size_t n, bool ascii)
 	return n;
 }
 
+/* The index of the first CR or LF in s[0..n), n when there is none (lines of SSE, of headers). */
+static inline size_t bufutil_find_eol(const char *s, size_t n)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		unsigned int m = (unsigned int)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; n - i >= 8; i += 8) {
+		const uint64_t ones = 0x0101010101010101ULL;
+		uint64_t w, l, c;
+
+		/* A zero byte of w ^ '\n' or of w ^ '\r': exact when there is none. */
+		memcpy(&w, s + i, 8);
+		l = w ^ (ones * '\n');
+		c = w ^ (ones * '\r');
+		if ((((l - ones) & ~l) | ((c - ones) & ~c)) & (ones << 7))
+			break;
+	}
+	while (i < n && s[i] != '\n' && s[i] != '\r')
+		i++;
+	return i;
+}
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/sse.h"
 
 /* Longest field name that means something: "event", "retry". */
@@ -276,26 +277,6 @@ static void line_end(struct sse_parser *p)
 	p->ls = LS_START;
 }
 
-static size_t to_eol(const uint8_t *d, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	size_t i = 0;
-	uint64_t w, lf, cr;
-
-	/* Eight bytes at a time while none is a CR or LF (a zero byte of w ^ ...). */
-	while (n - i >= 8) {
-		memcpy(&w, d + i, 8);
-		lf = w ^ (ones * '\n');
-		cr = w ^ (ones * '\r');
-		if ((((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs)
-			break;
-		i += 8;
-	}
-	while (i < n && d[i] != '\n' && d[i] != '\r')
-		i++;
-	return i;
-}
-
 static void feed_bytes(struct sse_parser *p, const uint8_t *d, size_t n)
 {
 	size_t i = 0, k;
@@ -347,12 +328,12 @@ static void feed_bytes(struct sse_parser *p, const uint8_t *d, size_t n)
 			}
 			/* fallthrough */
 		case LS_VALUE:
-			k = to_eol(d + i, n - i);
+			k = bufutil_find_eol((const char *)d + i, n - i);
 			field_value(p, d + i, k);
 			i += k;
 			break;
 		case LS_COMMENT:
-			i += to_eol(d + i, n - i);
+			i += bufutil_find_eol((const char *)d + i, n - i);
 			break;
 		}
 	}

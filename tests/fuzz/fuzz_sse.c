@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/sse.h"
 
 struct log {
@@ -120,6 +121,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seed = data[1] | 0x100;
 	data += 2;
 	size -= 2;
+	/* The line splitter's search: the first CR or LF, as a byte loop finds it. */
+	{
+		size_t eol = bufutil_find_eol((const char *)data, size), i = 0;
+
+		while (i < size && data[i] != '\r' && data[i] != '\n')
+			i++;
+		if (eol != i)
+			__builtin_trap();
+	}
 	run(&lim, data, size, end_at, 0, &whole);
 	run(&lim, data, size, end_at, seed, &split);
 	if (whole.len != split.len || memcmp(whole.p, split.p, whole.len))

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/bufutil.h"
 #include "warden/decode/sse.h"
 
 #define MAX_EVENTS 64
@@ -584,9 +585,37 @@ static void constructor_and_nulls(void **state)
 	sse_end(NULL);
 }
 
+/* The line search finds the first CR or LF wherever it falls: in a block of 16, a word, the tail. */
+static void eol_anywhere(void **state)
+{
+	char buf[70];
+
+	(void)state;
+	for (size_t n = 0; n <= sizeof(buf); n++) {
+		memset(buf, 'x', sizeof(buf));
+		assert_int_equal(bufutil_find_eol(buf, n), n);
+		for (size_t at = 0; at < n; at++) {
+			for (int k = 0; k < 2; k++) {
+				memset(buf, 'x', sizeof(buf));
+				buf[at] = k ? '\r' : '\n';
+				if (at + 1 < n)
+					buf[at + 1] = '\n';
+				assert_int_equal(bufutil_find_eol(buf, n), at);
+			}
+		}
+	}
+	/* Bytes next to them are not them: 0x0b, 0x0c, 0x8a, 0x8d. */
+	memcpy(buf,
+	       "\x0b\x0c\x8a\x8d\x0b\x0c\x8a\x8d\x0b\x0c\x8a\x8d\x0b\x0c\x8a\x8d"
+	       "ab\n",
+	       19);
+	assert_int_equal(bufutil_find_eol(buf, 19), 18);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(eol_anywhere),
 		cmocka_unit_test(openai_events),
 		cmocka_unit_test(anthropic_events),
 		cmocka_unit_test(spec_rules),
