@@ -1097,6 +1097,17 @@ int jcompact(const char *s, size_t n, struct gbuf *g, size_t max)
 	return err;
 }
 
+/* v[0..n) and a newline after buf[0..*len), within cap - 1 bytes. */
+static void strings_add(char *buf, size_t cap, size_t *len, const char *v, size_t n)
+{
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(buf + *len, v, n);
+	*len += n;
+	if (*len + 1 < cap)
+		buf[(*len)++] = '\n';
+}
+
 static void strings_walk(const char *s, const struct jtok *t, uint32_t k, struct gbuf *tmp,
 			 char *buf, size_t cap, size_t *len, int depth, int *err)
 {
@@ -1117,12 +1128,7 @@ static void strings_walk(const char *s, const struct jtok *t, uint32_t k, struct
 			v = tmp->p ? tmp->p : "";
 			n = tmp->len;
 		}
-		if (n > cap - 1 - *len)
-			n = cap - 1 - *len;
-		memcpy(buf + *len, v, n);
-		*len += n;
-		if (*len + 1 < cap)
-			buf[(*len)++] = '\n';
+		strings_add(buf, cap, len, v, n);
 		break;
 	case JV_OBJ:
 		for (uint32_t i = k + 1; i < t[k].next; i = t[i + 1].next)
@@ -1147,14 +1153,7 @@ static void tree_strings(const json_t *j, char *buf, size_t cap, size_t *len, in
 	if (depth > 8 || *len + 1 >= cap)
 		return;
 	if (json_is_string(j)) {
-		size_t n = json_string_length(j);
-
-		if (n > cap - 1 - *len)
-			n = cap - 1 - *len;
-		memcpy(buf + *len, json_string_value(j), n);
-		*len += n;
-		if (*len + 1 < cap)
-			buf[(*len)++] = '\n';
+		strings_add(buf, cap, len, json_string_value(j), json_string_length(j));
 	} else if (json_is_object(j)) {
 		json_object_foreach((json_t *)j, k, v)
 			tree_strings(v, buf, cap, len, depth + 1);
