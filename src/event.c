@@ -56,6 +56,15 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_NET_CONNECT_RESULT] = "net.connect.result",
 };
 
+void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v)
+{
+	struct event_stat *s = drop ? t->drops : t->counters;
+	unsigned int *n = drop ? &t->ndrops : &t->ncounters;
+
+	if (*n < EVENT_STATS_MAX)
+		s[(*n)++] = (struct event_stat){ name, v };
+}
+
 const char *event_type_name(enum event_type t)
 {
 	return (unsigned int)t < EVENT_TYPE_MAX ? type_names[t] : "unknown";
@@ -867,8 +876,15 @@ int event_format_json(const struct event *ev, struct event_json *out)
 		write_session(&w, ev);
 		break;
 	case EVENT_AGENT_STATS:
-		write_stats_object(&w, "drops", ev->stats.drops, ev->stats.ndrops);
-		write_stats_object(&w, "counters", ev->stats.counters, ev->stats.ncounters);
+		if (ev->stats.tables) {
+			write_stats_object(&w, "drops", ev->stats.tables->drops,
+					   ev->stats.tables->ndrops);
+			write_stats_object(&w, "counters", ev->stats.tables->counters,
+					   ev->stats.tables->ncounters);
+		} else {
+			write_stats_object(&w, "drops", NULL, 0);
+			write_stats_object(&w, "counters", NULL, 0);
+		}
 		jw_uint(&w, "events", ev->stats.events);
 		jw_uint(&w, "uptime_ns", ev->stats.uptime_ns);
 		break;

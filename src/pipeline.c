@@ -385,13 +385,7 @@ void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 	*out = p->stats;
 }
 
-static void counter(struct event *ev, const char *name, uint64_t v)
-{
-	if (ev->stats.ncounters < EVENT_STATS_MAX)
-		ev->stats.counters[ev->stats.ncounters++] = (struct event_stat){ name, v };
-}
-
-void pipeline_add_counters(const struct pipeline *p, struct event *ev)
+void pipeline_add_counters(const struct pipeline *p, struct event_stats_tables *t)
 {
 	struct proctable_stats ps;
 	struct hostcache_stats hs;
@@ -399,31 +393,31 @@ void pipeline_add_counters(const struct pipeline *p, struct event *ev)
 	struct session_stats ss;
 
 	proctable_get_stats(p->procs, &ps);
-	counter(ev, "output_errors", p->stats.output_errors);
-	counter(ev, "file_opens_not_in_session", p->stats.file_opens_dropped);
-	counter(ev, "proc_table_live", ps.live);
-	counter(ev, "proc_table_full", ps.full);
-	counter(ev, "proc_table_pid_reused", ps.stale);
+	event_stats_add(t, false, "output_errors", p->stats.output_errors);
+	event_stats_add(t, false, "file_opens_not_in_session", p->stats.file_opens_dropped);
+	event_stats_add(t, false, "proc_table_live", ps.live);
+	event_stats_add(t, false, "proc_table_full", ps.full);
+	event_stats_add(t, false, "proc_table_pid_reused", ps.stale);
 	if (p->flow) {
 		struct flow_stats fs;
 
 		flow_get_stats(p->flow, &fs);
-		counter(ev, "tls_conns", fs.conns);
-		counter(ev, "http1_conns", fs.conns_http1);
-		counter(ev, "http2_conns", fs.conns_http2);
-		counter(ev, "server_side_conns", fs.conns_server);
-		counter(ev, "other_conns", fs.conns_other);
-		counter(ev, "conns_evicted", fs.conns_evicted);
-		counter(ev, "stream_gaps", fs.gaps);
-		counter(ev, "stream_gap_bytes", fs.gap_bytes);
-		counter(ev, "http_requests", fs.requests);
-		counter(ev, "http_responses", fs.responses);
-		counter(ev, "llm_requests", fs.llm_requests);
-		counter(ev, "llm_responses", fs.llm_responses);
-		counter(ev, "llm_parse_errors", fs.llm_parse_errors);
-		counter(ev, "decode_errors", fs.errors);
-		counter(ev, "decode_errors_suppressed", fs.errors_suppressed);
-		counter(ev, "decode_alloc_failures", fs.alloc_failures);
+		event_stats_add(t, false, "tls_conns", fs.conns);
+		event_stats_add(t, false, "http1_conns", fs.conns_http1);
+		event_stats_add(t, false, "http2_conns", fs.conns_http2);
+		event_stats_add(t, false, "server_side_conns", fs.conns_server);
+		event_stats_add(t, false, "other_conns", fs.conns_other);
+		event_stats_add(t, false, "conns_evicted", fs.conns_evicted);
+		event_stats_add(t, false, "stream_gaps", fs.gaps);
+		event_stats_add(t, false, "stream_gap_bytes", fs.gap_bytes);
+		event_stats_add(t, false, "http_requests", fs.requests);
+		event_stats_add(t, false, "http_responses", fs.responses);
+		event_stats_add(t, false, "llm_requests", fs.llm_requests);
+		event_stats_add(t, false, "llm_responses", fs.llm_responses);
+		event_stats_add(t, false, "llm_parse_errors", fs.llm_parse_errors);
+		event_stats_add(t, false, "decode_errors", fs.errors);
+		event_stats_add(t, false, "decode_errors_suppressed", fs.errors_suppressed);
+		event_stats_add(t, false, "decode_alloc_failures", fs.alloc_failures);
 	}
 	hostcache_get_stats(p->hosts, &hs);
 	blind_get_stats(p->blind, &bs);
@@ -431,27 +425,27 @@ void pipeline_add_counters(const struct pipeline *p, struct event *ev)
 		struct store_stats ss;
 
 		store_get_stats(p->store, &ss);
-		counter(ev, "store_events", ss.events);
-		counter(ev, "store_errors", ss.errors);
-		counter(ev, "store_retained", ss.retained);
-		counter(ev, "store_checkpoints", ss.checkpoints + ss.checkpoints_writer);
-		counter(ev, "store_checkpoint_errors", ss.checkpoint_errors);
+		event_stats_add(t, false, "store_events", ss.events);
+		event_stats_add(t, false, "store_errors", ss.errors);
+		event_stats_add(t, false, "store_retained", ss.retained);
+		event_stats_add(t, false, "store_checkpoints", ss.checkpoints + ss.checkpoints_writer);
+		event_stats_add(t, false, "store_checkpoint_errors", ss.checkpoint_errors);
 	}
-	counter(ev, "dns_names", hs.entries);
-	counter(ev, "dns_names_evicted", hs.evicted);
-	counter(ev, "blind_watches", bs.watches);
-	counter(ev, "capture_blind", bs.reported);
+	event_stats_add(t, false, "dns_names", hs.entries);
+	event_stats_add(t, false, "dns_names_evicted", hs.evicted);
+	event_stats_add(t, false, "blind_watches", bs.watches);
+	event_stats_add(t, false, "capture_blind", bs.reported);
 	session_get_stats(p->sess, &ss);
-	counter(ev, "sessions_live", ss.live);
-	counter(ev, "sessions_started", ss.started);
-	counter(ev, "sessions_ended", ss.ended);
-	counter(ev, "sessions_full", ss.full);
-	counter(ev, "session_members", ss.members);
-	counter(ev, "session_members_full", ss.members_full);
-	counter(ev, "session_members_stale", ss.members_stale);
-	counter(ev, "session_nested_agents", ss.nested);
-	counter(ev, "session_tool_calls", ss.calls);
-	counter(ev, "session_tool_calls_evicted", ss.calls_evicted);
-	counter(ev, "session_tool_args_truncated", ss.args_truncated);
-	counter(ev, "session_caused", ss.caused);
+	event_stats_add(t, false, "sessions_live", ss.live);
+	event_stats_add(t, false, "sessions_started", ss.started);
+	event_stats_add(t, false, "sessions_ended", ss.ended);
+	event_stats_add(t, false, "sessions_full", ss.full);
+	event_stats_add(t, false, "session_members", ss.members);
+	event_stats_add(t, false, "session_members_full", ss.members_full);
+	event_stats_add(t, false, "session_members_stale", ss.members_stale);
+	event_stats_add(t, false, "session_nested_agents", ss.nested);
+	event_stats_add(t, false, "session_tool_calls", ss.calls);
+	event_stats_add(t, false, "session_tool_calls_evicted", ss.calls_evicted);
+	event_stats_add(t, false, "session_tool_args_truncated", ss.args_truncated);
+	event_stats_add(t, false, "session_caused", ss.caused);
 }

@@ -407,42 +407,34 @@ static void on_session_member(uint32_t pid, uint64_t start_ns, uint64_t session,
 		sensor_session_remove(d->sensor, pid, start_ns);
 }
 
-static void stat_add(struct event *ev, bool drop, const char *name, uint64_t v)
-{
-	struct event_stat *s = drop ? ev->stats.drops : ev->stats.counters;
-	unsigned int *n = drop ? &ev->stats.ndrops : &ev->stats.ncounters;
-
-	if (*n < EVENT_STATS_MAX)
-		s[(*n)++] = (struct event_stat){ name, v };
-}
-
 static void emit_stats(struct daemon *d)
 {
 	struct sensor_stats ss;
 	struct pipeline_stats pst;
-	struct event ev = { .type = EVENT_AGENT_STATS };
+	struct event_stats_tables t = { 0 };
+	struct event ev = { .type = EVENT_AGENT_STATS, .stats.tables = &t };
 
 	if (sensor_get_stats(d->sensor, &ss) < 0)
 		d->stats_errors++;
 	ev.ts = now_ns(CLOCK_REALTIME);
 	for (unsigned int i = 0; i < WARDEN_REC_TYPE_MAX; i++)
 		if (sensor_stat_name(WARDEN_STAT_RB_DROP + i))
-			stat_add(&ev, true, sensor_stat_name(WARDEN_STAT_RB_DROP + i),
+			event_stats_add(&t, true, sensor_stat_name(WARDEN_STAT_RB_DROP + i),
 				 ss.bpf[WARDEN_STAT_RB_DROP + i]);
 	for (unsigned int i = WARDEN_REC_TYPE_MAX; i < WARDEN_STAT_MAX; i++)
 		if (sensor_stat_name(i))
-			stat_add(&ev, false, sensor_stat_name(i), ss.bpf[i]);
-	stat_add(&ev, false, "records", ss.records);
-	stat_add(&ev, false, "records_malformed", ss.records_malformed);
-	stat_add(&ev, false, "records_unknown", ss.records_unknown);
-	stat_add(&ev, false, "tls_targets", ss.tls_targets);
-	stat_add(&ev, false, "tls_uprobes", ss.tls_links);
-	stat_add(&ev, false, "tls_attach_errors", ss.tls_attach_errors);
-	stat_add(&ev, false, "tls_targets_full", ss.tls_targets_full);
-	stat_add(&ev, false, "tls_lib_map_missed", ss.tls_lib_map_missed);
-	stat_add(&ev, false, "files_checked", ss.files_checked);
-	stat_add(&ev, false, "session_map_errors", ss.session_map_errors);
-	pipeline_add_counters(d->pipe, &ev);
+			event_stats_add(&t, false, sensor_stat_name(i), ss.bpf[i]);
+	event_stats_add(&t, false, "records", ss.records);
+	event_stats_add(&t, false, "records_malformed", ss.records_malformed);
+	event_stats_add(&t, false, "records_unknown", ss.records_unknown);
+	event_stats_add(&t, false, "tls_targets", ss.tls_targets);
+	event_stats_add(&t, false, "tls_uprobes", ss.tls_links);
+	event_stats_add(&t, false, "tls_attach_errors", ss.tls_attach_errors);
+	event_stats_add(&t, false, "tls_targets_full", ss.tls_targets_full);
+	event_stats_add(&t, false, "tls_lib_map_missed", ss.tls_lib_map_missed);
+	event_stats_add(&t, false, "files_checked", ss.files_checked);
+	event_stats_add(&t, false, "session_map_errors", ss.session_map_errors);
+	pipeline_add_counters(d->pipe, &t);
 	pipeline_get_stats(d->pipe, &pst);
 	ev.stats.events = pst.events_out;
 	ev.stats.uptime_ns = now_ns(CLOCK_MONOTONIC) - d->started_ns;

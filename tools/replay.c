@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (stats) {
-		struct event sev = { .type = EVENT_AGENT_STATS };
+		struct event_stats_tables t = { 0 };
 		uint64_t llm_req = 0, llm_resp = 0;
 		double secs = (t1 - t0) / 1e9;
 		struct store_stats ss = { 0 };
@@ -203,12 +203,12 @@ int main(int argc, char **argv)
 		if (store)
 			store_get_stats(store, &ss);
 		pipeline_get_stats(pipe, &ps);
-		pipeline_add_counters(pipe, &sev);
-		for (unsigned int i = 0; i < sev.stats.ncounters; i++) {
-			if (!strcmp(sev.stats.counters[i].name, "llm_requests"))
-				llm_req = sev.stats.counters[i].value;
-			if (!strcmp(sev.stats.counters[i].name, "llm_responses"))
-				llm_resp = sev.stats.counters[i].value;
+		pipeline_add_counters(pipe, &t);
+		for (unsigned int i = 0; i < t.ncounters; i++) {
+			if (!strcmp(t.counters[i].name, "llm_requests"))
+				llm_req = t.counters[i].value;
+			if (!strcmp(t.counters[i].name, "llm_responses"))
+				llm_resp = t.counters[i].value;
 		}
 		fprintf(stderr,
 			"{\"records\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"events_out\":%" PRIu64

@@ -70,6 +70,21 @@ struct event_stat {
 
 #define EVENT_STATS_MAX 96
 
+/*
+ * agent.stats: the daemon's drop and counter tables, kept by whoever makes
+ * the event. 3 KiB: inside struct event, every event zeroed or copied on
+ * the way (several per TLS record) paid for them.
+ */
+struct event_stats_tables {
+	struct event_stat drops[EVENT_STATS_MAX];
+	unsigned int ndrops;
+	struct event_stat counters[EVENT_STATS_MAX];
+	unsigned int ncounters;
+};
+
+/* Add name = v to t's drops (drop) or counters; past EVENT_STATS_MAX, not kept. */
+void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v);
+
 struct event {
 	uint64_t id; /* monotonic, assigned when the event is emitted */
 	uint64_t ts; /* unix ns */
@@ -122,10 +137,7 @@ struct event {
 			bool truncated, fault, last;
 		} tls;
 		struct {
-			struct event_stat drops[EVENT_STATS_MAX];
-			unsigned int ndrops;
-			struct event_stat counters[EVENT_STATS_MAX];
-			unsigned int ncounters;
+			struct event_stats_tables *tables; /* NULL: none to report */
 			uint64_t events;
 			uint64_t uptime_ns;
 		} stats;

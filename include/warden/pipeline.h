@@ -69,8 +69,8 @@ struct proctable *pipeline_procs(struct pipeline *p);
  */
 int pipeline_adopt_running(struct pipeline *p, uint64_t now_ns);
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
-/* Adds the stages' counters to an agent.stats event. */
-void pipeline_add_counters(const struct pipeline *p, struct event *stats);
+/* Adds the stages' counters to an agent.stats event's tables. */
+void pipeline_add_counters(const struct pipeline *p, struct event_stats_tables *t);
 
 /* Also store every event written (NULL: none); the store outlives the pipeline. */
 void pipeline_set_store(struct pipeline *p, struct store *st);

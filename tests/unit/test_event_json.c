@@ -736,18 +736,18 @@ static void dns_parsed(void **state)
 
 static void stats_fields(void **state)
 {
+	struct event_stats_tables t = { 0 };
 	struct event ev;
 	json_t *o, *drops, *counters;
 
 	(void)state;
 	base_event(&ev, EVENT_AGENT_STATS);
-	ev.stats.drops[0] = (struct event_stat){ "process.exec", 3 };
-	ev.stats.drops[1] = (struct event_stat){ "tls.data", 12 };
-	ev.stats.ndrops = 2;
-	ev.stats.counters[0] = (struct event_stat){ "read_fault", 1 };
-	ev.stats.counters[1] = (struct event_stat){ "tls_nested", 0 };
-	ev.stats.counters[2] = (struct event_stat){ "proc_lookups", 5000000000ull };
-	ev.stats.ncounters = 3;
+	ev.stats.tables = &t;
+	event_stats_add(&t, true, "process.exec", 3);
+	event_stats_add(&t, true, "tls.data", 12);
+	event_stats_add(&t, false, "read_fault", 1);
+	event_stats_add(&t, false, "tls_nested", 0);
+	event_stats_add(&t, false, "proc_lookups", 5000000000ull);
 	ev.stats.events = 123456;
 	ev.stats.uptime_ns = 60000000000ull;
 	o = to_json(&ev);
@@ -772,9 +772,19 @@ static void stats_fields(void **state)
 	assert_int_equal(get_int(o, "uptime_ns"), 60000000000ll);
 	json_decref(o);
 
-	/* Empty stats: still objects. */
-	ev.stats.ndrops = 0;
-	ev.stats.ncounters = 0;
+	/* Full tables keep what fits and drop the rest; empty ones, and none, are still objects. */
+	for (int i = 0; i < EVENT_STATS_MAX + 5; i++)
+		event_stats_add(&t, false, "more", (uint64_t)i);
+	assert_int_equal(t.ncounters, EVENT_STATS_MAX);
+	assert_int_equal(t.counters[EVENT_STATS_MAX - 1].value, EVENT_STATS_MAX - 4);
+	assert_int_equal(t.ndrops, 2);
+	t.ndrops = 0;
+	t.ncounters = 0;
+	o = to_json(&ev);
+	assert_int_equal(json_object_size(json_object_get(o, "drops")), 0);
+	assert_true(json_is_object(json_object_get(o, "counters")));
+	json_decref(o);
+	ev.stats.tables = NULL;
 	o = to_json(&ev);
 	assert_int_equal(json_object_size(json_object_get(o, "drops")), 0);
 	assert_true(json_is_object(json_object_get(o, "counters")));
