@@ -875,19 +875,16 @@ int event_format_json(const struct event *ev, struct event_json *out)
 	case EVENT_SESSION_END:
 		write_session(&w, ev);
 		break;
-	case EVENT_AGENT_STATS:
-		if (ev->stats.tables) {
-			write_stats_object(&w, "drops", ev->stats.tables->drops,
-					   ev->stats.tables->ndrops);
-			write_stats_object(&w, "counters", ev->stats.tables->counters,
-					   ev->stats.tables->ncounters);
-		} else {
-			write_stats_object(&w, "drops", NULL, 0);
-			write_stats_object(&w, "counters", NULL, 0);
-		}
+	case EVENT_AGENT_STATS: {
+		static const struct event_stats_tables none;
+		const struct event_stats_tables *t = ev->stats.tables ?: &none;
+
+		write_stats_object(&w, "drops", t->drops, t->ndrops);
+		write_stats_object(&w, "counters", t->counters, t->ncounters);
 		jw_uint(&w, "events", ev->stats.events);
 		jw_uint(&w, "uptime_ns", ev->stats.uptime_ns);
 		break;
+	}
 	default:
 		break;
 	}

@@ -1056,33 +1056,29 @@ static uint32_t js_plain(const char *s, size_t n, bool dump)
 
 int jcompact_plain(const char *s, size_t n, struct gbuf *g, size_t max)
 {
-	char *out;
-	size_t o = 0;
+	size_t run = 0;
 	bool in_str = false;
-	int err;
+	int err = 0;
 
 	if (!js_plain(s, n, true))
 		return -EINVAL;
-	out = malloc(n);
-	if (!out)
-		return -ENOMEM;
+	/* The runs between white space go to g as they are: one run for text already compact. */
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
 		if (in_str) {
-			out[o++] = c;
 			if (c == '\\')
-				out[o++] = s[++i];
+				i++;
 			else if (c == '"')
 				in_str = false;
-		} else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-			out[o++] = c;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			err = gbuf_add(g, s + run, i - run, max) ?: err;
+			run = i + 1;
+		} else {
 			in_str = c == '"';
 		}
 	}
-	err = gbuf_add(g, out, o, max);
-	free(out);
-	return err;
+	return gbuf_add(g, s + run, n - run, max) ?: err;
 }
 
 int jcompact(const char *s, size_t n, struct gbuf *g, size_t max)
