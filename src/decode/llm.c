@@ -811,13 +811,6 @@ int js_arr_next(struct jscan *c, struct jval *val)
 	return c->obj ? -1 : js_next(c, NULL, val);
 }
 
-bool js_is(const struct jval *v, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	return v->type == JV_STR && !v->esc && v->n == l && !memcmp(v->p, lit, l);
-}
-
 bool js_top(const char *s, size_t n, struct jval *v)
 {
 	if (!js_scan(s, n, js_fast_toks, JS_FAST_TOKS, JS_FAST_DEPTH) ||

@@ -284,7 +284,17 @@ bool js_top(const char *s, size_t n, struct jval *v);
 void js_begin(struct jscan *c, const struct jval *v);
 int js_obj_next(struct jscan *c, struct jval *key, struct jval *val);
 int js_arr_next(struct jscan *c, struct jval *val);
-bool js_is(const struct jval *v, const char *lit);
+/*
+ * Is v the string lit (unescaped)? Inline: every fast path tests keys and
+ * values against literals, whose length and comparison the compiler then
+ * folds into a few instructions, without a strlen and a call a test.
+ */
+static inline bool js_is(const struct jval *v, const char *lit)
+{
+	size_t l = __builtin_strlen(lit);
+
+	return v->type == JV_STR && !v->esc && v->n == l && !__builtin_memcmp(v->p, lit, l);
+}
 bool js_uint(const struct jval *v, uint64_t *out);
 /* A string's value: the text itself, or decoded into b->scratch. */
 const char *js_text(struct llm_response_builder *b, const struct jval *v, size_t *len);
