@@ -20,6 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPS = 1 if QUICK else 3
+PIPE_REPS = 1 if QUICK else 5  # the pipeline rows' rounds: a few seconds each
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 PEER = None  # set in main(): bpftrace installed?
 # An added cost below this share of the baseline is lost in these machines' noise.
@@ -439,6 +440,7 @@ def replay_stats(capture, db=None, pin=False, repeat=1):
     if db:
         remove_db(db)
         argv[1:1] = ["--db", db]
+    os.sync()  # no writeback of the last run's files meanwhile
     if pin:
         # Everything on one CPU, the store's checkpoint thread too: the strict
         # reading of "one core" (the pipeline itself is one thread either way).
@@ -449,50 +451,72 @@ def replay_stats(capture, db=None, pin=False, repeat=1):
     return json.loads(r.stderr.strip().splitlines()[-1])
 
 
-def replay_median(capture, db=None, pin=False, repeat=1):
-    """replay_stats() REPS times in a row: the run with the median throughput, and every
-    run's records/s (the machine's speed drifts)."""
-    runs = [replay_stats(capture, db, pin, repeat) for _ in range(REPS)]
-    runs.sort(key=lambda r: r["records_per_s"])
-    med = dict(runs[len(runs) // 2])
+def median_run(runs, key):
+    """The run with the median key (a figure where higher is faster), and every run's."""
+    ranked = sorted(runs, key=lambda r: r[key])
+    med = dict(ranked[len(ranked) // 2])
     med["runs_records_per_s"] = [int(r["records_per_s"]) for r in runs]
     return med
 
 
-def sqlite_floor(capture, d, repeat=1):
-    """The pipeline rows' baseline: SQLite alone storing the same events, on this machine
-    and disk (tools/bench/sqlite_floor.c: the store's events table, pragmas,
-    transactions and 64-row INSERTs; no decoding, sessions, chain or other tables). The
-    events are replay's own JSON output of the capture. The median of REPS runs, with every run's seconds."""
+def floor_run(lines, db):
+    """One SQLite floor run (tools/bench/sqlite_floor.c) over the JSON lines file lines."""
+    remove_db(db)
+    os.sync()  # no writeback of the last run's files meanwhile
+    try:
+        return run_json([os.path.join(BUILD, "bench", "sqlite_floor"), db, lines])
+    finally:
+        remove_db(db)
+
+
+def pipeline_rounds(capture, d, db, pin=False, repeat=1):
+    """The pipeline rows' runs of one capture, interleaved: each of PIPE_REPS rounds runs
+    the stored replay, the replay without the store, the stored replay pinned to one CPU
+    (pin) and the SQLite floor, in turn, alternating the order. The machine's speed drifts
+    over minutes, so each round's Warden/floor ratio compares runs made seconds apart;
+    the row's ratio is the median of those.
+
+    The floor is the pipeline rows' baseline: SQLite alone storing the same events, on
+    this machine and disk (the store's events table, pragmas, transactions and 64-row
+    INSERTs; no decoding, sessions, chain or other tables), fed replay's own JSON output
+    of the capture."""
     lines = os.path.join(d, "floor.jsonl")
     with open(lines, "w") as out:
         subprocess.run([os.path.join(BUILD, "replay"), "--repeat", str(repeat), capture],
                        stdout=out, stderr=subprocess.DEVNULL, check=True, timeout=900)
-    db, runs = os.path.join(d, "floor.db"), []
+    kinds = ["stored", "bare", "floor"] + (["pinned"] if pin else [])
+    runs = {k: [] for k in kinds}
     try:
-        for _ in range(REPS):
-            remove_db(db)
-            runs.append(run_json([os.path.join(BUILD, "bench", "sqlite_floor"), db, lines]))
+        for i in range(PIPE_REPS):
+            for k in (kinds if i % 2 == 0 else reversed(kinds)):
+                if k == "floor":
+                    runs[k].append(floor_run(lines, os.path.join(d, "floor.db")))
+                else:
+                    runs[k].append(replay_stats(capture, db if k != "bare" else None,
+                                                pin=k == "pinned", repeat=repeat))
     finally:
-        # The JSON of a million events is large; the caller's directory goes later.
-        os.unlink(lines)
-        remove_db(db)
-    runs.sort(key=lambda r: r["seconds"])
-    med = dict(runs[len(runs) // 2])
-    med["runs_seconds"] = [r["seconds"] for r in runs]
-    return med
+        os.unlink(lines)  # the JSON of a million events is large
+    for st, fl in zip(runs["stored"], runs["floor"]):
+        if fl["rows"] != st["events_out"]:
+            raise RuntimeError(f"the SQLite floor stored {fl['rows']} events, the pipeline "
+                               f"{st['events_out']}")
+    out = {k: median_run(v, "records_per_s") for k, v in runs.items() if k != "floor"}
+    floors = sorted(runs["floor"], key=lambda r: r["seconds"])
+    out["floor"] = dict(floors[len(floors) // 2])
+    out["floor"]["runs_seconds"] = [r["seconds"] for r in runs["floor"]]
+    out["ratios"] = sorted(fl["seconds"] / st["seconds"]
+                           for st, fl in zip(runs["stored"], runs["floor"]))
+    return out
 
 
-def floor_fields(st, floor, per_s):
-    """A stored replay st beside the SQLite floor: the floor's figure in the row's unit
-    (per_s: the row's figure from a run's seconds) and Warden's share of the floor's speed.
-    Both stored the same events, or the comparison says nothing."""
-    if floor["rows"] != st["events_out"]:
-        raise RuntimeError(f"the SQLite floor stored {floor['rows']} events, the pipeline "
-                           f"{st['events_out']}")
-    return {"baseline": per_s(floor["seconds"]),
-            "ratio": round(floor["seconds"] / st["seconds"], 2),
-            "sqlite_floor_runs_s": floor["runs_seconds"]}
+def floor_fields(m, per_s):
+    """The stored replay beside the SQLite floor (m: pipeline_rounds()): the floor's figure
+    in the row's unit (per_s: the row's figure from a run's seconds) and Warden's share of
+    the floor's speed, the median of the rounds' paired shares."""
+    return {"baseline": per_s(m["floor"]["seconds"]),
+            "ratio": round(statistics.median(m["ratios"]), 2),
+            "ratio_runs": [round(x, 3) for x in m["ratios"]],
+            "sqlite_floor_runs_s": m["floor"]["runs_seconds"]}
 
 
 def cpu_fields(st):
@@ -505,7 +529,8 @@ def cpu_fields(st):
 
 def row_pipeline():
     """Decode + sessions + JSON + the SQLite store (as wardend runs by default) on one thread,
-    from the daemon's own records; the median of REPS runs, timed to the last checkpoint
+    from the daemon's own records; the median of PIPE_REPS runs, interleaved with the other
+    configurations' (pipeline_rounds()), timed to the last checkpoint
     (every event in the database file). The store's WAL checkpoints run on a thread of
     their own, as in wardend: its CPU time is reported beside (checkpoint_cpu_share, of
     all the CPU the run used; cpu_cores, that CPU over the wall time). The same capture
@@ -519,14 +544,12 @@ def row_pipeline():
         n = 20000 if QUICK else 1000000
         cap = os.path.join(d, "simple.cap")
         subprocess.run([gen, "simple", str(n), cap], check=True)
-        st = replay_median(cap, db)
-        bare = replay_median(cap)
-        pinned = replay_median(cap, db, pin=True)
-        floor = sqlite_floor(cap, d)
+        m = pipeline_rounds(cap, d, db, pin=True)
+        st, bare, pinned = m["stored"], m["bare"], m["pinned"]
         rows.append({"workload": f"pipeline: {n} process/network records, stored",
                      "figure": "events/s", "empty": None,
                      "warden": int(st["records_per_s"]),
-                     **floor_fields(st, floor, lambda s: int(st["records"] / s)),
+                     **floor_fields(m, lambda s: int(st["records"] / s)),
                      "target": ">= 500000 events/s",
                      "without_store_events_per_s": int(bare["records_per_s"]),
                      "runs_events_per_s": st["runs_records_per_s"],
@@ -538,16 +561,15 @@ def row_pipeline():
                                     (40960, 100 if QUICK else 4000, None)):
             cap = os.path.join(d, f"llm{size}.cap")
             subprocess.run([gen, "llm", str(pairs), str(size), cap], check=True)
-            st = replay_median(cap, db)
-            bare = replay_median(cap)
-            floor = sqlite_floor(cap, d)
+            m = pipeline_rounds(cap, d, db)
+            st, bare = m["stored"], m["bare"]
             per_s = st["llm_responses"] / st["seconds"]
             whole = all(x["llm_requests"] == pairs and x["llm_responses"] == pairs
                         for x in (st, bare))
             row = {"workload": f"pipeline: {pairs} LLM exchanges, {size // 1024} KiB prompts, SSE, stored",
                    "figure": "pairs/s" if target else "MB/s", "empty": None,
                    "warden": int(per_s) if target else round(st["mb_per_s"], 1),
-                   **floor_fields(st, floor, (lambda s: int(pairs / s)) if target else
+                   **floor_fields(m, (lambda s: int(pairs / s)) if target else
                                   (lambda s: round(st["mb_per_s"] * st["seconds"] / s, 1))),
                    "target": f">= {target} pairs/s" if target else "report (all decoded)",
                    "pairs_per_s": int(per_s), "mb_per_s": round(st["mb_per_s"], 1),
@@ -584,14 +606,15 @@ def row_pipeline_recorded():
                                f"{execs * 3 + connects} the storms made")
         # Long enough to time: about 1,000,000 records in all.
         repeat = 1 if QUICK else max(1, 1000000 // one["records"])
-        st = replay_median(cap, db, repeat=repeat)
-        floor = sqlite_floor(cap, d, repeat)
+        m = pipeline_rounds(cap, d, db, repeat=repeat)
+        st = m["stored"]
         return {"workload": f"pipeline: recorded capture ({execs} fork+exec, {connects} connects) "
                             f"x{repeat}, stored",
                 "figure": "events/s", "empty": None,
                 "warden": int(st["records_per_s"]),
-                **floor_fields(st, floor, lambda s: int(st["records"] / s)),
+                **floor_fields(m, lambda s: int(st["records"] / s)),
                 "target": ">= 500000 events/s",
+                "without_store_events_per_s": int(m["bare"]["records_per_s"]),
                 "records_per_replay": one["records"],
                 "runs_events_per_s": st["runs_records_per_s"], **cpu_fields(st),
                 "pass": st["records_per_s"] >= 500000 and st["malformed"] == 0}
@@ -625,9 +648,10 @@ def main():
     ensure_tracefs()
     PEER = have_bpftrace()
     machine = {"cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
-               "machine": platform.machine(), "quick": QUICK, "reps": REPS, "peer_bpftrace": PEER}
+               "machine": platform.machine(), "quick": QUICK, "reps": REPS, "pipeline_reps": PIPE_REPS,
+               "peer_bpftrace": PEER}
     print(f"# machine: {machine['cores']} cores ({machine['cpu']}), kernel {machine['kernel']}, "
-          f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved rounds, {STORM_REPS} for the storms'}")
+          f"{'QUICK smoke' if QUICK else f'median of {REPS} interleaved rounds, {STORM_REPS} for the storms, {PIPE_REPS} for the pipeline'}")
     print("# baseline: no BPF (overhead rows); SQLite alone storing the same events (pipeline"
           " rows, whose ratio is Warden's share of its speed)")
     results, failed = [], 0
