@@ -428,7 +428,8 @@ void pipeline_add_counters(const struct pipeline *p, struct event_stats_tables *
 		event_stats_add(t, false, "store_events", ss.events);
 		event_stats_add(t, false, "store_errors", ss.errors);
 		event_stats_add(t, false, "store_retained", ss.retained);
-		event_stats_add(t, false, "store_checkpoints", ss.checkpoints + ss.checkpoints_writer);
+		event_stats_add(t, false, "store_checkpoints",
+				ss.checkpoints + ss.checkpoints_writer);
 		event_stats_add(t, false, "store_checkpoint_errors", ss.checkpoint_errors);
 	}
 	event_stats_add(t, false, "dns_names", hs.entries);

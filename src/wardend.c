@@ -420,7 +420,7 @@ static void emit_stats(struct daemon *d)
 	for (unsigned int i = 0; i < WARDEN_REC_TYPE_MAX; i++)
 		if (sensor_stat_name(WARDEN_STAT_RB_DROP + i))
 			event_stats_add(&t, true, sensor_stat_name(WARDEN_STAT_RB_DROP + i),
-				 ss.bpf[WARDEN_STAT_RB_DROP + i]);
+					ss.bpf[WARDEN_STAT_RB_DROP + i]);
 	for (unsigned int i = WARDEN_REC_TYPE_MAX; i < WARDEN_STAT_MAX; i++)
 		if (sensor_stat_name(i))
 			event_stats_add(&t, false, sensor_stat_name(i), ss.bpf[i]);
