@@ -452,11 +452,8 @@ def replay_stats(capture, db=None, pin=False, repeat=1):
 
 
 def median_run(runs, key):
-    """The run with the median key (a figure where higher is faster), and every run's."""
-    ranked = sorted(runs, key=lambda r: r[key])
-    med = dict(ranked[len(ranked) // 2])
-    med["runs_records_per_s"] = [int(r["records_per_s"]) for r in runs]
-    return med
+    """A copy of the run with the median key."""
+    return dict(sorted(runs, key=lambda r: r[key])[len(runs) // 2])
 
 
 def floor_run(lines, db):
@@ -500,19 +497,20 @@ def pipeline_rounds(capture, d, db, pin=False, repeat=1):
         if fl["rows"] != st["events_out"]:
             raise RuntimeError(f"the SQLite floor stored {fl['rows']} events, the pipeline "
                                f"{st['events_out']}")
-    out = {k: median_run(v, "records_per_s") for k, v in runs.items() if k != "floor"}
-    floors = sorted(runs["floor"], key=lambda r: r["seconds"])
-    out["floor"] = dict(floors[len(floors) // 2])
-    out["floor"]["runs_seconds"] = [r["seconds"] for r in runs["floor"]]
-    out["ratios"] = sorted(fl["seconds"] / st["seconds"]
-                           for st, fl in zip(runs["stored"], runs["floor"]))
+    # Every run's figure beside the median run's, in round order.
+    out = {k: {**median_run(v, "records_per_s"),
+               "runs_records_per_s": [int(r["records_per_s"]) for r in v]}
+           for k, v in runs.items() if k != "floor"}
+    out["floor"] = {**median_run(runs["floor"], "seconds"),
+                    "runs_seconds": [r["seconds"] for r in runs["floor"]]}
+    out["ratios"] = [fl["seconds"] / st["seconds"] for st, fl in zip(runs["stored"], runs["floor"])]
     return out
 
 
 def floor_fields(m, per_s):
     """The stored replay beside the SQLite floor (m: pipeline_rounds()): the floor's figure
     in the row's unit (per_s: the row's figure from a run's seconds) and Warden's share of
-    the floor's speed, the median of the rounds' paired shares."""
+    the floor's speed, the median of the rounds' paired shares (ratio_runs: each round's)."""
     return {"baseline": per_s(m["floor"]["seconds"]),
             "ratio": round(statistics.median(m["ratios"]), 2),
             "ratio_runs": [round(x, 3) for x in m["ratios"]],
