@@ -20,6 +20,7 @@ struct ckpt {
 	sqlite3 *writer; /* the connection whose WAL hook this is */
 	pthread_t thread;
 	bool running; /* the thread exists: else the writer checkpoints at CKPT_FRAMES */
+	int asked_frames; /* the WAL's length when the writer last asked for a pass; the writer's */
 	pthread_mutex_t lock; /* guards everything below */
 	pthread_cond_t wake; /* the thread's: a request, or stop */
 	pthread_cond_t idle; /* the writer's: a pass ended */
@@ -71,12 +72,23 @@ static void *ckpt_main(void *arg)
 	return NULL;
 }
 
+bool ckpt_pass_due(int asked_frames, int frames)
+{
+	if (frames < CKPT_FRAMES)
+		return false;
+	/* Near the writer's copy, after every commit: the thread leaves it little to do. */
+	return frames >= asked_frames + CKPT_STEP_FRAMES ||
+	       frames >= CKPT_WAL_MAX_FRAMES - CKPT_STEP_FRAMES;
+}
+
 /* After every commit of the writer's connection, on its thread. */
 static int ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct ckpt *c = arg;
 	int rc;
 
+	if (frames < c->asked_frames)
+		c->asked_frames = 0; /* the WAL restarted */
 	if (frames < CKPT_FRAMES)
 		return SQLITE_OK;
 	pthread_mutex_lock(&c->lock);
@@ -90,8 +102,9 @@ static int ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 			pthread_cond_wait(&c->idle, &c->lock);
 		rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		count_result(c, rc, &c->stats.writer);
-	} else if (!c->requested) {
+	} else if (!c->requested && ckpt_pass_due(c->asked_frames, frames)) {
 		c->requested = true;
+		c->asked_frames = frames;
 		pthread_cond_signal(&c->wake);
 	}
 	pthread_mutex_unlock(&c->lock);

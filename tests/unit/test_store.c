@@ -820,6 +820,26 @@ static void test_background_checkpoint(void **state)
 	assert_int_equal(verify(p).events, id);
 }
 
+/* When the writer asks the thread for a pass: each CKPT_STEP_FRAMES, every commit near the end. */
+static void test_checkpoint_pass_due(void **state)
+{
+	const int end = CKPT_WAL_MAX_FRAMES - CKPT_STEP_FRAMES;
+
+	(void)state;
+	assert_false(ckpt_pass_due(0, CKPT_FRAMES - 1));
+	assert_true(ckpt_pass_due(0, CKPT_FRAMES));
+	/* Not after every commit: only once the WAL grew by a step. */
+	assert_false(ckpt_pass_due(CKPT_FRAMES, CKPT_FRAMES + 1));
+	assert_false(ckpt_pass_due(CKPT_FRAMES, CKPT_FRAMES + CKPT_STEP_FRAMES - 1));
+	assert_true(ckpt_pass_due(CKPT_FRAMES, CKPT_FRAMES + CKPT_STEP_FRAMES));
+	assert_false(ckpt_pass_due(end - 1, end - 1));
+	/* Near the writer's copy, after every commit. */
+	assert_true(ckpt_pass_due(end - 1, end));
+	assert_true(ckpt_pass_due(end + 10, end + 11));
+	/* A WAL that restarted (asked_frames reset to 0) starts over at CKPT_FRAMES. */
+	assert_false(ckpt_pass_due(0, CKPT_FRAMES / 2));
+}
+
 /* Without the thread (the fallback), the writer checkpoints at CKPT_FRAMES, as SQLite would. */
 static void test_inline_checkpoint(void **state)
 {
@@ -1164,6 +1184,7 @@ int main(void)
 		cmocka_unit_test(test_processes_across_batches),
 		cmocka_unit_test(test_batch_limits),
 		cmocka_unit_test(test_background_checkpoint),
+		cmocka_unit_test(test_checkpoint_pass_due),
 		cmocka_unit_test(test_inline_checkpoint),
 		cmocka_unit_test(test_throughput),
 	};
