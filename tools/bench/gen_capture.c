@@ -31,12 +31,13 @@ static union {
 	uint8_t raw[sizeof(struct warden_rec_tls)];
 } rec;
 
-static void task(struct warden_task *t, uint32_t pid, const char *comm)
+/* A task of process pid, started at start (its identity with pid: unique, as a real one is). */
+static void task(struct warden_task *t, uint32_t pid, uint64_t start, const char *comm)
 {
 	memset(t, 0, sizeof(*t));
 	t->pid = t->tid = pid;
 	t->ppid = 1;
-	t->start_time = 1000000ull * pid;
+	t->start_time = start;
 	strncpy(t->comm, comm, sizeof(t->comm) - 1);
 }
 
@@ -59,14 +60,20 @@ static void simple(unsigned long n)
 	static const char args[] = "/usr/bin/curl\0-sS\0https://example.com/\0";
 
 	for (unsigned long i = 0; i < n; i++) {
+		/*
+		 * Pids are reused (30,000 of them), identities never: the
+		 * kernel's start time of a reused pid is later than the last
+		 * one's. Process 1's is 1000000 (parent_start_time).
+		 */
 		uint32_t pid = 1000 + (i / 4) % 30000;
+		uint64_t start = 1000000ull * (1000 + i / 4);
 
 		memset(&rec, 0, sizeof(rec));
 		switch (i % 4) {
 		case 0: {
 			struct warden_rec_fork *f = (void *)&rec;
 
-			task(&f->task, pid, "sh");
+			task(&f->task, pid, start, "sh");
 			f->parent_start_time = 1000000;
 			put(f, WARDEN_REC_FORK, sizeof(*f), 0);
 			break;
@@ -74,7 +81,7 @@ static void simple(unsigned long n)
 		case 1: {
 			struct warden_rec_exec *e = &rec.exec;
 
-			task(&e->task, pid, "curl");
+			task(&e->task, pid, start, "curl");
 			strcpy(e->filename, "/usr/bin/curl");
 			e->filename_len = strlen(e->filename);
 			memcpy(e->args, args, sizeof(args) - 1);
@@ -86,7 +93,7 @@ static void simple(unsigned long n)
 		case 2: {
 			struct warden_rec_connect *c = (void *)&rec;
 
-			task(&c->task, pid, "curl");
+			task(&c->task, pid, start, "curl");
 			c->fd = 3;
 			c->remote.family = AF_INET;
 			c->remote.port = 443;
@@ -98,7 +105,7 @@ static void simple(unsigned long n)
 		default: {
 			struct warden_rec_exit *x = (void *)&rec;
 
-			task(&x->task, pid, "curl");
+			task(&x->task, pid, start, "curl");
 			put(x, WARDEN_REC_EXIT, sizeof(*x), 0);
 		}
 		}
@@ -118,7 +125,7 @@ static void tls_call(uint32_t pid, uint64_t conn, int dir, const char *data, siz
 		size_t n = len - off < WARDEN_TLS_CHUNK ? len - off : WARDEN_TLS_CHUNK;
 
 		memset(t, 0, offsetof(struct warden_rec_tls, data));
-		task(&t->task, pid, "agent");
+		task(&t->task, pid, 1000000ull * pid, "agent");
 		t->conn_id = conn;
 		t->ssl = 0x5000 + conn;
 		t->call_id = call;
