@@ -433,21 +433,28 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 	struct warden_file_key k = {};
 	struct warden_rec_lib_map *r;
 	struct file **fds, *f = NULL;
+	struct inode *inode;
 	struct fdtable *fdt;
 	int fd = ctx->args[4];
 	__u8 one = 1;
 
 	if (!(ctx->args[2] & PROT_EXEC_) || fd < 0 || is_self())
 		return 0;
-	t = (struct task_struct *)bpf_get_current_task();
-	fdt = BPF_CORE_READ(t, files, fdt);
-	if ((unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	/*
+	 * BTF-typed down to the fd array: plain loads the JIT inlines. The
+	 * array's slot (a variable index) and the file's fields, which the
+	 * verifier cannot type from it, take a helper call each.
+	 */
+	t = bpf_get_current_task_btf();
+	fdt = t->files->fdt;
+	if ((unsigned int)fd >= fdt->max_fds)
 		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return 0;
-	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
-	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	inode = BPF_CORE_READ(f, f_inode);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	/* Nearly always known: a lookup takes no bucket lock, an update would. */
 	if (bpf_map_lookup_elem(&checked_files, &k) ||
 	    bpf_map_update_elem(&checked_files, &k, &one, BPF_NOEXIST))
