@@ -429,29 +429,19 @@ int warden_sys_recvfrom(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/syscalls/sys_enter_mmap")
 int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 {
-	struct task_struct *t;
 	struct warden_file_key k = {};
 	struct warden_rec_lib_map *r;
-	struct file **fds, *f = NULL;
 	struct inode *inode;
-	struct fdtable *fdt;
 	int fd = ctx->args[4];
+	struct file *f;
 	__u8 one = 1;
 
 	if (!(ctx->args[2] & PROT_EXEC_) || fd < 0 || is_self())
 		return 0;
-	/*
-	 * BTF-typed down to the fd array: plain loads the JIT inlines. The
-	 * array's slot (a variable index) and the file's fields, which the
-	 * verifier cannot type from it, take a helper call each.
-	 */
-	t = bpf_get_current_task_btf();
-	fdt = t->files->fdt;
-	if ((unsigned int)fd >= fdt->max_fds)
+	f = fd_file(fd);
+	if (!f)
 		return 0;
-	fds = fdt->fd;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return 0;
+	/* The file's fields, which the verifier cannot type from f, take a helper call each. */
 	inode = BPF_CORE_READ(f, f_inode);
 	k.ino = BPF_CORE_READ(inode, i_ino);
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
