@@ -18,9 +18,9 @@
  *
  * A passive checkpoint cannot end the WAL while the writer keeps
  * appending, and SQLite only rewinds a WAL that is wholly copied when a
- * write transaction begins: so once the WAL passes CKPT_WAL_MAX_FRAMES, the writer copies
- * what is left itself, right after its commit, and the next transaction
- * starts the WAL again. If the thread's pass makes that copy busy, the
+ * write transaction begins: so once the WAL passes CKPT_WAL_MAX_FRAMES,
+ * the writer copies what is left itself, right after its commit, and the
+ * next transaction starts the WAL again. If the thread's pass makes that copy busy, the
  * next commit tries again; at CKPT_WAL_HARD_FRAMES the writer waits for
  * the pass: a disk that cannot keep up slows the writer down rather than
  * let the WAL grow without bound.
