@@ -72,12 +72,14 @@ static void *ckpt_main(void *arg)
 	return NULL;
 }
 
-bool ckpt_pass_due(int asked_frames, int frames)
+bool ckpt_pass_due(int *asked_frames, int frames)
 {
+	if (frames < *asked_frames)
+		*asked_frames = 0; /* the WAL restarted */
 	if (frames < CKPT_FRAMES)
 		return false;
 	/* Near the writer's copy, after every commit: the thread leaves it little to do. */
-	return frames >= asked_frames + CKPT_STEP_FRAMES ||
+	return frames >= *asked_frames + CKPT_STEP_FRAMES ||
 	       frames >= CKPT_WAL_MAX_FRAMES - CKPT_STEP_FRAMES;
 }
 
@@ -85,10 +87,10 @@ bool ckpt_pass_due(int asked_frames, int frames)
 static int ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct ckpt *c = arg;
+	/* On every commit, however short the WAL: a restart is seen at its first. */
+	bool due = ckpt_pass_due(&c->asked_frames, frames);
 	int rc;
 
-	if (frames < c->asked_frames)
-		c->asked_frames = 0; /* the WAL restarted */
 	if (frames < CKPT_FRAMES)
 		return SQLITE_OK;
 	pthread_mutex_lock(&c->lock);
@@ -102,7 +104,7 @@ static int ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 			pthread_cond_wait(&c->idle, &c->lock);
 		rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		count_result(c, rc, &c->stats.writer);
-	} else if (!c->requested && ckpt_pass_due(c->asked_frames, frames)) {
+	} else if (!c->requested && due) {
 		c->requested = true;
 		c->asked_frames = frames;
 		pthread_cond_signal(&c->wake);

@@ -20,10 +20,10 @@
  * appending, and SQLite only rewinds a WAL that is wholly copied when a
  * write transaction begins: so once the WAL passes CKPT_WAL_MAX_FRAMES,
  * the writer copies what is left itself, right after its commit, and the
- * next transaction starts the WAL again. If the thread's pass makes that copy busy, the
- * next commit tries again; at CKPT_WAL_HARD_FRAMES the writer waits for
- * the pass: a disk that cannot keep up slows the writer down rather than
- * let the WAL grow without bound.
+ * next transaction starts the WAL again. If the thread's pass makes that
+ * copy busy, the next commit tries again; at CKPT_WAL_HARD_FRAMES the
+ * writer waits for the pass: a disk that cannot keep up slows the writer
+ * down rather than let the WAL grow without bound.
  *
  * Internal to src/store/: store.c starts it for a read-write store.
  */
@@ -71,10 +71,11 @@ int ckpt_full(struct ckpt *c);
 void ckpt_get_stats(struct ckpt *c, struct ckpt_stats *out);
 /*
  * Is the thread's pass due, now that a commit left the WAL frames long and
- * the writer last asked for one at asked_frames (0: not since the WAL
- * restarted)? From CKPT_FRAMES on, each CKPT_STEP_FRAMES, and after every
- * commit within CKPT_STEP_FRAMES of CKPT_WAL_MAX_FRAMES.
+ * the writer last asked for one at *asked_frames? From CKPT_FRAMES on, each
+ * CKPT_STEP_FRAMES, and after every commit within CKPT_STEP_FRAMES of
+ * CKPT_WAL_MAX_FRAMES. A WAL shorter than *asked_frames restarted: the
+ * count starts over (*asked_frames = 0). Called after every commit.
  */
-bool ckpt_pass_due(int asked_frames, int frames);
+bool ckpt_pass_due(int *asked_frames, int frames);
 
 #endif

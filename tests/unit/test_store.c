@@ -820,24 +820,40 @@ static void test_background_checkpoint(void **state)
 	assert_int_equal(verify(p).events, id);
 }
 
+/* ckpt_pass_due() of a WAL frames long, the last pass asked for at asked. */
+static bool pass_due(int asked, int frames)
+{
+	return ckpt_pass_due(&asked, frames);
+}
+
 /* When the writer asks the thread for a pass: each CKPT_STEP_FRAMES, every commit near the end. */
 static void test_checkpoint_pass_due(void **state)
 {
 	const int end = CKPT_WAL_MAX_FRAMES - CKPT_STEP_FRAMES;
+	int asked;
 
 	(void)state;
-	assert_false(ckpt_pass_due(0, CKPT_FRAMES - 1));
-	assert_true(ckpt_pass_due(0, CKPT_FRAMES));
+	assert_false(pass_due(0, CKPT_FRAMES - 1));
+	assert_true(pass_due(0, CKPT_FRAMES));
 	/* Not after every commit: only once the WAL grew by a step. */
-	assert_false(ckpt_pass_due(CKPT_FRAMES, CKPT_FRAMES + 1));
-	assert_false(ckpt_pass_due(CKPT_FRAMES, CKPT_FRAMES + CKPT_STEP_FRAMES - 1));
-	assert_true(ckpt_pass_due(CKPT_FRAMES, CKPT_FRAMES + CKPT_STEP_FRAMES));
-	assert_false(ckpt_pass_due(end - 1, end - 1));
+	assert_false(pass_due(CKPT_FRAMES, CKPT_FRAMES + 1));
+	assert_false(pass_due(CKPT_FRAMES, CKPT_FRAMES + CKPT_STEP_FRAMES - 1));
+	assert_true(pass_due(CKPT_FRAMES, CKPT_FRAMES + CKPT_STEP_FRAMES));
+	assert_false(pass_due(end - 1, end - 1));
 	/* Near the writer's copy, after every commit. */
-	assert_true(ckpt_pass_due(end - 1, end));
-	assert_true(ckpt_pass_due(end + 10, end + 11));
+	assert_true(pass_due(end - 1, end));
+	assert_true(pass_due(end + 10, end + 11));
 	/* A WAL that restarted (asked_frames reset to 0) starts over at CKPT_FRAMES. */
-	assert_false(ckpt_pass_due(0, CKPT_FRAMES / 2));
+	assert_false(pass_due(0, CKPT_FRAMES / 2));
+	/* The restart itself: the first commit after it forgets the last ask. */
+	asked = end;
+	assert_false(ckpt_pass_due(&asked, 10));
+	assert_int_equal(asked, 0);
+	assert_true(ckpt_pass_due(&asked, CKPT_FRAMES));
+	/* Without one, the last ask stands. */
+	asked = CKPT_FRAMES;
+	assert_false(ckpt_pass_due(&asked, CKPT_FRAMES + 1));
+	assert_int_equal(asked, CKPT_FRAMES);
 }
 
 /* Without the thread (the fallback), the writer checkpoints at CKPT_FRAMES, as SQLite would. */
