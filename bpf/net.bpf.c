@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * connect(): the address is copied at syscall entry (the user buffer may be
- * gone by exit) and reported at exit with the result, so refused and
- * non-blocking connects are visible too. A non-blocking TCP connect says
- * EINPROGRESS; its outcome comes later, from the socket's state change
- * (sock:inet_sock_set_state leaving SYN_SENT), reported as a second record
- * flagged WARDEN_F_ASYNC with the connecting task's identity. The socket
- * is learnt from its own CLOSE -> SYN_SENT change, which TCP makes inside
- * connect() on the connecting thread: no walk of the fd table at entry.
- * Later, a cgroup sock_addr program will deny connects; these only observe.
+ * connect(), reported at syscall exit with its result, so refused and
+ * non-blocking connects are visible too. A TCP connect's peer is taken
+ * from the socket itself at its CLOSE -> SYN_SENT change, which TCP makes
+ * inside connect() on the connecting thread: the address the kernel sent
+ * the SYN to (after any cgroup connect program rewrote it), which no other
+ * thread of the caller can rewrite meanwhile, and no read of user memory,
+ * the largest cost a connect had (bpf_probe_read_user costs several times
+ * what plain BTF loads do). Every other connect (UDP, UNIX, a TCP one that
+ * fails before its SYN) reads the caller's buffer at exit, where the caller
+ * is still inside the syscall: a buffer gone meanwhile faults, counted.
+ * A non-blocking TCP connect says EINPROGRESS; its outcome comes later,
+ * from the socket's state change (sock:inet_sock_set_state leaving
+ * SYN_SENT), reported as a second record flagged WARDEN_F_ASYNC with the
+ * connecting task's identity. Later, a cgroup sock_addr program will deny
+ * connects; these only observe.
  */
 #include "common.bpf.h"
 #include "dns.bpf.h"
@@ -25,11 +31,15 @@
 
 struct connect_args {
 	__u64 sk; /* struct sock * of a TCP socket this connect() sent a SYN for; else 0 */
+	__u64 uaddr; /* the caller's address */
 	__s32 fd;
 	__u32 addrlen;
 	__s32 outcome; /* the handshake's, when it ended inside the call (known) */
 	__u8 active; /* inside connect() now */
 	__u8 known;
+	__u8 pending; /* the SYN made sk's connect_pending entry (non-blocking) */
+	__u8 _pad0;
+	struct warden_sockaddr peer; /* sk's, once set */
 	/* struct sockaddr_un is the largest we keep; aligned, as dns_on_connect reads it as one. */
 	__u8 sa[2 + WARDEN_UNIX_PATH_MAX] __attribute__((aligned(8)));
 };
@@ -93,67 +103,65 @@ static __always_inline void emit_outcome(const struct warden_rec_connect *rec, _
 SEC("tp/syscalls/sys_enter_connect")
 int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 len = (__u32)ctx->args[2];
 	struct connect_args *a;
-	__u16 family;
 
-	if (is_self() || len < sizeof(family))
+	if (is_self() || (__u32)ctx->args[2] < sizeof(__u16))
 		return 0; /* too short for any address: the kernel fails it too */
 	a = inflight_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a) {
 		stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 		return 0;
 	}
-	a->active = 0;
 	a->sk = 0;
 	a->known = 0;
+	a->pending = 0;
 	a->fd = ctx->args[0];
-	a->addrlen = len;
+	a->uaddr = ctx->args[1];
+	a->addrlen = ctx->args[2];
+	a->active = 1;
+	return 0;
+}
+
+/*
+ * The caller's address into a->sa, for a connect that sent no SYN: 0, or
+ * -1 when there is none to report (a fault, or a family we do not).
+ */
+static __always_inline int read_caller_addr(struct connect_args *a)
+{
+	__u64 len = a->addrlen;
+	__u16 family;
+
 	if (len > sizeof(a->sa))
 		len = sizeof(a->sa);
 	barrier_var(len);
 	if (len > sizeof(a->sa))
-		return 0;
+		return -1;
 	/* One read, the family with the rest (a fault: the kernel fails it with EFAULT too). */
-	if (bpf_probe_read_user(a->sa, len, (void *)ctx->args[1])) {
+	if (bpf_probe_read_user(a->sa, len, (void *)a->uaddr)) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
-		return 0;
+		return -1;
 	}
-	family = *(__u16 *)a->sa;
 	/* A resolver socket's mark follows its connects (dns.bpf.h): the same read serves. */
 	dns_on_connect(a->fd, (const union dns_sa *)a->sa, len);
-	a->active = family == AF_INET || family == AF_INET6 || family == AF_UNIX;
-	return 0;
+	family = *(__u16 *)a->sa;
+	return family == AF_INET || family == AF_INET6 || family == AF_UNIX ? 0 : -1;
 }
 
-SEC("tp/syscalls/sys_exit_connect")
-int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
+/* The record's address from the caller's, read by read_caller_addr(). */
+static __always_inline void caller_addr_fill(struct warden_rec_connect *r,
+					     const struct connect_args *a)
 {
-	struct warden_rec_connect *r;
-	struct connect_args *a;
-	__u16 family;
+	__u16 family = *(__u16 *)a->sa;
 	__u64 n;
 
-	a = inflight_get(0);
-	if (!a || !a->active)
-		return 0;
-	r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
-	if (!r)
-		goto out;
-	__builtin_memset(r, 0, sizeof(*r));
-	hdr_init(&r->hdr, WARDEN_REC_CONNECT, sizeof(*r));
-	task_fill_current(&r->task);
-	r->fd = a->fd;
-	r->ret = ctx->ret;
-	family = *(__u16 *)a->sa;
 	r->remote.family = family;
 	if (family == AF_INET) {
-		struct sockaddr_in *in = (void *)a->sa;
+		const struct sockaddr_in *in = (const void *)a->sa;
 
 		r->remote.port = bpf_ntohs(in->sin_port);
 		__builtin_memcpy(r->remote.addr, &in->sin_addr, 4);
 	} else if (family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (void *)a->sa;
+		const struct sockaddr_in6 *in6 = (const void *)a->sa;
 
 		r->remote.port = bpf_ntohs(in6->sin6_port);
 		__builtin_memcpy(r->remote.addr, &in6->sin6_addr, 16);
@@ -164,15 +172,44 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		__builtin_memcpy(r->unix_path, a->sa + 2, WARDEN_UNIX_PATH_MAX);
 		r->unix_path_len = n;
 	}
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	/* Read once: else the compiler may keep a moved ctx pointer, which the verifier refuses. */
+	__s64 ret = ctx->ret;
+	struct warden_rec_connect *r;
+	struct connect_args *a;
+
+	a = inflight_get(0);
+	if (!a || !a->active)
+		return 0;
+	if (!a->sk && read_caller_addr(a))
+		goto out;
+	r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
+	if (!r)
+		goto out;
+	__builtin_memset(r, 0, sizeof(*r));
+	hdr_init(&r->hdr, WARDEN_REC_CONNECT, sizeof(*r));
+	task_fill_current(&r->task);
+	r->fd = a->fd;
+	r->ret = ret;
+	if (a->sk)
+		r->remote = a->peer;
+	else
+		caller_addr_fill(r, a);
 	if (a->sk) {
 		__u64 sk = a->sk;
-		struct pending_connect *p = bpf_map_lookup_elem(&connect_pending, &sk);
+		/* Only a non-blocking socket's SYN makes an entry: a blocking one has none. */
+		struct pending_connect *p =
+			a->pending ? bpf_map_lookup_elem(&connect_pending, &sk) : NULL;
 		/*
 		 * Still under way after the syscall: non-blocking (EINPROGRESS),
 		 * or a blocking one cut short by a signal, which TCP carries on.
 		 */
-		bool later = ctx->ret == -EINPROGRESS_ || ctx->ret == -EINTR_ ||
-			     ctx->ret == -ERESTARTSYS_ || ctx->ret == -EALREADY_;
+		bool later = ret == -EINPROGRESS_ || ret == -EINTR_ || ret == -ERESTARTSYS_ ||
+			     ret == -EALREADY_;
 
 		if (later && a->known) {
 			emit_outcome(r, a->outcome);
@@ -227,11 +264,21 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 		if (!a || !a->active || a->sk)
 			return 0;
 		a->sk = sk;
+		/* The peer the SYN goes to: set before the state change, by tcp_v{4,6}_connect. */
+		__builtin_memset(&a->peer, 0, sizeof(a->peer));
+		a->peer.family = skp->__sk_common.skc_family;
+		a->peer.port = bpf_ntohs(skp->__sk_common.skc_dport);
+		if (a->peer.family == AF_INET6)
+			__builtin_memcpy(a->peer.addr, &skp->__sk_common.skc_v6_daddr, 16);
+		else
+			__builtin_memcpy(a->peer.addr, &skp->__sk_common.skc_daddr, 4);
 		/* BTF loads through a NULL pointer read 0: no socket or file is blocking. */
 		if (!(skp->sk_socket->file->f_flags & O_NONBLOCK_))
 			return 0;
 		if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY))
 			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
+		else
+			a->pending = 1;
 		return 0;
 	}
 	if (oldstate != TCP_SYN_SENT_)

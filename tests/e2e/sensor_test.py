@@ -389,21 +389,42 @@ def t_connect_interrupted_outcome():
           f"want one net.connect.result 0 for the cut connect: {mine}")
 
 
-def t_connect_unix_and_inet6():
+def t_connect_addresses():
+    """Each way a connect's address is found: a TCP connect's from its socket at its SYN
+    (inet, inet6, IPv4-mapped inet6), the others' from the caller's buffer at exit (unix,
+    UDP, and a TCP connect refused before any SYN)."""
     path = os.path.join(TMP, "e2e.sock")
     srv = socket.socket(socket.AF_UNIX)
     srv.bind(path)
     srv.listen(1)
     code = ("import socket\ns=socket.socket(socket.AF_UNIX); s.connect(%r)\n"
-            "t=socket.socket(socket.AF_INET6)\ntry: t.connect(('::1', 1))\nexcept OSError: pass\n" % path)
+            "def tcp(fam, addr):\n t=socket.socket(fam)\n try: t.connect(addr)\n"
+            " except OSError: pass\n"
+            "tcp(socket.AF_INET6, ('::1', 1))\n"
+            "tcp(socket.AF_INET6, ('::ffff:127.0.0.1', %d))\n"
+            "tcp(socket.AF_INET, ('127.0.0.1', %d))\n"
+            "tcp(socket.AF_INET, ('224.0.0.1', 80))\n"  # multicast: ENETUNREACH, no SYN
+            "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).connect(('127.0.0.2', 9))\n"
+            % (path, PORT, PORT))
     with Wardend() as w:
         pid, rc, out, err = run([PY, "-c", code])
     srv.close()
     check(rc == 0, f"client: {err[-300:]}")
-    u = [e for e in w.events if e["type"] == "net.connect" and e["pid"] == pid and e["family"] == "unix"]
+    cs = [e for e in w.events if e["type"] == "net.connect" and e["pid"] == pid]
+
+    def one(family, addr, port, result):
+        hit = [e for e in cs if e["family"] == family and e.get("daddr") == addr
+               and e.get("dport") == port]
+        check(len(hit) == 1 and hit[0]["result"] == result,
+              f"want one {family} connect to [{addr}]:{port} with result {result}: {cs}")
+
+    u = [e for e in cs if e["family"] == "unix"]
     check(any(e["path"] == path and e["result"] == 0 for e in u), f"unix connect to {path}: {u}")
-    v6 = [e for e in w.events if e["type"] == "net.connect" and e["pid"] == pid and e["family"] == "inet6"]
-    check(any(e["daddr"] == "::1" and e["dport"] == 1 and e["result"] < 0 for e in v6), f"inet6: {v6}")
+    one("inet6", "::1", 1, -111)
+    one("inet6", "::ffff:127.0.0.1", PORT, 0)
+    one("inet", "127.0.0.1", PORT, 0)
+    one("inet", "224.0.0.1", 80, -101)
+    one("inet", "127.0.0.2", 9, 0)
 
 
 LARGE_CLIENT = r"""
@@ -520,7 +541,7 @@ def t_cli():
 
 TESTS = [t_tls_python, t_tls_curl, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
          t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
-         t_connect_unix_and_inet6,
+         t_connect_addresses,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
 
 
