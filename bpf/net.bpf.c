@@ -174,6 +174,50 @@ static __always_inline void caller_addr_fill(struct warden_rec_connect *r,
 	}
 }
 
+/*
+ * A TCP connect's record: its peer from the socket, and its outcome, now
+ * or, while the handshake goes on after the syscall, from connect_pending.
+ */
+static __always_inline void tcp_connect_settle(struct warden_rec_connect *r,
+					       const struct connect_args *a, __s64 ret)
+{
+	__u64 sk = a->sk;
+	/* Only a non-blocking socket's SYN makes an entry: a blocking one has none. */
+	struct pending_connect *p = a->pending ? bpf_map_lookup_elem(&connect_pending, &sk) : NULL;
+	/*
+	 * Still under way after the syscall: non-blocking (EINPROGRESS),
+	 * or a blocking one cut short by a signal, which TCP carries on.
+	 */
+	bool later = ret == -EINPROGRESS_ || ret == -EINTR_ || ret == -ERESTARTSYS_ ||
+		     ret == -EALREADY_;
+
+	r->remote = a->peer; /* before any copy of r below */
+	if (later && a->known) {
+		emit_outcome(r, a->outcome);
+		if (p)
+			bpf_map_delete_elem(&connect_pending, &sk);
+	} else if (later && p && p->known) {
+		emit_outcome(r, p->outcome);
+		bpf_map_delete_elem(&connect_pending, &sk);
+	} else if (later && p) {
+		__builtin_memcpy(&p->rec, r, sizeof(*r));
+		p->returned = 1;
+	} else if (later) {
+		/* A blocking connect a signal cut short: its outcome comes later. */
+		struct pending_connect *np;
+
+		if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY) ||
+		    !(np = bpf_map_lookup_elem(&connect_pending, &sk))) {
+			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
+		} else {
+			__builtin_memcpy(&np->rec, r, sizeof(*r));
+			np->returned = 1;
+		}
+	} else if (p) {
+		bpf_map_delete_elem(&connect_pending, &sk); /* the result is final */
+	}
+}
+
 SEC("tp/syscalls/sys_exit_connect")
 int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
@@ -196,46 +240,9 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	r->fd = a->fd;
 	r->ret = ret;
 	if (a->sk)
-		r->remote = a->peer;
+		tcp_connect_settle(r, a, ret);
 	else
 		caller_addr_fill(r, a);
-	if (a->sk) {
-		__u64 sk = a->sk;
-		/* Only a non-blocking socket's SYN makes an entry: a blocking one has none. */
-		struct pending_connect *p =
-			a->pending ? bpf_map_lookup_elem(&connect_pending, &sk) : NULL;
-		/*
-		 * Still under way after the syscall: non-blocking (EINPROGRESS),
-		 * or a blocking one cut short by a signal, which TCP carries on.
-		 */
-		bool later = ret == -EINPROGRESS_ || ret == -EINTR_ || ret == -ERESTARTSYS_ ||
-			     ret == -EALREADY_;
-
-		if (later && a->known) {
-			emit_outcome(r, a->outcome);
-			if (p)
-				bpf_map_delete_elem(&connect_pending, &sk);
-		} else if (later && p && p->known) {
-			emit_outcome(r, p->outcome);
-			bpf_map_delete_elem(&connect_pending, &sk);
-		} else if (later && p) {
-			__builtin_memcpy(&p->rec, r, sizeof(*r));
-			p->returned = 1;
-		} else if (later) {
-			/* A blocking connect a signal cut short: its outcome comes later. */
-			struct pending_connect *np;
-
-			if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY) ||
-			    !(np = bpf_map_lookup_elem(&connect_pending, &sk))) {
-				stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
-			} else {
-				__builtin_memcpy(&np->rec, r, sizeof(*r));
-				np->returned = 1;
-			}
-		} else if (p) {
-			bpf_map_delete_elem(&connect_pending, &sk); /* the result is final */
-		}
-	}
 	rb_submit(r);
 out:
 	a->active = 0;
