@@ -136,6 +136,8 @@ static __always_inline int read_caller_addr(struct connect_args *a)
 	barrier_var(len);
 	if (len > sizeof(a->sa))
 		return -1;
+	/* An address shorter than its family's must not show the last connect's bytes. */
+	__builtin_memset(a->sa, 0, sizeof(a->sa));
 	/* One read, the family with the rest (a fault: the kernel fails it with EFAULT too). */
 	if (bpf_probe_read_user(a->sa, len, (void *)a->uaddr)) {
 		stat_inc(WARDEN_STAT_READ_FAULT);

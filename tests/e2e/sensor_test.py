@@ -392,7 +392,7 @@ def t_connect_interrupted_outcome():
 def t_connect_addresses():
     """Each way a connect's address is found: a TCP connect's from its socket at its SYN
     (inet, inet6, IPv4-mapped inet6), the others' from the caller's buffer at exit (unix,
-    UDP, and a TCP connect refused before any SYN)."""
+    UDP, a TCP connect refused before any SYN, and an address shorter than its family's)."""
     path = os.path.join(TMP, "e2e.sock")
     srv = socket.socket(socket.AF_UNIX)
     srv.bind(path)
@@ -405,6 +405,11 @@ def t_connect_addresses():
             "tcp(socket.AF_INET, ('127.0.0.1', %d))\n"
             "tcp(socket.AF_INET, ('224.0.0.1', 80))\n"  # multicast: ENETUNREACH, no SYN
             "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).connect(('127.0.0.2', 9))\n"
+            # An address cut short (family and port, 4 bytes): EINVAL, and no bytes of the
+            # connect before it in the record.
+            "import ctypes, struct\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "libc.connect(u.fileno(), struct.pack('=H', socket.AF_INET) + struct.pack('!H', 4242), 4)\n"
             % (path, PORT, PORT))
     with Wardend() as w:
         pid, rc, out, err = run([PY, "-c", code])
@@ -425,6 +430,7 @@ def t_connect_addresses():
     one("inet", "127.0.0.1", PORT, 0)
     one("inet", "224.0.0.1", 80, -101)
     one("inet", "127.0.0.2", 9, 0)
+    one("inet", "0.0.0.0", 4242, -22)
 
 
 LARGE_CLIENT = r"""
