@@ -380,6 +380,14 @@ static size_t string_end(const char *s, size_t i, size_t n)
 	return n;
 }
 
+/* Whether the string that ended before i is an object's key: a ':' follows it. */
+static bool is_key(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i < n && s[i] == ':';
+}
+
 static long placeholder(const struct jdoc *d, const char *s, size_t n);
 static json_t *jtree(struct jdoc *d, const char *s, size_t n);
 static void jtree_free(struct jdoc *d);
@@ -425,6 +433,13 @@ int jdoc_parse(struct jdoc *d, const void *src, size_t n)
 			break; /* unterminated: jansson says so */
 		i = end + 1;
 		if (end - start < JSTR_BIG && (end - start < 6 || memcmp(s + start, "\\u0001", 6)))
+			continue;
+		/*
+		 * A key stays jansson's, however long: a placeholder only ever
+		 * stands for a value, and jansson refuses what a key must not
+		 * hold (\u0000) as it would without us.
+		 */
+		if (is_key(s, i, n))
 			continue;
 		/* Big, or it could pass for a placeholder: ours to read. */
 		if (d->n_big == d->cap_big) {

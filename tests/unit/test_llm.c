@@ -1427,6 +1427,34 @@ static void jdoc_is_jansson(void **state)
 	}
 	free(deep);
 	free(wide);
+	/* Keys of JSTR_BIG bytes and more stay jansson's: the same key, or its refusal of \u0000. */
+	for (int k = 0; k < 2; k++) {
+		size_t n = JSTR_BIG + 100;
+		char *doc = malloc(n + 32);
+		size_t len;
+
+		assert_non_null(doc);
+		doc[0] = '{';
+		doc[1] = '"';
+		memset(doc + 2, 'k', n);
+		if (k)
+			memcpy(doc + 2 + n / 2, "\\u0000", 6);
+		len = 2 + n;
+		len += (size_t)sprintf(doc + len, "\" : \"v\"}");
+		j = json_loadb(doc, len, JSON_ALLOW_NUL, NULL);
+		err = jdoc_parse(&d, doc, len);
+		if (k) {
+			assert_null(j);
+			assert_int_equal(err, -EBADMSG);
+		} else {
+			assert_non_null(j);
+			assert_int_equal(err, 0);
+			assert_true(json_equal(d.root, j));
+		}
+		json_decref(j);
+		jdoc_free(&d);
+		free(doc);
+	}
 }
 
 /* The text scanner stops at the first byte a JSON string cannot carry, wherever it falls. */
