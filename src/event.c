@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,11 +24,17 @@
 #include "warden/event.h"
 
 /*
- * errno's name; the kernel's own restart codes too, which syscall exit
- * tracepoints see before the process gets EINTR or a restarted call.
+ * The errno name of a negative result (-ECONNREFUSED -> "ECONNREFUSED"); the
+ * kernel's own restart codes too, which syscall exit tracepoints see before
+ * the process gets EINTR or a restarted call. NULL for no errno: negated in
+ * 64 bits, so a result of INT_MIN from a record is no overflow.
  */
-static const char *errno_name(int err)
+static const char *errno_name(int64_t result)
 {
+	int64_t err = -result;
+
+	if (err <= 0 || err > INT_MAX)
+		return NULL;
 	switch (err) {
 	case 512:
 		return "ERESTARTSYS";
@@ -38,7 +45,7 @@ static const char *errno_name(int err)
 	case 516:
 		return "ERESTART_RESTARTBLOCK";
 	default:
-		return strerrorname_np(err);
+		return strerrorname_np((int)err);
 	}
 }
 
@@ -617,7 +624,7 @@ static void write_llm(struct jw *w, const struct event *ev)
 
 static void write_decode_error(struct jw *w, const struct event *ev)
 {
-	const char *name = errno_name(-ev->decode_error.err);
+	const char *name = errno_name(ev->decode_error.err);
 
 	write_flow(w, &ev->decode_error.flow);
 	jw_cstr(w, "proto", ev->decode_error.proto ? ev->decode_error.proto : "");
@@ -746,7 +753,7 @@ static void write_file_open(struct jw *w, const struct event *ev)
 	jw_uint(w, "mode", ev->file.mode);
 	jw_int(w, "result", ev->file.result);
 	if (ev->file.result < 0) {
-		const char *name = errno_name(-ev->file.result);
+		const char *name = errno_name(ev->file.result);
 
 		jw_cstr(w, "error", name ? name : "EUNKNOWN");
 	}
@@ -838,7 +845,7 @@ int event_format_json(const struct event *ev, struct event_json *out)
 			jw_addr(&w, "daddr", "dport", &ev->connect.remote);
 		jw_int(&w, "result", ev->connect.result);
 		if (ev->connect.result < 0) {
-			const char *name = errno_name(-ev->connect.result);
+			const char *name = errno_name(ev->connect.result);
 
 			jw_cstr(&w, "error", name ? name : "EUNKNOWN");
 		}

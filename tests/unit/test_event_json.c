@@ -546,6 +546,12 @@ static void connect_inet_refused(void **state)
 	o = to_json(&ev);
 	assert_string_equal(get_str(o, "error"), "EUNKNOWN");
 	json_decref(o);
+	/* A record's worst: no errno can be its negation (a fuzzer found the overflow). */
+	ev.connect.result = INT32_MIN;
+	o = to_json(&ev);
+	assert_int_equal(get_int(o, "result"), INT32_MIN);
+	assert_string_equal(get_str(o, "error"), "EUNKNOWN");
+	json_decref(o);
 }
 
 static void connect_inet6_ok(void **state)
