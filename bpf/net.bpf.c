@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * connect(), reported at syscall exit with its result, so refused and
- * non-blocking connects are visible too. A TCP connect's peer is taken
- * from the socket itself at its CLOSE -> SYN_SENT change, which TCP makes
- * inside connect() on the connecting thread: the address the kernel sent
- * the SYN to (after any cgroup connect program rewrote it), which no other
- * thread of the caller can rewrite meanwhile, and no read of user memory,
- * the largest cost a connect had (bpf_probe_read_user costs several times
- * what plain BTF loads do). Every other connect (UDP, UNIX, a TCP one that
- * fails before its SYN) reads the caller's buffer at exit, where the caller
- * is still inside the syscall: a buffer gone meanwhile faults, counted.
- * A non-blocking TCP connect says EINPROGRESS; its outcome comes later,
- * from the socket's state change (sock:inet_sock_set_state leaving
- * SYN_SENT), reported as a second record flagged WARDEN_F_ASYNC with the
- * connecting task's identity. Later, a cgroup sock_addr program will deny
- * connects; these only observe.
+ * non-blocking connects are visible too. One syscall hook, at exit: the
+ * arguments are still in the caller's registers there (the task's user
+ * pt_regs), so no entry program runs and stashes them. A TCP connect's
+ * peer is taken from the socket itself at its CLOSE -> SYN_SENT change,
+ * which TCP makes inside connect() on the connecting thread: the address
+ * the kernel sent the SYN to (after any cgroup connect program rewrote it),
+ * which no other thread of the caller can rewrite meanwhile, and no read of
+ * user memory, the largest cost a connect had (bpf_probe_read_user costs
+ * several times what plain BTF loads do). Every other connect (UDP, UNIX, a
+ * TCP one that fails before its SYN) reads the caller's buffer at exit,
+ * where the caller is still inside the syscall: a buffer gone meanwhile
+ * faults, counted. A non-blocking TCP connect says EINPROGRESS; its outcome
+ * comes later, from the socket's state change (sock:inet_sock_set_state
+ * leaving SYN_SENT), reported as a second record flagged WARDEN_F_ASYNC
+ * with the connecting task's identity. Later, a cgroup sock_addr program
+ * will deny connects; these only observe.
  */
 #include "common.bpf.h"
 #include "dns.bpf.h"
@@ -29,26 +31,36 @@
 #define TCP_CLOSE_ 7
 #define O_NONBLOCK_ 04000
 
-struct connect_args {
-	__u64 sk; /* struct sock * of a TCP socket this connect() sent a SYN for; else 0 */
-	__u64 uaddr; /* the caller's address */
-	__s32 fd;
-	__u32 addrlen;
-	__s32 outcome; /* the handshake's, when it ended inside the call (known) */
-	__u8 active; /* inside connect() now */
-	__u8 known;
-	__u8 pending; /* the SYN made sk's connect_pending entry (non-blocking) */
-	__u8 _pad0;
-	struct warden_sockaddr peer; /* sk's, once set */
-	/* struct sockaddr_un is the largest we keep; aligned, as dns_on_connect reads it as one. */
-	__u8 sa[2 + WARDEN_UNIX_PATH_MAX] __attribute__((aligned(8)));
-};
+/* connect()'s number on this architecture, set by wardend (SYS_connect). */
+const volatile __u32 warden_nr_connect = 0;
+
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#else
+#error "connect(): no syscall number register for this architecture"
+#endif
+
+/* The bytes of an address that a connect record carries: struct sockaddr_un's. */
+#define CONNECT_SA_MAX (2 + WARDEN_UNIX_PATH_MAX)
+#define CONNECT_REC_INET __builtin_offsetof(struct warden_rec_connect, unix_path)
 
 /*
- * The connect() a thread is inside, in the thread's own storage: a pointer
- * away from its task_struct, no hash or LRU list to update twice a call,
- * and freed with the thread (one killed inside connect() leaves nothing).
+ * The TCP connect a thread is inside, from its SYN to its syscall's exit,
+ * in the thread's own storage: a pointer away from its task_struct, no
+ * hash or LRU list to update, and freed with the thread (one killed inside
+ * connect() leaves nothing).
  */
+struct connect_args {
+	__u64 sk; /* struct sock * this connect() sent a SYN for; 0 once its exit ran */
+	__s32 outcome; /* the handshake's, when it ended inside the call (known) */
+	__u8 known;
+	__u8 pending; /* the SYN made sk's connect_pending entry (non-blocking) */
+	__u8 _pad0[2];
+	struct warden_sockaddr peer; /* sk's at its SYN */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -86,102 +98,109 @@ struct {
 
 static const struct pending_connect fresh_pending = {};
 
-/* The outcome record: a copy of the connect record, flagged and completed. */
+/*
+ * The outcome record: a copy of the connect record, flagged and completed.
+ * Only TCP has one, so it ends where the path would start.
+ */
 static __always_inline void emit_outcome(const struct warden_rec_connect *rec, __s32 outcome)
 {
-	struct warden_rec_connect *r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
+	struct warden_rec_connect *r = rb_reserve(CONNECT_REC_INET, WARDEN_REC_CONNECT);
 
 	if (!r)
 		return;
-	__builtin_memcpy(r, rec, sizeof(*r));
-	hdr_init(&r->hdr, WARDEN_REC_CONNECT, sizeof(*r));
+	__builtin_memcpy(r, rec, CONNECT_REC_INET);
+	hdr_init(&r->hdr, WARDEN_REC_CONNECT, CONNECT_REC_INET);
 	r->hdr.flags = WARDEN_F_ASYNC;
 	r->ret = outcome;
+	r->unix_path_len = 0;
 	rb_submit(r);
 }
 
-SEC("tp/syscalls/sys_enter_connect")
-int warden_connect_enter(struct trace_event_raw_sys_enter *ctx)
+/* A connect record's common part, in a ring slot of size bytes. */
+static __always_inline void connect_rec_start(struct warden_rec_connect *r, __u32 size, __s32 fd,
+					      __s64 ret)
 {
-	struct connect_args *a;
-
-	if (is_self() || (__u32)ctx->args[2] < sizeof(__u16))
-		return 0; /* too short for any address: the kernel fails it too */
-	a = inflight_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!a) {
-		stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
-		return 0;
-	}
-	a->sk = 0;
-	a->known = 0;
-	a->pending = 0;
-	a->fd = ctx->args[0];
-	a->uaddr = ctx->args[1];
-	a->addrlen = ctx->args[2];
-	a->active = 1;
-	return 0;
+	__builtin_memset(r, 0, CONNECT_REC_INET);
+	hdr_init(&r->hdr, WARDEN_REC_CONNECT, size);
+	task_fill_current(&r->task);
+	r->fd = fd;
+	r->ret = ret;
 }
 
 /*
- * The caller's address into a->sa, for a connect that sent no SYN: 0, or
- * -1 when there is none to report (a fault, or a family we do not).
+ * A connect that sent no SYN: its address from the caller's buffer, read
+ * while the caller is still inside the syscall.
  */
-static __always_inline int read_caller_addr(struct connect_args *a)
+static __always_inline void caller_connect_emit(__s32 fd, __u64 uaddr, __u64 addrlen, __s64 ret)
 {
-	__u64 len = a->addrlen;
+	/* Aligned: dns_on_connect reads it as a struct sockaddr_in/in6. */
+	__u8 sa[CONNECT_SA_MAX] __attribute__((aligned(8)));
+	struct warden_rec_connect *r;
+	__u64 len = addrlen, n;
 	__u16 family;
 
-	if (len > sizeof(a->sa))
-		len = sizeof(a->sa);
+	if (len < sizeof(__u16))
+		return; /* too short for any address: the kernel fails it too */
+	if (len > sizeof(sa))
+		len = sizeof(sa);
 	barrier_var(len);
-	if (len > sizeof(a->sa))
-		return -1;
-	/* An address shorter than its family's must not show the last connect's bytes. */
-	__builtin_memset(a->sa, 0, sizeof(a->sa));
+	if (len > sizeof(sa))
+		return;
+	/* An address shorter than its family's must not show another's bytes. */
+	__builtin_memset(sa, 0, sizeof(sa));
 	/* One read, the family with the rest (a fault: the kernel fails it with EFAULT too). */
-	if (bpf_probe_read_user(a->sa, len, (void *)a->uaddr)) {
+	if (bpf_probe_read_user(sa, len, (void *)uaddr)) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
-		return -1;
+		return;
 	}
 	/* A resolver socket's mark follows its connects (dns.bpf.h): the same read serves. */
-	dns_on_connect(a->fd, (const union dns_sa *)a->sa, len);
-	family = *(__u16 *)a->sa;
-	return family == AF_INET || family == AF_INET6 || family == AF_UNIX ? 0 : -1;
-}
-
-/* The record's address from the caller's, read by read_caller_addr(). */
-static __always_inline void caller_addr_fill(struct warden_rec_connect *r,
-					     const struct connect_args *a)
-{
-	__u16 family = *(__u16 *)a->sa;
-	__u64 n;
-
+	dns_on_connect(fd, (const union dns_sa *)sa, len);
+	family = *(__u16 *)sa;
+	if (family == AF_UNIX) {
+		r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
+		if (!r)
+			return;
+		connect_rec_start(r, sizeof(*r), fd, ret);
+		n = len - 2;
+		if (n > WARDEN_UNIX_PATH_MAX)
+			n = WARDEN_UNIX_PATH_MAX;
+		r->remote.family = AF_UNIX;
+		__builtin_memcpy(r->unix_path, sa + 2, WARDEN_UNIX_PATH_MAX);
+		__builtin_memset(r->_pad1, 0, sizeof(r->_pad1));
+		r->unix_path_len = n;
+		rb_submit(r);
+		return;
+	}
+	if (family != AF_INET && family != AF_INET6)
+		return;
+	r = rb_reserve(CONNECT_REC_INET, WARDEN_REC_CONNECT);
+	if (!r)
+		return;
+	connect_rec_start(r, CONNECT_REC_INET, fd, ret);
 	r->remote.family = family;
 	if (family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)a->sa;
+		const struct sockaddr_in *in = (const void *)sa;
 
 		r->remote.port = bpf_ntohs(in->sin_port);
 		__builtin_memcpy(r->remote.addr, &in->sin_addr, 4);
-	} else if (family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)a->sa;
+	} else {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
 
 		r->remote.port = bpf_ntohs(in6->sin6_port);
 		__builtin_memcpy(r->remote.addr, &in6->sin6_addr, 16);
-	} else {
-		n = a->addrlen > 2 ? a->addrlen - 2 : 0;
-		if (n > WARDEN_UNIX_PATH_MAX)
-			n = WARDEN_UNIX_PATH_MAX;
-		__builtin_memcpy(r->unix_path, a->sa + 2, WARDEN_UNIX_PATH_MAX);
-		r->unix_path_len = n;
 	}
+	rb_submit(r);
 }
 
 /*
  * A TCP connect's record: its peer from the socket, and its outcome, now
  * or, while the handshake goes on after the syscall, from connect_pending.
+ * 1 when the handshake already ended: its outcome record (*outcome) must
+ * follow the connect record, which the caller has not yet submitted.
  */
-static __always_inline void tcp_connect_settle(struct warden_rec_connect *r,
-					       const struct connect_args *a, __s64 ret)
+static __always_inline int tcp_connect_settle(struct warden_rec_connect *r,
+					      const struct connect_args *a, __s64 ret,
+					      __s32 *outcome)
 {
 	__u64 sk = a->sk;
 	/* Only a non-blocking socket's SYN makes an entry: a blocking one has none. */
@@ -195,14 +214,16 @@ static __always_inline void tcp_connect_settle(struct warden_rec_connect *r,
 
 	r->remote = a->peer; /* before any copy of r below */
 	if (later && a->known) {
-		emit_outcome(r, a->outcome);
+		*outcome = a->outcome;
 		if (p)
 			bpf_map_delete_elem(&connect_pending, &sk);
+		return 1;
 	} else if (later && p && p->known) {
-		emit_outcome(r, p->outcome);
+		*outcome = p->outcome;
 		bpf_map_delete_elem(&connect_pending, &sk);
+		return 1;
 	} else if (later && p) {
-		__builtin_memcpy(&p->rec, r, sizeof(*r));
+		__builtin_memcpy(&p->rec, r, CONNECT_REC_INET);
 		p->returned = 1;
 	} else if (later) {
 		/* A blocking connect a signal cut short: its outcome comes later. */
@@ -212,12 +233,13 @@ static __always_inline void tcp_connect_settle(struct warden_rec_connect *r,
 		    !(np = bpf_map_lookup_elem(&connect_pending, &sk))) {
 			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 		} else {
-			__builtin_memcpy(&np->rec, r, sizeof(*r));
+			__builtin_memcpy(&np->rec, r, CONNECT_REC_INET);
 			np->returned = 1;
 		}
 	} else if (p) {
 		bpf_map_delete_elem(&connect_pending, &sk); /* the result is final */
 	}
+	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_connect")
@@ -227,27 +249,34 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	__s64 ret = ctx->ret;
 	struct warden_rec_connect *r;
 	struct connect_args *a;
+	struct pt_regs *regs;
+	__s32 fd, outcome = 0;
 
-	a = inflight_get(0);
-	if (!a || !a->active)
+	if (is_self())
 		return 0;
-	if (!a->sk && read_caller_addr(a))
-		goto out;
-	r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
-	if (!r)
-		goto out;
-	__builtin_memset(r, 0, sizeof(*r));
-	hdr_init(&r->hdr, WARDEN_REC_CONNECT, sizeof(*r));
-	task_fill_current(&r->task);
-	r->fd = a->fd;
-	r->ret = ret;
-	if (a->sk)
-		tcp_connect_settle(r, a, ret);
-	else
-		caller_addr_fill(r, a);
+	/* The caller's registers as it entered: its arguments are still there. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	fd = PT_REGS_PARM1_SYSCALL(regs);
+	a = inflight_get(0);
+	if (!a || !a->sk) {
+		caller_connect_emit(fd, PT_REGS_PARM2_SYSCALL(regs),
+				    (__u32)PT_REGS_PARM3_SYSCALL(regs), ret);
+		return 0;
+	}
+	r = rb_reserve(CONNECT_REC_INET, WARDEN_REC_CONNECT);
+	if (!r) {
+		a->sk = 0;
+		return 0;
+	}
+	connect_rec_start(r, CONNECT_REC_INET, fd, ret);
+	/*
+	 * A handshake that ended before the syscall returned: its outcome
+	 * record follows, reserved after r and so after it in the ring.
+	 */
+	if (tcp_connect_settle(r, a, ret, &outcome))
+		emit_outcome(r, outcome);
+	a->sk = 0; /* this connect is over: no later exit may take its socket */
 	rb_submit(r);
-out:
-	a->active = 0;
 	return 0;
 }
 
@@ -268,11 +297,24 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 	int err;
 
 	if (oldstate == TCP_CLOSE_ && newstate == TCP_SYN_SENT_) {
-		/* Inside connect(), on its thread: this connect's socket. */
-		a = inflight_get(0);
-		if (!a || !a->active || a->sk)
+		/*
+		 * On the connecting thread. Only connect() itself: a SYN that
+		 * sendmsg(MSG_FASTOPEN) or a kernel socket sends has no exit of
+		 * ours to take it, and would be left for the next connect().
+		 */
+		struct pt_regs *regs =
+			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+		if (SYSCALL_NR(regs) != warden_nr_connect || is_self())
 			return 0;
+		a = inflight_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!a) {
+			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
+			return 0;
+		}
 		a->sk = sk;
+		a->known = 0;
+		a->pending = 0;
 		/* The peer the SYN goes to: set before the state change, by tcp_v{4,6}_connect. */
 		__builtin_memset(&a->peer, 0, sizeof(a->peer));
 		a->peer.family = skp->__sk_common.skc_family;
@@ -301,7 +343,7 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 	}
 	/* Ended inside connect(), on its thread (softirq of loopback): its exit reports it. */
 	a = inflight_get(0);
-	if (a && a->active && a->sk == sk) {
+	if (a && a->sk == sk) {
 		a->outcome = outcome;
 		a->known = 1;
 		return 0;

@@ -26,10 +26,15 @@ _Static_assert(sizeof(struct capture_header) == 32, "capture header is 32 bytes"
 
 static uint32_t abi_fingerprint(void)
 {
-	/* The sizes of the records: a layout change moves at least one. */
+	/*
+	 * The sizes of the records and the offsets of their variable parts: a
+	 * layout change moves at least one (the connect path moved at one size).
+	 */
 	return (uint32_t)(offsetof(struct warden_rec_tls, data) * 31u +
-			  sizeof(struct warden_rec_exec) * 7u + sizeof(struct warden_rec_connect) * 3u +
-			  sizeof(struct warden_rec_fork) + sizeof(struct warden_task) * 5u);
+			  sizeof(struct warden_rec_exec) * 7u +
+			  sizeof(struct warden_rec_connect) * 3u + sizeof(struct warden_rec_fork) +
+			  sizeof(struct warden_task) * 5u +
+			  offsetof(struct warden_rec_connect, unix_path) * 11u);
 }
 
 struct capture_writer {

@@ -683,7 +683,8 @@ int main(int argc, char **argv)
 				      .ringbuf_size = d.opt.ringbuf_size,
 				      .tls = d.opt.tls,
 				      /* 0 latency: every record wakes us; else batch by fill. */
-				      .wakeup_bytes = d.opt.max_latency_ms ? d.opt.ringbuf_size / 8 : 0,
+				      .wakeup_bytes =
+					      d.opt.max_latency_ms ? d.opt.ringbuf_size / 8 : 0,
 				      .proc_root = "/proc",
 				      .ldcache = "/etc/ld.so.cache",
 				      .raw_fn = d.opt.capture ? on_raw_record : NULL,

@@ -122,16 +122,21 @@ struct warden_sockaddr {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, network order */
 };
 
+/*
+ * An inet connect is sent without its path: hdr.size is 104
+ * (offsetof(unix_path)), not 216, the cost of a ring record growing with
+ * its cache lines. A UNIX one is sent whole.
+ */
 struct warden_rec_connect {
 	struct warden_rec_hdr hdr;
 	struct warden_task task;
 	__s32 fd;
 	__s32 ret; /* 0 or -errno; -EINPROGRESS for non-blocking */
 	struct warden_sockaddr remote;
-	char unix_path[WARDEN_UNIX_PATH_MAX]; /* AF_UNIX only; abstract: leading NUL */
 	__u16 unix_path_len;
-	__u16 _pad0;
-	__u32 _pad1;
+	__u8 _pad0[6];
+	char unix_path[WARDEN_UNIX_PATH_MAX]; /* AF_UNIX only; abstract: leading NUL */
+	__u8 _pad1[4];
 };
 
 enum warden_tls_func {
@@ -266,6 +271,8 @@ _Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN
 _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
+_Static_assert(__builtin_offsetof(struct warden_rec_connect, unix_path) == 104,
+	       "connect unix_path offset");
 _Static_assert(WARDEN_STAT_FILE_PATH_TRUNCATED < WARDEN_STAT_MAX, "stats slots exhausted");
 _Static_assert(WARDEN_REC_FILE_OPEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");

@@ -79,7 +79,11 @@ static int decode_exec(const struct warden_rec_exec *r, size_t size, struct even
 
 static int decode_connect(const struct warden_rec_connect *r, size_t size, struct event *ev)
 {
-	if (size != sizeof(*r) || r->unix_path_len > WARDEN_UNIX_PATH_MAX)
+	const size_t fixed = offsetof(struct warden_rec_connect, unix_path);
+
+	/* An inet connect ends where the path would start; the path's bytes must all be there. */
+	if (size < fixed || size > sizeof(*r) || r->unix_path_len > WARDEN_UNIX_PATH_MAX ||
+	    r->unix_path_len > size - fixed)
 		return -EBADMSG;
 	ev->type = r->hdr.flags & WARDEN_F_ASYNC ? EVENT_NET_CONNECT_RESULT : EVENT_NET_CONNECT;
 	ev->connect.fd = r->fd;

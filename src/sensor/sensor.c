@@ -160,6 +160,7 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	skel->rodata->warden_tls_capture_max = cfg->tls_capture_max;
 	skel->rodata->warden_wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->warden_probe_files = cfg->tls;
+	skel->rodata->warden_nr_connect = SYS_connect;
 	*stage = "sizing the ring buffer";
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
 	if (r)
@@ -188,8 +189,7 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	    (r = attach_prog(s, skel->progs.warden_exit)))
 		goto cleanup;
 	*stage = "attaching connect tracepoints";
-	if ((r = attach_prog(s, skel->progs.warden_connect_enter)) ||
-	    (r = attach_prog(s, skel->progs.warden_connect_exit)) ||
+	if ((r = attach_prog(s, skel->progs.warden_connect_exit)) ||
 	    (r = attach_prog(s, skel->progs.warden_sock_state)))
 		goto cleanup;
 	*stage = "attaching session tracepoints";
@@ -201,7 +201,7 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	    (r = attach_prog(s, skel->progs.warden_openat2_exit)))
 		goto cleanup;
 	*stage = "attaching DNS tracepoints";
-	/* Resolver sockets are marked at connect() by warden_connect_enter. */
+	/* Resolver sockets are marked at connect() by warden_connect_exit. */
 	if ((r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
 	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_enter)) ||
 	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_exit)) ||

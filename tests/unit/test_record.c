@@ -493,14 +493,58 @@ static void connect_unix_abstract(void **state)
 	free(copy);
 }
 
+/* As the kernel sends an inet connect: without the path, 104 bytes of 216. */
+static void connect_sized(void **state)
+{
+	const size_t fixed = offsetof(struct warden_rec_connect, unix_path);
+	struct warden_rec_connect r;
+	struct event ev;
+	void *copy;
+
+	(void)state;
+	make_connect(&r);
+	r.remote.family = AF_INET;
+	r.remote.port = 443;
+	r.hdr.size = fixed;
+	assert_int_equal(decode_copy(&r, fixed, &ev, &copy), 0);
+	assert_int_equal(ev.connect.remote.port, 443);
+	assert_int_equal(ev.connect.unix_path_len, 0);
+	free(copy);
+
+	r.remote.family = AF_UNIX;
+	memcpy(r.unix_path, "\0warden\0x", 9);
+	r.unix_path_len = 9;
+	r.hdr.size = fixed + 9;
+	assert_int_equal(decode_copy(&r, fixed + 9, &ev, &copy), 0);
+	assert_int_equal(ev.connect.unix_path_len, 9);
+	assert_memory_equal(ev.connect.unix_path, "\0warden\0x", 9);
+	free(copy);
+}
+
 static void connect_malformed(void **state)
 {
+	const size_t fixed = offsetof(struct warden_rec_connect, unix_path);
+	struct {
+		struct warden_rec_connect r;
+		uint8_t more[8];
+	} big;
 	struct warden_rec_connect r;
 
 	(void)state;
 	make_connect(&r);
-	r.hdr.size = sizeof(r) - 4;
-	assert_int_equal(decode_err(&r, sizeof(r) - 4), -EBADMSG);
+	/* Shorter than its fixed part. */
+	r.hdr.size = fixed - 4;
+	assert_int_equal(decode_err(&r, fixed - 4), -EBADMSG);
+	/* A path longer than the bytes sent. */
+	r.remote.family = AF_UNIX;
+	r.unix_path_len = 10;
+	r.hdr.size = fixed + 9;
+	assert_int_equal(decode_err(&r, fixed + 9), -EBADMSG);
+	/* Longer than the struct. */
+	memset(&big, 0, sizeof(big));
+	make_connect(&big.r);
+	big.r.hdr.size = sizeof(big);
+	assert_int_equal(decode_err(&big, sizeof(big)), -EBADMSG);
 }
 
 /* ---- tls ------------------------------------------------------------------ */
@@ -785,10 +829,16 @@ static void every_truncation_other_types(void **state)
 	size_t size;
 
 	(void)state;
+	/* A connect is sent up to its path's end: shorter fails, that much or more decodes. */
 	make_connect(&c);
-	for (size_t n = sizeof(struct warden_rec_hdr); n < sizeof(c); n++) {
+	c.remote.family = AF_UNIX;
+	memcpy(c.unix_path, "/run/x.sock", 11);
+	c.unix_path_len = 11;
+	for (size_t n = sizeof(struct warden_rec_hdr); n <= sizeof(c); n++) {
 		c.hdr.size = n;
-		assert_int_equal(decode_guarded(&c, n), -EBADMSG);
+		assert_int_equal(
+			decode_guarded(&c, n),
+			n < offsetof(struct warden_rec_connect, unix_path) + 11 ? -EBADMSG : 0);
 	}
 	x = make_exec(&size);
 	for (size_t n = sizeof(struct warden_rec_hdr); n < size; n++) {
@@ -1066,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(connect_inet6),
 		cmocka_unit_test(connect_unix_pathname),
 		cmocka_unit_test(connect_unix_abstract),
+		cmocka_unit_test(connect_sized),
 		cmocka_unit_test(connect_malformed),
 		cmocka_unit_test(tls_record_fields),
 		cmocka_unit_test(tls_record_func_and_flags),

@@ -99,7 +99,8 @@ static void simple(unsigned long n)
 			c->remote.port = 443;
 			c->remote.addr[0] = 93;
 			c->remote.addr[3] = 34;
-			put(c, WARDEN_REC_CONNECT, sizeof(*c), 0);
+			/* As the kernel sends an inet connect: up to where a UNIX path would be. */
+			put(c, WARDEN_REC_CONNECT, offsetof(struct warden_rec_connect, unix_path), 0);
 			break;
 		}
 		default: {
