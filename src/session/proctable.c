@@ -335,7 +335,14 @@ int proctable_foreach(struct proctable *pt, int (*fn)(struct proc_entry *e, void
 	return 0;
 }
 
-/* The entry an event belongs to; looked up in /proc once on a miss. */
+/*
+ * The entry an event belongs to; looked up in /proc once on a miss. Where
+ * /proc has another process under the pid, the event's has ended (an
+ * event that came after its exit, such as a connect's late outcome): it
+ * gets none, and the live process's entry, just loaded, stays whole. Where
+ * /proc has none, an entry without exe stands for the process, so that its
+ * next events do not each ask /proc again.
+ */
 static struct proc_entry *entry_for(struct proctable *pt, const struct event *ev)
 {
 	uint64_t start = proctable_ns_to_ticks(pt, ev->pid_start_ns);
@@ -343,8 +350,8 @@ static struct proc_entry *entry_for(struct proctable *pt, const struct event *ev
 
 	if (e)
 		return e;
-	if (proctable_load_pid(pt, ev->pid, &e) == 0 && e->start_ticks == start)
-		return e;
+	if (proctable_load_pid(pt, ev->pid, &e) == 0)
+		return e->start_ticks == start ? e : NULL;
 	return proctable_upsert(pt, ev->pid, start);
 }
 

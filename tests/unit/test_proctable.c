@@ -860,14 +860,21 @@ static void load_pid_and_lookup_on_miss(void **state)
 	proctable_event_done(fx->pt, &ev);
 	assert_null(proctable_find(fx->pt, 3000, 0));
 
-	/* /proc has a different process under that pid: not used for this event. */
+	/*
+	 * /proc has a different process under that pid: the event's ended. It
+	 * gets nothing of the live one, and the live one's entry stays whole.
+	 */
 	make_event(&ev, EVENT_NET_CONNECT, 3000, 2999, 778);
 	proctable_apply(fx->pt, &ev);
 	assert_null(ev.exe);
-	e = proctable_find(fx->pt, 3000, 778);
+	assert_null(proctable_find(fx->pt, 3000, 778));
+	e = proctable_find(fx->pt, 3000, 777);
 	assert_non_null(e);
-	assert_null(e->exe);
-	assert_null(proctable_find(fx->pt, 3000, 777));
+	assert_string_equal(e->exe, "/usr/sbin/worker");
+	proctable_event_done(fx->pt, &ev);
+	assert_non_null(proctable_find(fx->pt, 3000, 777));
+	proctable_get_stats(fx->pt, &s);
+	assert_int_equal(s.stale, 0);
 }
 
 int main(void)
