@@ -44,7 +44,6 @@ const volatile __u32 warden_nr_connect = 0;
 
 /* The bytes of an address that a connect record carries: struct sockaddr_un's. */
 #define CONNECT_SA_MAX (2 + WARDEN_UNIX_PATH_MAX)
-#define CONNECT_REC_INET __builtin_offsetof(struct warden_rec_connect, unix_path)
 
 /*
  * The TCP connect a thread is inside, from its SYN to its syscall's exit,
@@ -104,12 +103,12 @@ static const struct pending_connect fresh_pending = {};
  */
 static __always_inline void emit_outcome(const struct warden_rec_connect *rec, __s32 outcome)
 {
-	struct warden_rec_connect *r = rb_reserve(CONNECT_REC_INET, WARDEN_REC_CONNECT);
+	struct warden_rec_connect *r = rb_reserve(WARDEN_CONNECT_INET_SIZE, WARDEN_REC_CONNECT);
 
 	if (!r)
 		return;
-	__builtin_memcpy(r, rec, CONNECT_REC_INET);
-	hdr_init(&r->hdr, WARDEN_REC_CONNECT, CONNECT_REC_INET);
+	__builtin_memcpy(r, rec, WARDEN_CONNECT_INET_SIZE);
+	hdr_init(&r->hdr, WARDEN_REC_CONNECT, WARDEN_CONNECT_INET_SIZE);
 	r->hdr.flags = WARDEN_F_ASYNC;
 	r->ret = outcome;
 	r->unix_path_len = 0;
@@ -120,7 +119,7 @@ static __always_inline void emit_outcome(const struct warden_rec_connect *rec, _
 static __always_inline void connect_rec_start(struct warden_rec_connect *r, __u32 size, __s32 fd,
 					      __s64 ret)
 {
-	__builtin_memset(r, 0, CONNECT_REC_INET);
+	__builtin_memset(r, 0, WARDEN_CONNECT_INET_SIZE);
 	hdr_init(&r->hdr, WARDEN_REC_CONNECT, size);
 	task_fill_current(&r->task);
 	r->fd = fd;
@@ -173,10 +172,10 @@ static __always_inline void caller_connect_emit(__s32 fd, __u64 uaddr, __u64 add
 	}
 	if (family != AF_INET && family != AF_INET6)
 		return;
-	r = rb_reserve(CONNECT_REC_INET, WARDEN_REC_CONNECT);
+	r = rb_reserve(WARDEN_CONNECT_INET_SIZE, WARDEN_REC_CONNECT);
 	if (!r)
 		return;
-	connect_rec_start(r, CONNECT_REC_INET, fd, ret);
+	connect_rec_start(r, WARDEN_CONNECT_INET_SIZE, fd, ret);
 	r->remote.family = family;
 	if (family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
@@ -223,7 +222,7 @@ static __always_inline int tcp_connect_settle(struct warden_rec_connect *r,
 		bpf_map_delete_elem(&connect_pending, &sk);
 		return 1;
 	} else if (later && p) {
-		__builtin_memcpy(&p->rec, r, CONNECT_REC_INET);
+		__builtin_memcpy(&p->rec, r, WARDEN_CONNECT_INET_SIZE);
 		p->returned = 1;
 	} else if (later) {
 		/* A blocking connect a signal cut short: its outcome comes later. */
@@ -233,7 +232,7 @@ static __always_inline int tcp_connect_settle(struct warden_rec_connect *r,
 		    !(np = bpf_map_lookup_elem(&connect_pending, &sk))) {
 			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 		} else {
-			__builtin_memcpy(&np->rec, r, CONNECT_REC_INET);
+			__builtin_memcpy(&np->rec, r, WARDEN_CONNECT_INET_SIZE);
 			np->returned = 1;
 		}
 	} else if (p) {
@@ -263,12 +262,12 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 				    (__u32)PT_REGS_PARM3_SYSCALL(regs), ret);
 		return 0;
 	}
-	r = rb_reserve(CONNECT_REC_INET, WARDEN_REC_CONNECT);
+	r = rb_reserve(WARDEN_CONNECT_INET_SIZE, WARDEN_REC_CONNECT);
 	if (!r) {
 		a->sk = 0;
 		return 0;
 	}
-	connect_rec_start(r, CONNECT_REC_INET, fd, ret);
+	connect_rec_start(r, WARDEN_CONNECT_INET_SIZE, fd, ret);
 	/*
 	 * A handshake that ended before the syscall returned: its outcome
 	 * record follows, reserved after r and so after it in the ring.

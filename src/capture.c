@@ -33,8 +33,7 @@ static uint32_t abi_fingerprint(void)
 	return (uint32_t)(offsetof(struct warden_rec_tls, data) * 31u +
 			  sizeof(struct warden_rec_exec) * 7u +
 			  sizeof(struct warden_rec_connect) * 3u + sizeof(struct warden_rec_fork) +
-			  sizeof(struct warden_task) * 5u +
-			  offsetof(struct warden_rec_connect, unix_path) * 11u);
+			  sizeof(struct warden_task) * 5u + WARDEN_CONNECT_INET_SIZE * 11u);
 }
 
 struct capture_writer {

@@ -138,6 +138,8 @@ struct warden_rec_connect {
 	char unix_path[WARDEN_UNIX_PATH_MAX]; /* AF_UNIX only; abstract: leading NUL */
 	__u8 _pad1[4];
 };
+/* The bytes an inet connect record is sent in (hdr.size): up to its path. */
+#define WARDEN_CONNECT_INET_SIZE __builtin_offsetof(struct warden_rec_connect, unix_path)
 
 enum warden_tls_func {
 	WARDEN_TLS_SSL_WRITE = 1,
@@ -271,8 +273,7 @@ _Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN
 _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
-_Static_assert(__builtin_offsetof(struct warden_rec_connect, unix_path) == 104,
-	       "connect unix_path offset");
+_Static_assert(WARDEN_CONNECT_INET_SIZE == 104, "connect unix_path offset");
 _Static_assert(WARDEN_STAT_FILE_PATH_TRUNCATED < WARDEN_STAT_MAX, "stats slots exhausted");
 _Static_assert(WARDEN_REC_FILE_OPEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");

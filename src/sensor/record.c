@@ -79,7 +79,7 @@ static int decode_exec(const struct warden_rec_exec *r, size_t size, struct even
 
 static int decode_connect(const struct warden_rec_connect *r, size_t size, struct event *ev)
 {
-	const size_t fixed = offsetof(struct warden_rec_connect, unix_path);
+	const size_t fixed = WARDEN_CONNECT_INET_SIZE;
 
 	/* An inet connect ends where the path would start; the path's bytes must all be there. */
 	if (size < fixed || size > sizeof(*r) || r->unix_path_len > WARDEN_UNIX_PATH_MAX ||

@@ -99,8 +99,8 @@ static void simple(unsigned long n)
 			c->remote.port = 443;
 			c->remote.addr[0] = 93;
 			c->remote.addr[3] = 34;
-			/* As the kernel sends an inet connect: up to where a UNIX path would be. */
-			put(c, WARDEN_REC_CONNECT, offsetof(struct warden_rec_connect, unix_path), 0);
+			put(c, WARDEN_REC_CONNECT, WARDEN_CONNECT_INET_SIZE,
+			    0); /* as the kernel sends it */
 			break;
 		}
 		default: {
