@@ -93,6 +93,19 @@ static __always_inline void stat_inc(__u32 slot)
 		*v += 1; /* per-CPU slot: no atomics needed */
 }
 
+/*
+ * t's entry in the task-storage map, or NULL; never creates one. A task
+ * with no entry in any map (most on a host: no connect, no SSL_*, no
+ * session) is told by one load, without the helper's call and its per-CPU
+ * busy count: this runs on every open, socket I/O and exit on the host.
+ */
+static __always_inline void *task_storage_peek(void *map, struct task_struct *t)
+{
+	if (!t->bpf_storage)
+		return NULL;
+	return bpf_task_storage_get(map, t, 0, 0);
+}
+
 static __always_inline void *scratch_get(void)
 {
 	__u32 zero = 0;

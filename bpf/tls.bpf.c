@@ -4,9 +4,13 @@
  * attached by userspace once per library or executable (pid -1).
  *
  * Entry stashes the arguments per thread; return reads the bytes the call
- * really moved. The fd is learnt from the read/write/sendto/recvfrom
- * syscall the thread makes while inside SSL_* (no OpenSSL struct offsets),
- * and remembered per (tgid, SSL *) for calls served from OpenSSL's buffer.
+ * really moved. The socket is learnt from the first socket I/O the thread
+ * does while inside SSL_* (no OpenSSL struct offsets), and remembered per
+ * (tgid, SSL *) for calls served from OpenSSL's buffer. Where the kernel
+ * has the sock_send_length/sock_recv_length tracepoints (6.5 on), they
+ * tell: they fire only on socket I/O and hand over the socket. Elsewhere
+ * the read/write/sendto/recvfrom syscall tracepoints do, at a cost to
+ * every read() and write() on the host (userspace picks: sensor.c).
  * SSL_write entry is where in-kernel kill of an outgoing secret will sit:
  * before the bytes reach the socket.
  */
@@ -27,7 +31,8 @@ struct tls_call {
 	__u64 buf;
 	__u64 out_len; /* size_t * of the _ex variants, else 0 */
 	__u64 sp; /* stack pointer at entry: tells nesting from a stale entry */
-	__s32 fd; /* first socket fd the call touched, -1 until then */
+	__u64 sk; /* struct sock * of the first socket I/O inside (sock hooks), else 0 */
+	__s32 fd; /* the fd that I/O was on: a guess with the sock hooks, -1 until then */
 	__u32 depth; /* 1 + the same call re-entered (SSL_write through SSL_write_ex) */
 	__u8 func;
 	__u8 _pad0[7];
@@ -47,8 +52,9 @@ struct tls_stack {
 };
 
 /*
- * In the thread's own storage: every read() and write() on the host asks
- * whether its thread is inside SSL_* (note_fd), and a thread that never
+ * In the thread's own storage: every socket I/O on the host (or, without
+ * the sock hooks, every read() and write()) asks whether its thread is
+ * inside SSL_* (note_sock, note_fd), and a thread that never
  * called SSL_* has no storage at all, a NULL pointer in its task_struct,
  * where a hash lookup would miss at the cost of a hash. A thread that
  * dies inside SSL_* takes its entry with it.
@@ -62,7 +68,11 @@ struct {
 
 static __always_inline struct tls_stack *tls_stack_get(__u64 flags)
 {
-	return bpf_task_storage_get(&tls_active, bpf_get_current_task_btf(), 0, flags);
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (!flags)
+		return task_storage_peek(&tls_active, t);
+	return bpf_task_storage_get(&tls_active, t, 0, flags);
 }
 
 static __always_inline bool is_read(__u8 func)
@@ -151,6 +161,7 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_l
 	top->buf = buf;
 	top->out_len = out_len;
 	top->sp = sp;
+	top->sk = 0;
 	top->fd = -1;
 	top->depth = 1;
 	top->func = func;
@@ -176,6 +187,20 @@ static __always_inline void sock_addrs(struct sock *sk, struct conn_info *ci)
 	}
 }
 
+/*
+ * The fd of the call's socket sk. The sock hooks guess it from the syscall
+ * they ran in (its first argument): right for read, write, send* and
+ * recv*, and checked here, once per connection, so io_uring or any other
+ * path gives -1 rather than a wrong fd. The syscall hooks took sk from the
+ * fd itself.
+ */
+static __always_inline __s32 conn_fd(const struct tls_call *call, struct sock *sk)
+{
+	if (!call->sk)
+		return call->fd;
+	return call->fd >= 0 && fd_sock(call->fd) == sk ? call->fd : -1;
+}
+
 /* The connection this call belongs to, created or refreshed as needed. */
 static __always_inline struct conn_info *conn_resolve(__u32 tgid, struct tls_call *call)
 {
@@ -184,21 +209,23 @@ static __always_inline struct conn_info *conn_resolve(__u32 tgid, struct tls_cal
 	struct conn_info n = {};
 	struct sock *sk = NULL;
 
-	if (call->fd >= 0)
+	if (call->sk)
+		sk = (struct sock *)call->sk;
+	else if (call->fd >= 0)
 		sk = fd_sock(call->fd);
 	if (ci) {
 		if (!sk || (__u64)sk == ci->sk)
 			return ci;
-		if (!ci->sk) { /* first syscall seen on a known stream: same connection */
+		if (!ci->sk) { /* first socket I/O seen on a known stream: same connection */
 			ci->sk = (__u64)sk;
-			ci->fd = call->fd;
+			ci->fd = conn_fd(call, sk);
 			sock_addrs(sk, ci);
 			return ci;
 		}
 		/* a new socket under a recycled SSL *: a new connection */
 	}
 	n.conn_id = __sync_fetch_and_add(&warden_conn_seq, 1) + 1;
-	n.fd = sk ? call->fd : -1;
+	n.fd = sk ? conn_fd(call, sk) : -1;
 	n.sk = (__u64)sk;
 	if (sk)
 		sock_addrs(sk, &n);
@@ -322,7 +349,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	ci = conn_resolve(key >> 32, &call);
 	task_fill_current(&r->task);
 	r->conn_id = ci ? ci->conn_id : 0;
-	r->fd = ci ? ci->fd : call.fd;
+	r->fd = ci ? ci->fd : -1;
 	if (ci) {
 		r->local = ci->local;
 		r->remote = ci->remote;
@@ -385,7 +412,39 @@ int BPF_KRETPROBE(warden_ssl_ret)
 	return tls_exit(ctx);
 }
 
-/* The socket an SSL_* call really uses: the first I/O syscall inside it. */
+/*
+ * The socket an SSL_* call really uses: the first socket I/O inside it.
+ * tp_btf: the kernel hands the socket straight over, and a thread outside
+ * SSL_* (nearly all socket I/O on the host) costs one task-storage load.
+ */
+static __always_inline int note_sock(struct sock *sk)
+{
+	struct tls_stack *st = tls_stack_get(0);
+	struct tls_call *c = st ? stack_top(st) : NULL;
+	struct pt_regs *regs;
+
+	if (!c || c->sk || c->fd >= 0)
+		return 0;
+	c->sk = (__u64)sk;
+	/* The syscall's first argument: the fd for read, write, send* and recv*. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	c->fd = PT_REGS_PARM1_SYSCALL(regs);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(warden_sock_send, struct sock *sk, int ret, int flags)
+{
+	return note_sock(sk);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(warden_sock_recv, struct sock *sk, int ret, int flags)
+{
+	return note_sock(sk);
+}
+
+/* Without the sock hooks: the first I/O syscall inside the call. */
 static __always_inline int note_fd(__s32 fd)
 {
 	struct tls_stack *st = tls_stack_get(0);

@@ -55,6 +55,7 @@ struct options {
 	size_t n_llm_hosts;
 	const char *agents[SESSION_AGENTS_MAX];
 	size_t n_agents;
+	enum sensor_tls_io tls_io;
 	bool tls;
 	bool raw_tls;
 	bool decode;
@@ -94,6 +95,13 @@ static void usage(FILE *f)
 		"                            calls are reported with their true total_len and\n"
 		"                            truncated: true\n"
 		"      --no-tls              do not capture TLS plaintext\n"
+		"      --tls-io-hooks MODE   how the TLS programs learn the socket an SSL call\n"
+		"                            uses: 'socket' (the sock_send_length and\n"
+		"                            sock_recv_length tracepoints: socket I/O only),\n"
+		"                            'syscall' (the read, write, sendto and recvfrom\n"
+		"                            syscall tracepoints: every read and write on the\n"
+		"                            host pays for them) or 'auto' (default: socket\n"
+		"                            where the kernel has it, Linux 6.5 and on)\n"
 		"      --tls-binary PATH     probe PATH at start-up: an agent binary that links\n"
 		"                            OpenSSL statically and is not on PATH (node on\n"
 		"                            PATH is probed already); repeatable\n"
@@ -199,11 +207,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_RETENTION_DAYS,
 		OPT_DB_MAX_SIZE,
 		OPT_DB_COMMIT,
+		OPT_TLS_IO_HOOKS,
 	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "tls-capture-max", required_argument, NULL, OPT_TLS_MAX },
 		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+		{ "tls-io-hooks", required_argument, NULL, OPT_TLS_IO_HOOKS },
 		{ "raw-tls", no_argument, NULL, OPT_RAW_TLS },
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "tls-binary", required_argument, NULL, OPT_TLS_BINARY },
@@ -253,6 +263,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_TLS:
 			o->tls = false;
+			break;
+		case OPT_TLS_IO_HOOKS:
+			if (!strcmp(optarg, "auto")) {
+				o->tls_io = SENSOR_TLS_IO_AUTO;
+			} else if (!strcmp(optarg, "socket")) {
+				o->tls_io = SENSOR_TLS_IO_SOCKET;
+			} else if (!strcmp(optarg, "syscall")) {
+				o->tls_io = SENSOR_TLS_IO_SYSCALL;
+			} else {
+				log_error("--tls-io-hooks: '%s' is not auto, socket or syscall",
+					  optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_TLS_BINARY:
 			if (o->n_tls_binaries >= PIPELINE_LLM_HOSTS_MAX) {
@@ -628,7 +651,7 @@ int main(int argc, char **argv)
 	struct daemon d = {};
 	struct sensor_config cfg = {};
 	struct pipeline_config pcfg;
-	const char *stage = NULL;
+	const char *stage = NULL, *tls_note;
 	int r, probed, sfd = -1, ret = 1;
 
 	if (parse_options(argc, argv, &d.opt) < 0)
@@ -682,6 +705,7 @@ int main(int argc, char **argv)
 	cfg = (struct sensor_config){ .tls_capture_max = d.opt.tls_capture_max,
 				      .ringbuf_size = d.opt.ringbuf_size,
 				      .tls = d.opt.tls,
+				      .tls_io = d.opt.tls_io,
 				      /* 0 latency: every record wakes us; else batch by fill. */
 				      .wakeup_bytes =
 					      d.opt.max_latency_ms ? d.opt.ringbuf_size / 8 : 0,
@@ -690,7 +714,12 @@ int main(int argc, char **argv)
 				      .raw_fn = d.opt.capture ? on_raw_record : NULL,
 				      .raw_arg = &d };
 	r = sensor_open(&cfg, pipeline_event, d.pipe, &d.sensor, &stage);
-	if (r < 0) {
+	if (r == -EOPNOTSUPP && d.opt.tls_io == SENSOR_TLS_IO_SOCKET) {
+		log_error(
+			"--tls-io-hooks socket: this kernel has no sock_send_length and "
+			"sock_recv_length tracepoints (Linux 6.5 and on); use 'auto' or 'syscall'");
+		goto cleanup;
+	} else if (r < 0) {
 		log_error("%s failed: %s%s", stage, strerror(-r),
 			  d.opt.verbose ? "" : " (run with --verbose for libbpf's log)");
 		goto cleanup;
@@ -735,9 +764,14 @@ int main(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(-r));
 		goto cleanup;
 	}
+	/* Which TLS socket hooks run: the syscall ones cost every read and write on the host. */
+	tls_note = !d.opt.tls ? ", TLS capture off" :
+		   sensor_tls_io(d.sensor) == SENSOR_TLS_IO_SOCKET ?
+				", TLS sockets seen by the sock tracepoints" :
+				", TLS sockets seen by the read/write syscall tracepoints";
 	fprintf(stderr, "wardend: ready (%d TLS libraries/binaries probed%s%s%s)\n",
-		probed < 0 ? 0 : probed, d.opt.tls ? "" : ", TLS capture off",
-		d.store ? ", storing in " : "", d.store ? d.opt.db : "");
+		probed < 0 ? 0 : probed, tls_note, d.store ? ", storing in " : "",
+		d.store ? d.opt.db : "");
 
 	r = run_loop(&d, sfd);
 	if (r < 0) {

@@ -15,6 +15,7 @@
 
 #include "warden.skel.h"
 #include "warden/event.h"
+#include "warden/kfeature.h"
 #include "warden/proctable.h"
 #include "warden/record.h"
 #include "warden/sensor.h"
@@ -24,6 +25,7 @@ struct sensor {
 	struct warden_bpf *skel;
 	struct ring_buffer *rb;
 	struct tls_attach *tls;
+	enum sensor_tls_io tls_io;
 	struct bpf_link *links[32];
 	unsigned int nlinks;
 	int64_t mono_to_unix_ns;
@@ -110,6 +112,35 @@ int64_t sensor_clock_offset(const struct sensor *s)
 	return s->mono_to_unix_ns;
 }
 
+/* The TLS socket hooks cfg asks for, where this kernel has them. */
+static int tls_io_choose(enum sensor_tls_io want, enum sensor_tls_io *out)
+{
+	int have;
+
+	if (want == SENSOR_TLS_IO_SYSCALL) {
+		*out = want;
+		return 0;
+	}
+	have = kfeature_sock_length_tracepoints();
+	if (have < 0)
+		return have;
+	if (!have && want == SENSOR_TLS_IO_SOCKET)
+		return -EOPNOTSUPP;
+	*out = have ? SENSOR_TLS_IO_SOCKET : SENSOR_TLS_IO_SYSCALL;
+	return 0;
+}
+
+enum sensor_tls_io sensor_tls_io(const struct sensor *s)
+{
+	return s->tls_io;
+}
+
+static void autoload_off(struct bpf_program *const *progs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bpf_program__set_autoload(progs[i], false);
+}
+
 static int attach_prog(struct sensor *s, struct bpf_program *p)
 {
 	struct bpf_link *l;
@@ -150,6 +181,11 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 		goto cleanup;
 	}
 
+	*stage = "finding the kernel's sock_send_length/sock_recv_length tracepoints";
+	r = tls_io_choose(cfg->tls_io, &s->tls_io);
+	if (r)
+		goto cleanup;
+
 	*stage = "opening BPF object";
 	s->skel = skel = warden_bpf__open();
 	if (!skel) {
@@ -165,17 +201,27 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
 	if (r)
 		goto cleanup;
-	if (!cfg->tls) {
-		/* Without TLS capture the syscall helpers would watch for nothing. */
-		struct bpf_program *off[] = {
-			skel->progs.warden_ssl_write,  skel->progs.warden_ssl_write_ex,
-			skel->progs.warden_ssl_read,   skel->progs.warden_ssl_read_ex,
-			skel->progs.warden_ssl_ret,    skel->progs.warden_sys_write,
-			skel->progs.warden_sys_read,   skel->progs.warden_sys_sendto,
-			skel->progs.warden_sys_recvfrom, skel->progs.warden_sys_mmap,
+	{
+		struct bpf_program *const sock_io[] = { skel->progs.warden_sock_send,
+							skel->progs.warden_sock_recv };
+		struct bpf_program *const sys_io[] = { skel->progs.warden_sys_write,
+						       skel->progs.warden_sys_read,
+						       skel->progs.warden_sys_sendto,
+						       skel->progs.warden_sys_recvfrom };
+		/* Without TLS capture the helpers would watch for nothing. */
+		struct bpf_program *const tls[] = {
+			skel->progs.warden_ssl_write, skel->progs.warden_ssl_write_ex,
+			skel->progs.warden_ssl_read,  skel->progs.warden_ssl_read_ex,
+			skel->progs.warden_ssl_ret,   skel->progs.warden_sys_mmap,
 		};
-		for (unsigned int i = 0; i < sizeof(off) / sizeof(off[0]); i++)
-			bpf_program__set_autoload(off[i], false);
+
+		/* One set of socket hooks, never both: each would cost the host for nothing. */
+		if (!cfg->tls || s->tls_io != SENSOR_TLS_IO_SOCKET)
+			autoload_off(sock_io, sizeof(sock_io) / sizeof(sock_io[0]));
+		if (!cfg->tls || s->tls_io != SENSOR_TLS_IO_SYSCALL)
+			autoload_off(sys_io, sizeof(sys_io) / sizeof(sys_io[0]));
+		if (!cfg->tls)
+			autoload_off(tls, sizeof(tls) / sizeof(tls[0]));
 	}
 
 	*stage = "loading BPF programs";
@@ -209,12 +255,19 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	    (r = attach_prog(s, skel->progs.warden_dns_recvmsg_exit)))
 		goto cleanup;
 	if (cfg->tls) {
-		*stage = "attaching TLS syscall tracepoints";
-		if ((r = attach_prog(s, skel->progs.warden_sys_write)) ||
-		    (r = attach_prog(s, skel->progs.warden_sys_read)) ||
-		    (r = attach_prog(s, skel->progs.warden_sys_sendto)) ||
-		    (r = attach_prog(s, skel->progs.warden_sys_recvfrom)) ||
-		    (r = attach_prog(s, skel->progs.warden_sys_mmap)))
+		*stage = "attaching TLS socket tracepoints";
+		if (s->tls_io == SENSOR_TLS_IO_SOCKET &&
+		    ((r = attach_prog(s, skel->progs.warden_sock_send)) ||
+		     (r = attach_prog(s, skel->progs.warden_sock_recv))))
+			goto cleanup;
+		if (s->tls_io == SENSOR_TLS_IO_SYSCALL &&
+		    ((r = attach_prog(s, skel->progs.warden_sys_write)) ||
+		     (r = attach_prog(s, skel->progs.warden_sys_read)) ||
+		     (r = attach_prog(s, skel->progs.warden_sys_sendto)) ||
+		     (r = attach_prog(s, skel->progs.warden_sys_recvfrom))))
+			goto cleanup;
+		*stage = "attaching the mmap tracepoint";
+		if ((r = attach_prog(s, skel->progs.warden_sys_mmap)))
 			goto cleanup;
 		*stage = "allocating TLS attach table";
 		r = tls_attach_new(skel, cfg->proc_root, &s->tls);

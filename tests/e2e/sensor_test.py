@@ -149,10 +149,14 @@ def check_tls_exchange(events, pid, m, need_addr=True):
     check(f"REPLY-{m}".encode() in reads.get(conn, b""),
           f"no tls.read on conn {conn} of pid {pid} carries REPLY-{m}: {reads.get(conn, b'')[:300]!r}")
     if need_addr:
+        # The fd the TLS programs report is the one the process connected.
+        fds = {e["fd"] for e in events if e["type"] == "net.connect" and e["pid"] == pid
+               and e.get("dport") == PORT}
         for e in wevs[conn] + revs[conn]:
             check(e.get("raddr") == "127.0.0.1" and e.get("rport") == PORT,
                   f"tls event lacks remote 127.0.0.1:{PORT}: {dict((k, e.get(k)) for k in ('raddr', 'rport', 'fd'))}")
-            check(e.get("fd", -1) >= 0, f"tls event without fd: {e.get('fd')}")
+            check(e.get("fd", -1) in fds, f"tls event's fd {e.get('fd')} is not the fd connected "
+                  f"to the server ({sorted(fds)})")
     return conn
 
 
@@ -196,6 +200,38 @@ def t_tls_curl():
                                  json.dumps({"marker": m}), f"https://127.0.0.1:{PORT}/v1/chat"])
         check(rc == 0 and f"REPLY-{m}" in out, f"curl failed: {rc} {err[-500:]}")
     check_tls_exchange(w.events, pid, m)
+
+
+def kernel_has_sock_length_tracepoints():
+    out = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                         capture_output=True, text=True, check=True).stdout
+    return all(f"'btf_trace_sock_{d}_length'" in out for d in ("send", "recv"))
+
+
+def t_tls_io_hooks():
+    """Both ways of learning an SSL call's socket give the same exchange, fd and addresses,
+    and auto picks the sock tracepoints where the kernel has them."""
+    sock = kernel_has_sock_length_tracepoints()
+    for mode in ("auto", "syscall") + (("socket",) if sock else ()):
+        m = marker()
+        with Wardend("--tls-io-hooks", mode) as w:
+            ready = open(w.errpath).read()
+            want = "sock tracepoints" if mode == "socket" or (mode == "auto" and sock) else \
+                "read/write syscall tracepoints"
+            check(f"TLS sockets seen by the {want}" in ready, f"{mode}: ready line: {ready!r}")
+            pid, rc, out, err = run([PY, "-c", PY_CLIENT, m, str(PORT)])
+            check(rc == 0 and f"REPLY-{m}" in out, f"client failed: {rc} {err[-500:]}")
+            pid2, rc, out, err = run(["curl", "-sSk", "--http1.1", "-H", f"X-Marker: {m}x", "-d",
+                                      json.dumps({"marker": m + "x"}),
+                                      f"https://127.0.0.1:{PORT}/v1/chat"])
+            check(rc == 0 and f"REPLY-{m}x" in out, f"curl failed: {rc} {err[-500:]}")
+        check_tls_exchange(w.events, pid, m)
+        check_tls_exchange(w.events, pid2, m + "x")
+    if not sock:  # asked for what the kernel lacks: a clear error, exit 1
+        r = subprocess.run([WARDEND, "--tls-io-hooks", "socket", "--no-db", "-o", os.devnull],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1 and "no sock_send_length" in r.stderr,
+              f"--tls-io-hooks socket without the tracepoints: rc {r.returncode} {r.stderr!r}")
 
 
 def t_tls_node():
@@ -545,7 +581,7 @@ def t_cli():
           f"as nobody: rc {rc}, stderr {err!r}")
 
 
-TESTS = [t_tls_python, t_tls_curl, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
+TESTS = [t_tls_python, t_tls_curl, t_tls_io_hooks, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
          t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
          t_connect_addresses,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]

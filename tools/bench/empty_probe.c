@@ -4,7 +4,9 @@
  * Warden's object by gen_empty.py: one for each of Warden's programs) to
  * Warden's hooks: every tracepoint, and SSL_{write,read}{,_ex} entry and
  * return in each library given on the command line, as wardend attaches
- * them. Prints "ready" and waits for SIGINT/SIGTERM.
+ * them. Of the two sets of TLS socket hooks it attaches the one wardend's
+ * --tls-io-hooks auto picks on this kernel. Prints "ready" and waits for
+ * SIGINT/SIGTERM.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "empty.skel.h"
+#include "warden/kfeature.h"
 
 static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
 {
@@ -27,10 +30,33 @@ int main(int argc, char **argv)
 	struct empty_bpf *skel;
 	struct bpf_program *entry[4];
 	sigset_t set;
-	int sig, n = 0;
+	int sig, n = 0, sock_io;
 
 	libbpf_set_print(quiet);
-	skel = empty_bpf__open_and_load();
+	sock_io = kfeature_sock_length_tracepoints();
+	if (sock_io < 0) {
+		fprintf(stderr, "empty_probe: reading the kernel's BTF failed: %s\n",
+			strerror(-sock_io));
+		return 1;
+	}
+	skel = empty_bpf__open();
+	if (skel) {
+		struct bpf_program *const sock[] = { skel->progs.empty_warden_sock_send,
+						     skel->progs.empty_warden_sock_recv };
+		struct bpf_program *const sys[] = { skel->progs.empty_warden_sys_write,
+						    skel->progs.empty_warden_sys_read,
+						    skel->progs.empty_warden_sys_sendto,
+						    skel->progs.empty_warden_sys_recvfrom };
+
+		for (unsigned int i = 0; i < 2; i++)
+			bpf_program__set_autoload(sock[i], !!sock_io);
+		for (unsigned int i = 0; i < 4; i++)
+			bpf_program__set_autoload(sys[i], !sock_io);
+		if (empty_bpf__load(skel)) {
+			empty_bpf__destroy(skel);
+			skel = NULL;
+		}
+	}
 	if (!skel) {
 		fprintf(stderr, "empty_probe: load failed: %s\n", strerror(errno));
 		return 1;

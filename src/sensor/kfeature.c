@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Kernel feature probes. See kfeature.h. */
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/btf.h>
+
+#include "warden/kfeature.h"
+
+int kfeature_sock_length_tracepoints(void)
+{
+	/* A tp_btf program attaches to the typedef the kernel makes for each tracepoint. */
+	static const char *const names[] = { "btf_trace_sock_send_length",
+					     "btf_trace_sock_recv_length" };
+	struct btf *btf = btf__load_vmlinux_btf();
+	int r = 1;
+
+	if (!btf)
+		return errno ? -errno : -ENOENT;
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (btf__find_by_name_kind(btf, names[i], BTF_KIND_TYPEDEF) < 0) {
+			r = 0;
+			break;
+		}
+	}
+	btf__free(btf);
+	return r;
+}
