@@ -157,7 +157,7 @@ static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 	__u32 zero = 0;
 	__u64 n;
 
-	a = bpf_task_storage_get(&dns_recv_inflight, bpf_get_current_task_btf(), 0, 0);
+	a = task_storage_peek(&dns_recv_inflight, bpf_get_current_task_btf());
 	if (!a || !a->active)
 		return 0;
 	if (ret <= 0)

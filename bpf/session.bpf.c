@@ -175,7 +175,7 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	struct warden_rec_file_open *r;
 	struct open_stash *s;
 
-	s = bpf_task_storage_get(&open_inflight, bpf_get_current_task_btf(), 0, 0);
+	s = task_storage_peek(&open_inflight, bpf_get_current_task_btf());
 	if (!s || !s->active)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_FILE_OPEN);
