@@ -7,7 +7,7 @@ between configurations measured minutes apart at most):
   none    no BPF at all
   empty   empty BPF programs on exactly Warden's hooks (the floor)
   warden  wardend capturing, output to /dev/null
-A row is a function returning a dict; ROWS lists them. BENCH_QUICK=1 runs a
+A row is a function returning a dict (or a list of them); ROWS lists them. BENCH_QUICK=1 runs a
 tiny smoke (for make test): it checks the harness works, not the figures.
 BENCH_ROWS=tls,exec runs only the rows whose function names contain those words.
 """
@@ -292,6 +292,18 @@ def row_exec():
 def row_connect():
     n = 1000 if QUICK else 50000
     return storm_row("connect", n, f"connect storm ({n} refused)", "us/connect")
+
+
+def row_io():
+    """What every process on the host pays on its plain I/O, TLS or not: the TLS programs
+    learn an SSL call's socket from the socket I/O inside it, so hooks watch I/O that is
+    not an agent's too. A pipe (no socket: nothing of Warden's should run), a UNIX
+    socketpair (the sock tracepoints run, and return at once outside SSL_*), and opens
+    (the openat hooks run for every process, and report only session members')."""
+    n = 20000 if QUICK else 500000
+    return [storm_row("pipe", n, f"pipe I/O ({n} 64 B write+read pairs)", "us/pair"),
+            storm_row("unix", n, f"UNIX socket I/O ({n} 64 B write+read pairs)", "us/pair"),
+            storm_row("open", n, f"file opens ({n} open+close /dev/null)", "us/open")]
 
 
 def row_overload():
@@ -620,7 +632,7 @@ def row_pipeline_recorded():
         subprocess.run(["rm", "-rf", d])
 
 
-ROWS = [row_tls, row_exec, row_connect, row_overload, row_memory, row_pipeline,
+ROWS = [row_tls, row_exec, row_connect, row_io, row_overload, row_memory, row_pipeline,
         row_pipeline_recorded]
 ROWS.append(row_claude_for(QUICK, BUILD, configs))  # row 6: a real agent (tools/bench/row_claude.py)
 

@@ -2,11 +2,16 @@
 /*
  * Process and network storms. "exec N": N x (fork, exec /bin/true, wait).
  * "connect N": N x connect() to a closed loopback port (refused at once).
+ * "pipe N": N x (write 64 bytes to a pipe, read them back), one thread.
+ * "unix N": the same over a UNIX socketpair. "open N": N x open and close
+ * /dev/null. What every process on the host pays on its plain I/O and
+ * opens for the hooks that watch agents' TLS and file opens.
  * Prints one JSON line: the elapsed ns, and the CPU ns (user + system) the
  * storm and its children used: what hooks on their syscalls cost them,
  * without the noise of whatever else the machine runs meanwhile.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -40,8 +45,10 @@ int main(int argc, char **argv)
 	long long c0;
 	long n;
 
-	if (argc != 3 || (strcmp(argv[1], "exec") && strcmp(argv[1], "connect"))) {
-		fprintf(stderr, "usage: exec_storm exec|connect N\n");
+	if (argc != 3 ||
+	    (strcmp(argv[1], "exec") && strcmp(argv[1], "connect") && strcmp(argv[1], "pipe") &&
+	     strcmp(argv[1], "unix") && strcmp(argv[1], "open"))) {
+		fprintf(stderr, "usage: exec_storm exec|connect|pipe|unix|open N\n");
 		return 2;
 	}
 	n = atol(argv[2]);
@@ -57,6 +64,27 @@ int main(int argc, char **argv)
 			if (posix_spawn(&p, "/bin/true", NULL, NULL, args, environ) || waitpid(p, &st, 0) < 0)
 				return 1;
 		}
+	} else if (!strcmp(argv[1], "open")) {
+		for (long i = 0; i < n; i++) {
+			int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0)
+				return 1;
+			close(fd);
+		}
+	} else if (!strcmp(argv[1], "pipe") || !strcmp(argv[1], "unix")) {
+		char buf[64] = { 0 };
+		int fds[2];
+
+		if (argv[1][0] == 'p' ? pipe(fds) : socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+			return 1;
+		for (long i = 0; i < n; i++) {
+			if (write(fds[1], buf, sizeof(buf)) != sizeof(buf) ||
+			    read(fds[0], buf, sizeof(buf)) != sizeof(buf))
+				return 1;
+		}
+		close(fds[0]);
+		close(fds[1]);
 	} else {
 		/* Port 1 on loopback: nothing listens, the kernel refuses at once. */
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(1),
