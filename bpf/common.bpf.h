@@ -27,6 +27,21 @@
 #define S_IFMT_ 00170000
 #define S_IFSOCK_ 0140000
 
+/*
+ * The syscall a task is in, from its user registers (bpf_task_pt_regs), for
+ * hooks inside a syscall that need its arguments; libbpf 1.1 has no
+ * PT_REGS_PARM6_SYSCALL.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#define SYSCALL_PARM6(regs) ((regs)->r9)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#define SYSCALL_PARM6(regs) ((regs)->regs[5])
+#else
+#error "no syscall number register for this architecture"
+#endif
+
 /* Set by wardend in skel->rodata before load. */
 const volatile __u32 warden_self_tgid __weak = 0; /* never report ourselves */
 /*

@@ -3,18 +3,31 @@
  * DNS replies as processes receive them, so userspace can map the addresses
  * a process connects to back to the names it resolved.
  *
- * read() is far too hot to watch, so a resolver socket is recognised where
- * it is cheap: a UDP socket connect()ed to port 53 (glibc, c-ares, musl), or
- * one that sendto()s port 53 without connecting. Such a (tgid, fd) is marked
- * in dns_socks (dns.bpf.h: at connect() by net.bpf.c's entry program, which
- * reads the address anyway), with the struct file behind it so that a reused
- * fd number is not mistaken for it. recvfrom() and recvmsg() on a marked fd
- * stash the user buffer per thread at entry; the exit copies the bytes the
- * kernel wrote. A process that never marked one costs a look at its task
- * storage per recv*() call.
+ * A resolver socket is a UDP socket connect()ed to port 53 (glibc, c-ares,
+ * musl, Go), or one that sends to port 53 without connecting. Two ways to
+ * see its replies; userspace picks one with the TLS hooks (sensor.c):
  *
- * Not covered: read()/recvmmsg() on a resolver socket (Go's pure resolver
- * reads with read()), DNS over TCP, sendmsg() to port 53 without connect().
+ * The sock tracepoints (sock_send_length, sock_recv_length; Linux 6.5 on):
+ * they run on socket I/O only, and hand over the socket. A connected
+ * resolver socket is told by its peer's port; one that sendto()s port 53
+ * unconnected carries a mark in its own storage (dns_sent), which goes
+ * with it. The reply is read from the buffer the
+ * syscall's arguments name, the kernel having just written it: read()
+ * (Go's resolver), recvfrom() and recvmsg() are covered. The server of an
+ * unconnected socket's reply is the one its query went to.
+ *
+ * Without them, the recvfrom/recvmsg/sendto syscall tracepoints, which
+ * every such call on the host pays for: a resolver (tgid, fd) is marked in
+ * dns_socks (dns.bpf.h: at connect() by net.bpf.c's exit program, which
+ * reads the address anyway, and at sendto()), with the struct file behind
+ * it so that a reused fd number is not mistaken for it. recvfrom() and
+ * recvmsg() on a marked fd stash the user buffer per thread at entry; the
+ * exit copies the bytes the kernel wrote. read() is far too hot to watch
+ * this way: not covered.
+ *
+ * Neither covers recvmmsg(), readv(), DNS over TCP, or sendmsg() to port
+ * 53 without connect(): reading every unconnected sendmsg()'s address
+ * would cost UDP servers (QUIC) more than that rare resolver is worth.
  */
 #include "dns.bpf.h"
 
@@ -48,6 +61,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct warden_rec_dns);
 } dns_scratch SEC(".maps");
+
+/* The syscall numbers whose arguments the sock hooks read, set by wardend. */
+const volatile __u32 warden_nr_read = 0;
+const volatile __u32 warden_nr_recvfrom = 0;
+const volatile __u32 warden_nr_recvmsg = 0;
+const volatile __u32 warden_nr_sendto = 0;
+
+/* An unconnected UDP socket that sent to port 53: the server it sent to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct warden_sockaddr);
+} dns_sent SEC(".maps");
 
 /*
  * The AF_INET/AF_INET6 address of len bytes at user pointer uptr. 0, -1 when
@@ -146,43 +173,25 @@ int warden_dns_recvmsg_enter(struct trace_event_raw_sys_enter *ctx)
 			  m.msg_namelen > 0 ? (__u64)m.msg_name : 0, ctx->args[2]);
 }
 
-static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
+/* The record of a reply of ret bytes (ret > 0) the kernel wrote at buf (cap bytes). */
+static __always_inline void dns_emit(__s32 fd, __u64 buf, __u64 cap, long ret,
+				     const struct warden_sockaddr *server)
 {
-	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-	struct warden_sockaddr from;
 	struct warden_rec_dns *r;
-	struct dns_recv *a;
-	struct dns_sock *s;
-	long ret = ctx->ret;
 	__u32 zero = 0;
 	__u64 n;
 
-	a = task_storage_peek(&dns_recv_inflight, bpf_get_current_task_btf());
-	if (!a || !a->active)
-		return 0;
-	if (ret <= 0)
-		goto out;
 	r = bpf_map_lookup_elem(&dns_scratch, &zero);
 	if (!r)
-		goto out;
+		return;
 	hdr_init(&r->hdr, WARDEN_REC_DNS, 0);
-	r->fd = a->fd;
+	r->fd = fd;
 	r->total_len = ret;
 	r->_pad0 = 0;
-	__builtin_memset(&r->server, 0, sizeof(r->server));
-	k.fd = a->fd;
-	s = bpf_map_lookup_elem(&dns_socks, &k);
-	if (s)
-		r->server = s->server;
-	/* The sender, when the caller asked: an unconnected socket hears from anyone. */
-	if (a->addr && sa_read(a->addr, sizeof(union dns_sa), &from) == 0) {
-		if (from.port != DNS_PORT)
-			goto out;
-		r->server = from;
-	}
+	r->server = *server;
 	n = ret;
-	if (n > a->cap) /* MSG_TRUNC: ret is the datagram's length, not what was copied */
-		n = a->cap;
+	if (n > cap) /* MSG_TRUNC: ret is the datagram's length, not what was copied */
+		n = cap;
 	if (n > WARDEN_DNS_MAX)
 		n = WARDEN_DNS_MAX;
 	if (n < (__u64)ret) {
@@ -191,16 +200,42 @@ static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 	}
 	barrier_var(n);
 	if (n > WARDEN_DNS_MAX)
-		goto out;
-	if (bpf_probe_read_user(r->data, n, (void *)a->buf)) {
+		return;
+	if (bpf_probe_read_user(r->data, n, (void *)buf)) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
-		goto out;
+		return;
 	}
 	r->len = n;
 	r->hdr.size = offsetof(struct warden_rec_dns, data) + n;
 	__builtin_memset(&r->task, 0, sizeof(r->task));
 	task_fill_current(&r->task);
 	rb_output(r, offsetof(struct warden_rec_dns, data) + n, WARDEN_REC_DNS);
+}
+
+static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct warden_sockaddr server = {}, from;
+	struct dns_recv *a;
+	struct dns_sock *s;
+	long ret = ctx->ret;
+
+	a = task_storage_peek(&dns_recv_inflight, bpf_get_current_task_btf());
+	if (!a || !a->active)
+		return 0;
+	if (ret <= 0)
+		goto out;
+	k.fd = a->fd;
+	s = bpf_map_lookup_elem(&dns_socks, &k);
+	if (s)
+		server = s->server;
+	/* The sender, when the caller asked: an unconnected socket hears from anyone. */
+	if (a->addr && sa_read(a->addr, sizeof(union dns_sa), &from) == 0) {
+		if (from.port != DNS_PORT)
+			goto out;
+		server = from;
+	}
+	dns_emit(a->fd, a->buf, a->cap, ret, &server);
 out:
 	a->active = 0; /* kept for the thread's next reply: no free and allocation per call */
 	return 0;
@@ -216,6 +251,111 @@ SEC("tp/syscalls/sys_exit_recvmsg")
 int warden_dns_recvmsg_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return recv_exit(ctx);
+}
+
+/* A UDP socket of an IP family: what a resolver uses. BTF loads, inlined. */
+static __always_inline bool sk_udp_inet(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	return sk->sk_type == SOCK_DGRAM_ && (family == AF_INET || family == AF_INET6);
+}
+
+/* The first buffer of the user msghdr at umsg; 0 or -1. */
+static __always_inline int msghdr_first_buf(__u64 umsg, __u64 *buf, __u64 *cap)
+{
+	struct user_msghdr m;
+	struct iovec iov = {};
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)umsg) ||
+	    (m.msg_iov && m.msg_iovlen && bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov))) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		return -1;
+	}
+	*buf = (__u64)iov.iov_base;
+	*cap = iov.iov_len;
+	return 0;
+}
+
+/*
+ * A sendto() on an unconnected UDP socket: one to port 53 marks it. Every
+ * socket send on the host comes here; anything but unconnected UDP leaves
+ * after a few loads, and anything but sendto() after a few more.
+ */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(warden_dns_sock_send, struct sock *sk, int ret, int flags)
+{
+	struct warden_sockaddr sa, *m;
+	struct pt_regs *regs;
+	int r;
+
+	if (ret < 0 || !sk_udp_inet(sk) || sk->__sk_common.skc_dport || is_self())
+		return 0; /* a connected one is told at receive by its peer's port */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (SYSCALL_NR(regs) != warden_nr_sendto)
+		return 0;
+	r = sa_read(PT_REGS_PARM5_SYSCALL(regs), (__u32)SYSCALL_PARM6(regs), &sa);
+	if (r == -2)
+		stat_inc(WARDEN_STAT_READ_FAULT);
+	if (r || sa.port != DNS_PORT)
+		return 0;
+	m = bpf_sk_storage_get(&dns_sent, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!m) {
+		stat_inc(WARDEN_STAT_DNS_MARK_FAIL);
+		return 0;
+	}
+	*m = sa;
+	return 0;
+}
+
+/*
+ * A datagram a resolver socket received, as the kernel hands it over.
+ * Every socket receive on the host comes here; anything but UDP leaves
+ * after a few loads, and UDP that is no resolver's after a few more.
+ */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(warden_dns_sock_recv, struct sock *sk, int ret, int flags)
+{
+	struct warden_sockaddr server = {}, *m;
+	__u64 nr, buf, cap;
+	struct pt_regs *regs;
+	__u16 dport;
+	__s32 fd;
+
+	if (ret <= 0 || (flags & MSG_PEEK_) || !sk_udp_inet(sk))
+		return 0;
+	dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (dport == DNS_PORT) {
+		server.family = sk->__sk_common.skc_family;
+		server.port = DNS_PORT;
+		if (server.family == AF_INET)
+			bpf_core_read(server.addr, 4, &sk->__sk_common.skc_daddr);
+		else
+			bpf_core_read(server.addr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else if (!dport && sk->sk_bpf_storage && (m = bpf_sk_storage_get(&dns_sent, sk, 0, 0))) {
+		server = *m;
+	} else {
+		return 0;
+	}
+	if (is_self())
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	nr = SYSCALL_NR(regs);
+	fd = PT_REGS_PARM1_SYSCALL(regs);
+	if (nr == warden_nr_read || nr == warden_nr_recvfrom) {
+		buf = PT_REGS_PARM2_SYSCALL(regs);
+		cap = PT_REGS_PARM3_SYSCALL(regs);
+	} else if (nr != warden_nr_recvmsg ||
+		   msghdr_first_buf(PT_REGS_PARM2_SYSCALL(regs), &buf, &cap)) {
+		return 0; /* readv, recvmmsg, io_uring: no one buffer to read it from */
+	}
+	if (!buf || !cap)
+		return 0;
+	/* The syscall's first argument, checked: it is the fd of this socket. */
+	if (fd_sock(fd) != sk)
+		fd = -1;
+	dns_emit(fd, buf, cap, ret, &server);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -114,11 +114,21 @@ static __always_inline void dns_mark(__s32 fd, const struct warden_sockaddr *ser
 		stat_inc(WARDEN_STAT_DNS_MARK_FAIL);
 }
 
+/*
+ * 1: replies are seen at the recvfrom/recvmsg syscalls, which need the fd
+ * marks; 0: at the sock tracepoints, which tell a resolver socket by the
+ * socket itself (dns.bpf.c). Set by wardend.
+ */
+const volatile __u8 warden_dns_fd_marks __weak = 1;
+
 /* connect(fd, sa, len), sa as read from the caller: mark, or unmark a socket connected elsewhere. */
 static __always_inline void dns_on_connect(__s32 fd, const union dns_sa *sa, __u64 len)
 {
 	struct warden_sockaddr srv;
 	struct dns_sock_key k;
+
+	if (!warden_dns_fd_marks)
+		return;
 
 	if (!dns_sa_parse(sa, len, &srv) && srv.port == DNS_PORT) {
 		dns_mark(fd, &srv);

@@ -34,14 +34,6 @@
 /* connect()'s number on this architecture, set by wardend (SYS_connect). */
 const volatile __u32 warden_nr_connect = 0;
 
-#if defined(__TARGET_ARCH_x86)
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
-#elif defined(__TARGET_ARCH_arm64)
-#define SYSCALL_NR(regs) ((regs)->syscallno)
-#else
-#error "connect(): no syscall number register for this architecture"
-#endif
-
 /* The bytes of an address that a connect record carries: struct sockaddr_un's. */
 #define CONNECT_SA_MAX (2 + WARDEN_UNIX_PATH_MAX)
 

@@ -433,13 +433,13 @@ static __always_inline int note_sock(struct sock *sk)
 }
 
 SEC("tp_btf/sock_send_length")
-int BPF_PROG(warden_sock_send, struct sock *sk, int ret, int flags)
+int BPF_PROG(warden_tls_sock_send, struct sock *sk, int ret, int flags)
 {
 	return note_sock(sk);
 }
 
 SEC("tp_btf/sock_recv_length")
-int BPF_PROG(warden_sock_recv, struct sock *sk, int ret, int flags)
+int BPF_PROG(warden_tls_sock_recv, struct sock *sk, int ret, int flags)
 {
 	return note_sock(sk);
 }

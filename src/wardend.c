@@ -55,7 +55,7 @@ struct options {
 	size_t n_llm_hosts;
 	const char *agents[SESSION_AGENTS_MAX];
 	size_t n_agents;
-	enum sensor_tls_io tls_io;
+	enum sensor_io_hooks io_hooks;
 	bool tls;
 	bool raw_tls;
 	bool decode;
@@ -95,13 +95,15 @@ static void usage(FILE *f)
 		"                            calls are reported with their true total_len and\n"
 		"                            truncated: true\n"
 		"      --no-tls              do not capture TLS plaintext\n"
-		"      --tls-io-hooks MODE   how the TLS programs learn the socket an SSL call\n"
-		"                            uses: 'socket' (the sock_send_length and\n"
-		"                            sock_recv_length tracepoints: socket I/O only),\n"
-		"                            'syscall' (the read, write, sendto and recvfrom\n"
-		"                            syscall tracepoints: every read and write on the\n"
-		"                            host pays for them) or 'auto' (default: socket\n"
-		"                            where the kernel has it, Linux 6.5 and on)\n"
+		"      --io-hooks MODE       how TLS and DNS capture see socket I/O (the socket\n"
+		"                            an SSL call uses, resolvers' replies): 'socket'\n"
+		"                            (the sock_send_length and sock_recv_length\n"
+		"                            tracepoints: socket I/O only), 'syscall' (the\n"
+		"                            read, write, sendto, recvfrom and recvmsg syscall\n"
+		"                            tracepoints: every such call on the host, a\n"
+		"                            pipe's or a file's too, pays for them) or 'auto'\n"
+		"                            (default: socket where the kernel has it, Linux\n"
+		"                            6.5 and on)\n"
 		"      --tls-binary PATH     probe PATH at start-up: an agent binary that links\n"
 		"                            OpenSSL statically and is not on PATH (node on\n"
 		"                            PATH is probed already); repeatable\n"
@@ -207,13 +209,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_RETENTION_DAYS,
 		OPT_DB_MAX_SIZE,
 		OPT_DB_COMMIT,
-		OPT_TLS_IO_HOOKS,
+		OPT_IO_HOOKS,
 	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "tls-capture-max", required_argument, NULL, OPT_TLS_MAX },
 		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
-		{ "tls-io-hooks", required_argument, NULL, OPT_TLS_IO_HOOKS },
+		{ "io-hooks", required_argument, NULL, OPT_IO_HOOKS },
 		{ "raw-tls", no_argument, NULL, OPT_RAW_TLS },
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "tls-binary", required_argument, NULL, OPT_TLS_BINARY },
@@ -264,15 +266,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_TLS:
 			o->tls = false;
 			break;
-		case OPT_TLS_IO_HOOKS:
+		case OPT_IO_HOOKS:
 			if (!strcmp(optarg, "auto")) {
-				o->tls_io = SENSOR_TLS_IO_AUTO;
+				o->io_hooks = SENSOR_IO_HOOKS_AUTO;
 			} else if (!strcmp(optarg, "socket")) {
-				o->tls_io = SENSOR_TLS_IO_SOCKET;
+				o->io_hooks = SENSOR_IO_HOOKS_SOCKET;
 			} else if (!strcmp(optarg, "syscall")) {
-				o->tls_io = SENSOR_TLS_IO_SYSCALL;
+				o->io_hooks = SENSOR_IO_HOOKS_SYSCALL;
 			} else {
-				log_error("--tls-io-hooks: '%s' is not auto, socket or syscall",
+				log_error("--io-hooks: '%s' is not auto, socket or syscall",
 					  optarg);
 				return -EINVAL;
 			}
@@ -651,7 +653,7 @@ int main(int argc, char **argv)
 	struct daemon d = {};
 	struct sensor_config cfg = {};
 	struct pipeline_config pcfg;
-	const char *stage = NULL, *tls_note;
+	const char *stage = NULL, *io_note;
 	int r, probed, sfd = -1, ret = 1;
 
 	if (parse_options(argc, argv, &d.opt) < 0)
@@ -705,7 +707,7 @@ int main(int argc, char **argv)
 	cfg = (struct sensor_config){ .tls_capture_max = d.opt.tls_capture_max,
 				      .ringbuf_size = d.opt.ringbuf_size,
 				      .tls = d.opt.tls,
-				      .tls_io = d.opt.tls_io,
+				      .io_hooks = d.opt.io_hooks,
 				      /* 0 latency: every record wakes us; else batch by fill. */
 				      .wakeup_bytes =
 					      d.opt.max_latency_ms ? d.opt.ringbuf_size / 8 : 0,
@@ -714,9 +716,9 @@ int main(int argc, char **argv)
 				      .raw_fn = d.opt.capture ? on_raw_record : NULL,
 				      .raw_arg = &d };
 	r = sensor_open(&cfg, pipeline_event, d.pipe, &d.sensor, &stage);
-	if (r == -EOPNOTSUPP && d.opt.tls_io == SENSOR_TLS_IO_SOCKET) {
+	if (r == -EOPNOTSUPP && d.opt.io_hooks == SENSOR_IO_HOOKS_SOCKET) {
 		log_error(
-			"--tls-io-hooks socket: this kernel has no sock_send_length and "
+			"--io-hooks socket: this kernel has no sock_send_length and "
 			"sock_recv_length tracepoints (Linux 6.5 and on); use 'auto' or 'syscall'");
 		goto cleanup;
 	} else if (r < 0) {
@@ -764,14 +766,14 @@ int main(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(-r));
 		goto cleanup;
 	}
-	/* Which TLS socket hooks run: the syscall ones cost every read and write on the host. */
-	tls_note = !d.opt.tls ? ", TLS capture off" :
-		   sensor_tls_io(d.sensor) == SENSOR_TLS_IO_SOCKET ?
-				", TLS sockets seen by the sock tracepoints" :
-				", TLS sockets seen by the read/write syscall tracepoints";
-	fprintf(stderr, "wardend: ready (%d TLS libraries/binaries probed%s%s%s)\n",
-		probed < 0 ? 0 : probed, tls_note, d.store ? ", storing in " : "",
-		d.store ? d.opt.db : "");
+	/* Which socket I/O hooks run: the syscall ones cost every read and write on the host. */
+	io_note = sensor_io_hooks(d.sensor) == SENSOR_IO_HOOKS_SOCKET ?
+			  "sock tracepoints" :
+			  "read/write syscall tracepoints";
+	fprintf(stderr,
+		"wardend: ready (%d TLS libraries/binaries probed%s, socket I/O seen by the %s%s%s)\n",
+		probed < 0 ? 0 : probed, d.opt.tls ? "" : ", TLS capture off", io_note,
+		d.store ? ", storing in " : "", d.store ? d.opt.db : "");
 
 	r = run_loop(&d, sfd);
 	if (r < 0) {

@@ -20,15 +20,16 @@ struct sensor;
 typedef void (*sensor_raw_fn)(const void *rec, size_t size, void *arg);
 
 /*
- * How the TLS programs learn which socket an SSL_* call uses: the
- * sock_send_length/sock_recv_length tracepoints (socket I/O only), or the
- * read/write/sendto/recvfrom syscall tracepoints (every read and write on
- * the host). AUTO: the first where the kernel has them.
+ * How the TLS and DNS programs see socket I/O (which socket an SSL_* call
+ * uses; the replies resolver sockets receive): the sock_send_length and
+ * sock_recv_length tracepoints (socket I/O only), or the read, write,
+ * sendto, recvfrom and recvmsg syscall tracepoints (every such call on the
+ * host, a pipe's or a file's too). AUTO: the first where the kernel has them.
  */
-enum sensor_tls_io {
-	SENSOR_TLS_IO_AUTO = 0,
-	SENSOR_TLS_IO_SOCKET,
-	SENSOR_TLS_IO_SYSCALL,
+enum sensor_io_hooks {
+	SENSOR_IO_HOOKS_AUTO = 0,
+	SENSOR_IO_HOOKS_SOCKET,
+	SENSOR_IO_HOOKS_SYSCALL,
 };
 
 struct sensor_config {
@@ -36,7 +37,7 @@ struct sensor_config {
 	uint32_t ringbuf_size; /* bytes, power of two */
 	uint64_t wakeup_bytes; /* wake the reader at this fill; 0: every record */
 	bool tls; /* attach the SSL_* uprobes */
-	enum sensor_tls_io tls_io;
+	enum sensor_io_hooks io_hooks;
 	const char *proc_root; /* "/proc" */
 	const char *ldcache; /* "/etc/ld.so.cache" */
 	sensor_raw_fn raw_fn; /* NULL: none */
@@ -71,8 +72,8 @@ void sensor_free(struct sensor *s);
 int sensor_probe_path(struct sensor *s, const char *path);
 /* Find TLS libraries already on the host; returns files probed or -errno. */
 int sensor_discover_tls(struct sensor *s);
-/* The hooks sensor_open chose for sensor_config.tls_io (never AUTO). */
-enum sensor_tls_io sensor_tls_io(const struct sensor *s);
+/* The hooks sensor_open chose for sensor_config.io_hooks (never AUTO). */
+enum sensor_io_hooks sensor_io_hooks(const struct sensor *s);
 /* CLOCK_MONOTONIC -> unix ns offset the sensor stamps events with. */
 int64_t sensor_clock_offset(const struct sensor *s);
 /* The fd to wait on for records. */

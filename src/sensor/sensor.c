@@ -25,7 +25,7 @@ struct sensor {
 	struct warden_bpf *skel;
 	struct ring_buffer *rb;
 	struct tls_attach *tls;
-	enum sensor_tls_io tls_io;
+	enum sensor_io_hooks io_hooks;
 	struct bpf_link *links[32];
 	unsigned int nlinks;
 	int64_t mono_to_unix_ns;
@@ -113,27 +113,29 @@ int64_t sensor_clock_offset(const struct sensor *s)
 }
 
 /* The TLS socket hooks cfg asks for, where this kernel has them. */
-static int tls_io_choose(enum sensor_tls_io want, enum sensor_tls_io *out)
+static int io_hooks_choose(enum sensor_io_hooks want, enum sensor_io_hooks *out)
 {
 	int have;
 
-	if (want == SENSOR_TLS_IO_SYSCALL) {
+	if (want == SENSOR_IO_HOOKS_SYSCALL) {
 		*out = want;
 		return 0;
 	}
 	have = kfeature_sock_length_tracepoints();
 	if (have < 0)
 		return have;
-	if (!have && want == SENSOR_TLS_IO_SOCKET)
+	if (!have && want == SENSOR_IO_HOOKS_SOCKET)
 		return -EOPNOTSUPP;
-	*out = have ? SENSOR_TLS_IO_SOCKET : SENSOR_TLS_IO_SYSCALL;
+	*out = have ? SENSOR_IO_HOOKS_SOCKET : SENSOR_IO_HOOKS_SYSCALL;
 	return 0;
 }
 
-enum sensor_tls_io sensor_tls_io(const struct sensor *s)
+enum sensor_io_hooks sensor_io_hooks(const struct sensor *s)
 {
-	return s->tls_io;
+	return s->io_hooks;
 }
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static void autoload_off(struct bpf_program *const *progs, size_t n)
 {
@@ -182,7 +184,7 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	}
 
 	*stage = "finding the kernel's sock_send_length/sock_recv_length tracepoints";
-	r = tls_io_choose(cfg->tls_io, &s->tls_io);
+	r = io_hooks_choose(cfg->io_hooks, &s->io_hooks);
 	if (r)
 		goto cleanup;
 
@@ -197,17 +199,29 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	skel->rodata->warden_wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->warden_probe_files = cfg->tls;
 	skel->rodata->warden_nr_connect = SYS_connect;
+	skel->rodata->warden_nr_read = SYS_read;
+	skel->rodata->warden_nr_recvfrom = SYS_recvfrom;
+	skel->rodata->warden_nr_recvmsg = SYS_recvmsg;
+	skel->rodata->warden_nr_sendto = SYS_sendto;
+	skel->rodata->warden_dns_fd_marks = s->io_hooks == SENSOR_IO_HOOKS_SYSCALL;
 	*stage = "sizing the ring buffer";
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
 	if (r)
 		goto cleanup;
 	{
-		struct bpf_program *const sock_io[] = { skel->progs.warden_sock_send,
-							skel->progs.warden_sock_recv };
-		struct bpf_program *const sys_io[] = { skel->progs.warden_sys_write,
-						       skel->progs.warden_sys_read,
-						       skel->progs.warden_sys_sendto,
-						       skel->progs.warden_sys_recvfrom };
+		struct bpf_program *const tls_sock[] = { skel->progs.warden_tls_sock_send,
+							 skel->progs.warden_tls_sock_recv };
+		struct bpf_program *const tls_sys[] = { skel->progs.warden_sys_write,
+							skel->progs.warden_sys_read,
+							skel->progs.warden_sys_sendto,
+							skel->progs.warden_sys_recvfrom };
+		struct bpf_program *const dns_sock[] = { skel->progs.warden_dns_sock_send,
+							 skel->progs.warden_dns_sock_recv };
+		struct bpf_program *const dns_sys[] = { skel->progs.warden_dns_sendto,
+							skel->progs.warden_dns_recvfrom_enter,
+							skel->progs.warden_dns_recvfrom_exit,
+							skel->progs.warden_dns_recvmsg_enter,
+							skel->progs.warden_dns_recvmsg_exit };
 		/* Without TLS capture the helpers would watch for nothing. */
 		struct bpf_program *const tls[] = {
 			skel->progs.warden_ssl_write, skel->progs.warden_ssl_write_ex,
@@ -216,12 +230,16 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 		};
 
 		/* One set of socket hooks, never both: each would cost the host for nothing. */
-		if (!cfg->tls || s->tls_io != SENSOR_TLS_IO_SOCKET)
-			autoload_off(sock_io, sizeof(sock_io) / sizeof(sock_io[0]));
-		if (!cfg->tls || s->tls_io != SENSOR_TLS_IO_SYSCALL)
-			autoload_off(sys_io, sizeof(sys_io) / sizeof(sys_io[0]));
+		if (!cfg->tls || s->io_hooks != SENSOR_IO_HOOKS_SOCKET)
+			autoload_off(tls_sock, ARRAY_LEN(tls_sock));
+		if (!cfg->tls || s->io_hooks != SENSOR_IO_HOOKS_SYSCALL)
+			autoload_off(tls_sys, ARRAY_LEN(tls_sys));
+		if (s->io_hooks != SENSOR_IO_HOOKS_SOCKET)
+			autoload_off(dns_sock, ARRAY_LEN(dns_sock));
+		if (s->io_hooks != SENSOR_IO_HOOKS_SYSCALL)
+			autoload_off(dns_sys, ARRAY_LEN(dns_sys));
 		if (!cfg->tls)
-			autoload_off(tls, sizeof(tls) / sizeof(tls[0]));
+			autoload_off(tls, ARRAY_LEN(tls));
 	}
 
 	*stage = "loading BPF programs";
@@ -247,20 +265,25 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	    (r = attach_prog(s, skel->progs.warden_openat2_exit)))
 		goto cleanup;
 	*stage = "attaching DNS tracepoints";
+	if (s->io_hooks == SENSOR_IO_HOOKS_SOCKET &&
+	    ((r = attach_prog(s, skel->progs.warden_dns_sock_send)) ||
+	     (r = attach_prog(s, skel->progs.warden_dns_sock_recv))))
+		goto cleanup;
 	/* Resolver sockets are marked at connect() by warden_connect_exit. */
-	if ((r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
-	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_enter)) ||
-	    (r = attach_prog(s, skel->progs.warden_dns_recvfrom_exit)) ||
-	    (r = attach_prog(s, skel->progs.warden_dns_recvmsg_enter)) ||
-	    (r = attach_prog(s, skel->progs.warden_dns_recvmsg_exit)))
+	if (s->io_hooks == SENSOR_IO_HOOKS_SYSCALL &&
+	    ((r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
+	     (r = attach_prog(s, skel->progs.warden_dns_recvfrom_enter)) ||
+	     (r = attach_prog(s, skel->progs.warden_dns_recvfrom_exit)) ||
+	     (r = attach_prog(s, skel->progs.warden_dns_recvmsg_enter)) ||
+	     (r = attach_prog(s, skel->progs.warden_dns_recvmsg_exit))))
 		goto cleanup;
 	if (cfg->tls) {
 		*stage = "attaching TLS socket tracepoints";
-		if (s->tls_io == SENSOR_TLS_IO_SOCKET &&
-		    ((r = attach_prog(s, skel->progs.warden_sock_send)) ||
-		     (r = attach_prog(s, skel->progs.warden_sock_recv))))
+		if (s->io_hooks == SENSOR_IO_HOOKS_SOCKET &&
+		    ((r = attach_prog(s, skel->progs.warden_tls_sock_send)) ||
+		     (r = attach_prog(s, skel->progs.warden_tls_sock_recv))))
 			goto cleanup;
-		if (s->tls_io == SENSOR_TLS_IO_SYSCALL &&
+		if (s->io_hooks == SENSOR_IO_HOOKS_SYSCALL &&
 		    ((r = attach_prog(s, skel->progs.warden_sys_write)) ||
 		     (r = attach_prog(s, skel->progs.warden_sys_read)) ||
 		     (r = attach_prog(s, skel->progs.warden_sys_sendto)) ||

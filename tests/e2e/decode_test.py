@@ -272,6 +272,49 @@ def t_dns_names_connect():
     check(conns and conns[0].get("host") == LLM_NAME, f"net.connect lacks host: {conns}")
 
 
+DNS_CLIENT = r"""
+import os, select, socket, struct, sys
+addr, name, how = sys.argv[1], sys.argv[2], sys.argv[3]
+q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack("!HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+if how in ("read", "recvmsg"):  # connected, as glibc, musl and Go's resolver do
+    s.connect((addr, 53))
+    s.send(q)
+    select.select([s], [], [], 5)  # settimeout made it non-blocking: wait for the reply
+    reply = os.read(s.fileno(), 512) if how == "read" else s.recvmsg(512)[0]
+else:  # sendto, recvfrom: unconnected
+    s.sendto(q, (addr, 53))
+    reply = s.recvfrom(512)[0]
+print(len(reply), s.fileno())
+"""
+
+
+def t_dns_receive_paths():
+    """A reply is seen however a resolver socket sends and receives, with each set of socket
+    I/O hooks: the sock tracepoints see read() (Go's resolver) too, the syscall
+    tracepoints recvfrom() and recvmsg() only (README)."""
+    sock = h.kernel_has_sock_length_tracepoints()
+    for mode in ("syscall",) + (("socket",) if sock else ()):
+        with Wardend("--io-hooks", mode) as w:
+            runs = {}
+            for how in ("sendto", "recvmsg", "read"):
+                pid, rc, out, err = run([PY, "-c", DNS_CLIENT, DNS_ADDR, LLM_NAME, how])
+                check(rc == 0, f"{mode}/{how}: DNS client failed: {err[-300:]}")
+                runs[how] = (pid, int(out.split()[1]))
+        for how, (pid, fd) in runs.items():
+            answers = [e for e in of_type(w.events, "dns.answer", pid) if e.get("qname") == LLM_NAME]
+            if mode == "syscall" and how == "read":
+                check(not answers, f"{mode}/{how}: an answer where none is promised: {answers}")
+                continue
+            check(len(answers) == 1, f"{mode}/{how}: want one dns.answer: {brief(w.events, pid)}")
+            a = answers[0]
+            check("127.0.0.1" in a.get("addrs", []) and a.get("fd") == fd and
+                  a.get("server") == DNS_ADDR and a.get("port") == 53,
+                  f"{mode}/{how}: answer {a}, fd {fd}")
+
+
 def t_capture_blind():
     if not shutil.which("gnutls-cli"):
         raise Fail("gnutls-cli missing (tools/deps.sh installs gnutls-bin)")
@@ -384,7 +427,7 @@ def t_gemini_ollama_mcp():
 
 TESTS = [t_openai_sdk_nostream, t_openai_sdk_stream, t_anthropic_sdk_nostream,
          t_anthropic_sdk_stream, t_openai_responses_api, t_curl_http2, t_gzip_response,
-         t_large_prompt_many_writes, t_plain_http_request, t_dns_names_connect, t_capture_blind,
+         t_large_prompt_many_writes, t_plain_http_request, t_dns_names_connect, t_dns_receive_paths, t_capture_blind,
          t_malformed_traffic, t_capture_replays_identically, t_gemini_ollama_mcp]
 
 

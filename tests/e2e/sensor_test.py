@@ -214,11 +214,11 @@ def t_tls_io_hooks():
     sock = kernel_has_sock_length_tracepoints()
     for mode in ("auto", "syscall") + (("socket",) if sock else ()):
         m = marker()
-        with Wardend("--tls-io-hooks", mode) as w:
+        with Wardend("--io-hooks", mode) as w:
             ready = open(w.errpath).read()
             want = "sock tracepoints" if mode == "socket" or (mode == "auto" and sock) else \
                 "read/write syscall tracepoints"
-            check(f"TLS sockets seen by the {want}" in ready, f"{mode}: ready line: {ready!r}")
+            check(f"socket I/O seen by the {want}" in ready, f"{mode}: ready line: {ready!r}")
             pid, rc, out, err = run([PY, "-c", PY_CLIENT, m, str(PORT)])
             check(rc == 0 and f"REPLY-{m}" in out, f"client failed: {rc} {err[-500:]}")
             pid2, rc, out, err = run(["curl", "-sSk", "--http1.1", "-H", f"X-Marker: {m}x", "-d",
@@ -228,10 +228,10 @@ def t_tls_io_hooks():
         check_tls_exchange(w.events, pid, m)
         check_tls_exchange(w.events, pid2, m + "x")
     if not sock:  # asked for what the kernel lacks: a clear error, exit 1
-        r = subprocess.run([WARDEND, "--tls-io-hooks", "socket", "--no-db", "-o", os.devnull],
+        r = subprocess.run([WARDEND, "--io-hooks", "socket", "--no-db", "-o", os.devnull],
                            capture_output=True, text=True, timeout=30)
         check(r.returncode == 1 and "no sock_send_length" in r.stderr,
-              f"--tls-io-hooks socket without the tracepoints: rc {r.returncode} {r.stderr!r}")
+              f"--io-hooks socket without the tracepoints: rc {r.returncode} {r.stderr!r}")
 
 
 def t_tls_node():

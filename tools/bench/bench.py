@@ -297,12 +297,14 @@ def row_connect():
 def row_io():
     """What every process on the host pays on its plain I/O, TLS or not: the TLS programs
     learn an SSL call's socket from the socket I/O inside it, so hooks watch I/O that is
-    not an agent's too. A pipe (no socket: nothing of Warden's should run), a UNIX
-    socketpair (the sock tracepoints run, and return at once outside SSL_*), and opens
-    (the openat hooks run for every process, and report only session members')."""
-    n = 20000 if QUICK else 500000
+    not an agent's too, and so are DNS replies. A pipe (no socket: nothing of Warden's
+    should run), a UNIX socketpair and unconnected loopback UDP (the sock tracepoints run:
+    TLS's return at once outside SSL_*, DNS's for anything but a resolver socket), and
+    opens (the openat hooks run for every process, and report only session members')."""
+    n = 20000 if QUICK else 300000
     return [storm_row("pipe", n, f"pipe I/O ({n} 64 B write+read pairs)", "us/pair"),
-            storm_row("unix", n, f"UNIX socket I/O ({n} 64 B write+read pairs)", "us/pair"),
+            storm_row("unix", n, f"UNIX socket I/O ({n} 64 B send+recv pairs)", "us/pair"),
+            storm_row("udp", n, f"UDP I/O ({n} 64 B sendto+recvfrom, loopback)", "us/pair"),
             storm_row("open", n, f"file opens ({n} open+close /dev/null)", "us/open")]
 
 

@@ -4,8 +4,8 @@
  * Warden's object by gen_empty.py: one for each of Warden's programs) to
  * Warden's hooks: every tracepoint, and SSL_{write,read}{,_ex} entry and
  * return in each library given on the command line, as wardend attaches
- * them. Of the two sets of TLS socket hooks it attaches the one wardend's
- * --tls-io-hooks auto picks on this kernel. Prints "ready" and waits for
+ * them. Of the two sets of socket I/O hooks (TLS and DNS) it attaches the
+ * one wardend's --io-hooks auto picks on this kernel. Prints "ready" and waits for
  * SIGINT/SIGTERM.
  */
 #include <bpf/libbpf.h>
@@ -41,16 +41,23 @@ int main(int argc, char **argv)
 	}
 	skel = empty_bpf__open();
 	if (skel) {
-		struct bpf_program *const sock[] = { skel->progs.empty_warden_sock_send,
-						     skel->progs.empty_warden_sock_recv };
+		struct bpf_program *const sock[] = { skel->progs.empty_warden_tls_sock_send,
+						     skel->progs.empty_warden_tls_sock_recv,
+						     skel->progs.empty_warden_dns_sock_send,
+						     skel->progs.empty_warden_dns_sock_recv };
 		struct bpf_program *const sys[] = { skel->progs.empty_warden_sys_write,
 						    skel->progs.empty_warden_sys_read,
 						    skel->progs.empty_warden_sys_sendto,
-						    skel->progs.empty_warden_sys_recvfrom };
+						    skel->progs.empty_warden_sys_recvfrom,
+						    skel->progs.empty_warden_dns_sendto,
+						    skel->progs.empty_warden_dns_recvfrom_enter,
+						    skel->progs.empty_warden_dns_recvfrom_exit,
+						    skel->progs.empty_warden_dns_recvmsg_enter,
+						    skel->progs.empty_warden_dns_recvmsg_exit };
 
-		for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int i = 0; i < sizeof(sock) / sizeof(sock[0]); i++)
 			bpf_program__set_autoload(sock[i], !!sock_io);
-		for (unsigned int i = 0; i < 4; i++)
+		for (unsigned int i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
 			bpf_program__set_autoload(sys[i], !sock_io);
 		if (empty_bpf__load(skel)) {
 			empty_bpf__destroy(skel);

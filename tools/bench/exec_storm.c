@@ -3,9 +3,11 @@
  * Process and network storms. "exec N": N x (fork, exec /bin/true, wait).
  * "connect N": N x connect() to a closed loopback port (refused at once).
  * "pipe N": N x (write 64 bytes to a pipe, read them back), one thread.
- * "unix N": the same over a UNIX socketpair. "open N": N x open and close
- * /dev/null. What every process on the host pays on its plain I/O and
- * opens for the hooks that watch agents' TLS and file opens.
+ * "unix N": N x (send, recv) of 64 bytes over a UNIX socketpair. "udp N":
+ * N x (sendto, recvfrom) of 64 bytes over loopback UDP, unconnected.
+ * "open N": N x open and close /dev/null. What every process on the host
+ * pays on its plain I/O and opens for the hooks that watch agents' TLS,
+ * DNS and file opens.
  * Prints one JSON line: the elapsed ns, and the CPU ns (user + system) the
  * storm and its children used: what hooks on their syscalls cost them,
  * without the noise of whatever else the machine runs meanwhile.
@@ -47,8 +49,8 @@ int main(int argc, char **argv)
 
 	if (argc != 3 ||
 	    (strcmp(argv[1], "exec") && strcmp(argv[1], "connect") && strcmp(argv[1], "pipe") &&
-	     strcmp(argv[1], "unix") && strcmp(argv[1], "open"))) {
-		fprintf(stderr, "usage: exec_storm exec|connect|pipe|unix|open N\n");
+	     strcmp(argv[1], "unix") && strcmp(argv[1], "udp") && strcmp(argv[1], "open"))) {
+		fprintf(stderr, "usage: exec_storm exec|connect|pipe|unix|udp|open N\n");
 		return 2;
 	}
 	n = atol(argv[2]);
@@ -72,11 +74,11 @@ int main(int argc, char **argv)
 				return 1;
 			close(fd);
 		}
-	} else if (!strcmp(argv[1], "pipe") || !strcmp(argv[1], "unix")) {
+	} else if (!strcmp(argv[1], "pipe")) {
 		char buf[64] = { 0 };
 		int fds[2];
 
-		if (argv[1][0] == 'p' ? pipe(fds) : socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+		if (pipe(fds))
 			return 1;
 		for (long i = 0; i < n; i++) {
 			if (write(fds[1], buf, sizeof(buf)) != sizeof(buf) ||
@@ -85,6 +87,34 @@ int main(int argc, char **argv)
 		}
 		close(fds[0]);
 		close(fds[1]);
+	} else if (!strcmp(argv[1], "unix")) {
+		char buf[64] = { 0 };
+		int fds[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+			return 1;
+		for (long i = 0; i < n; i++) {
+			if (send(fds[1], buf, sizeof(buf), 0) != sizeof(buf) ||
+			    recv(fds[0], buf, sizeof(buf), 0) != sizeof(buf))
+				return 1;
+		}
+		close(fds[0]);
+		close(fds[1]);
+	} else if (!strcmp(argv[1], "udp")) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t alen = sizeof(a);
+		char buf[64] = { 0 };
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		if (fd < 0 || bind(fd, (void *)&a, sizeof(a)) || getsockname(fd, (void *)&a, &alen))
+			return 1;
+		for (long i = 0; i < n; i++) {
+			if (sendto(fd, buf, sizeof(buf), 0, (void *)&a, sizeof(a)) != sizeof(buf) ||
+			    recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL) != sizeof(buf))
+				return 1;
+		}
+		close(fd);
 	} else {
 		/* Port 1 on loopback: nothing listens, the kernel refuses at once. */
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(1),
