@@ -156,6 +156,31 @@ static int attach_prog(struct sensor *s, struct bpf_program *p)
 	return 0;
 }
 
+/*
+ * Every program loaded but the SSL_* uprobes, which tls_attach.c attaches
+ * per file: what is not wanted was not loaded (autoload), so that choice
+ * is made once.
+ */
+static int attach_loaded(struct sensor *s, const char **stage)
+{
+	static char what[96]; /* *stage outlives s: sensor_open runs once */
+	struct bpf_program *p;
+	int r;
+
+	bpf_object__for_each_program(p, s->skel->obj)
+	{
+		if (!bpf_program__autoload(p) || bpf_program__type(p) == BPF_PROG_TYPE_KPROBE)
+			continue;
+		r = attach_prog(s, p);
+		if (r) {
+			snprintf(what, sizeof(what), "attaching %s", bpf_program__name(p));
+			*stage = what;
+			return r;
+		}
+	}
+	return 0;
+}
+
 int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 		struct sensor **out, const char **stage)
 {
@@ -247,51 +272,10 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	if (r)
 		goto cleanup;
 
-	*stage = "attaching process tracepoints";
-	if ((r = attach_prog(s, skel->progs.warden_fork)) ||
-	    (r = attach_prog(s, skel->progs.warden_exec)) ||
-	    (r = attach_prog(s, skel->progs.warden_exit)))
-		goto cleanup;
-	*stage = "attaching connect tracepoints";
-	if ((r = attach_prog(s, skel->progs.warden_connect_exit)) ||
-	    (r = attach_prog(s, skel->progs.warden_sock_state)))
-		goto cleanup;
-	*stage = "attaching session tracepoints";
-	if ((r = attach_prog(s, skel->progs.warden_session_fork)) ||
-	    (r = attach_prog(s, skel->progs.warden_session_exit)) ||
-	    (r = attach_prog(s, skel->progs.warden_openat_enter)) ||
-	    (r = attach_prog(s, skel->progs.warden_openat_exit)) ||
-	    (r = attach_prog(s, skel->progs.warden_openat2_enter)) ||
-	    (r = attach_prog(s, skel->progs.warden_openat2_exit)))
-		goto cleanup;
-	*stage = "attaching DNS tracepoints";
-	if (s->io_hooks == SENSOR_IO_HOOKS_SOCKET &&
-	    ((r = attach_prog(s, skel->progs.warden_dns_sock_send)) ||
-	     (r = attach_prog(s, skel->progs.warden_dns_sock_recv))))
-		goto cleanup;
-	/* Resolver sockets are marked at connect() by warden_connect_exit. */
-	if (s->io_hooks == SENSOR_IO_HOOKS_SYSCALL &&
-	    ((r = attach_prog(s, skel->progs.warden_dns_sendto)) ||
-	     (r = attach_prog(s, skel->progs.warden_dns_recvfrom_enter)) ||
-	     (r = attach_prog(s, skel->progs.warden_dns_recvfrom_exit)) ||
-	     (r = attach_prog(s, skel->progs.warden_dns_recvmsg_enter)) ||
-	     (r = attach_prog(s, skel->progs.warden_dns_recvmsg_exit))))
+	r = attach_loaded(s, stage);
+	if (r)
 		goto cleanup;
 	if (cfg->tls) {
-		*stage = "attaching TLS socket tracepoints";
-		if (s->io_hooks == SENSOR_IO_HOOKS_SOCKET &&
-		    ((r = attach_prog(s, skel->progs.warden_tls_sock_send)) ||
-		     (r = attach_prog(s, skel->progs.warden_tls_sock_recv))))
-			goto cleanup;
-		if (s->io_hooks == SENSOR_IO_HOOKS_SYSCALL &&
-		    ((r = attach_prog(s, skel->progs.warden_sys_write)) ||
-		     (r = attach_prog(s, skel->progs.warden_sys_read)) ||
-		     (r = attach_prog(s, skel->progs.warden_sys_sendto)) ||
-		     (r = attach_prog(s, skel->progs.warden_sys_recvfrom))))
-			goto cleanup;
-		*stage = "attaching the mmap tracepoint";
-		if ((r = attach_prog(s, skel->progs.warden_sys_mmap)))
-			goto cleanup;
 		*stage = "allocating TLS attach table";
 		r = tls_attach_new(skel, cfg->proc_root, &s->tls);
 		if (r)
