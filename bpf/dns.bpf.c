@@ -32,6 +32,7 @@
 #include "dns.bpf.h"
 
 #define MSG_PEEK_ 2
+#define SOCK_BINDPORT_LOCK_ 8 /* sk_userlocks: bind() gave the port by number */
 
 struct dns_recv {
 	__u64 buf; /* user buffer the datagram lands in */
@@ -291,6 +292,13 @@ int BPF_PROG(warden_dns_sock_send, struct sock *sk, int ret, int flags)
 
 	if (ret < 0 || !sk_udp_inet(sk) || sk->__sk_common.skc_dport || is_self())
 		return 0; /* a connected one is told at receive by its peer's port */
+	/*
+	 * Bound to a port by number: a server's, replying to its clients, and
+	 * reading each reply's address would cost it more than anything else
+	 * here. A resolver lets the kernel pick its port.
+	 */
+	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK_)
+		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (SYSCALL_NR(regs) != warden_nr_sendto)
 		return 0;

@@ -4,7 +4,9 @@
  * "connect N": N x connect() to a closed loopback port (refused at once).
  * "pipe N": N x (write 64 bytes to a pipe, read them back), one thread.
  * "unix N": N x (send, recv) of 64 bytes over a UNIX socketpair. "udp N":
- * N x (sendto, recvfrom) of 64 bytes over loopback UDP, unconnected.
+ * N x (sendto, recvfrom) of 64 bytes over loopback UDP, unconnected, from
+ * a socket the kernel bound (a client's); "udp-server N" the same from a
+ * socket bound to its port (a server's replies).
  * "open N": N x open and close /dev/null. What every process on the host
  * pays on its plain I/O and opens for the hooks that watch agents' TLS,
  * DNS and file opens.
@@ -41,6 +43,58 @@ static long long cpu_ns(void)
 		       1000ll;
 }
 
+/* A socket on 127.0.0.1, bound to port 0 (any) or not bound at all (-1); its address in *a. */
+static int udp_socket(int port, struct sockaddr_in *a)
+{
+	socklen_t alen = sizeof(*a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	*a = (struct sockaddr_in){ .sin_family = AF_INET,
+				   .sin_port = htons(port < 0 ? 0 : port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (fd < 0 || (port >= 0 && bind(fd, (void *)a, sizeof(*a))) ||
+	    (port >= 0 && getsockname(fd, (void *)a, &alen)))
+		return -1;
+	return fd;
+}
+
+/*
+ * n x (sendto, recvfrom). The sender is a client's socket (never bound:
+ * the kernel binds it at its first send) or a server's (bound to a port
+ * by number, as servers are): Warden reads where a client's datagrams go,
+ * to see resolvers that do not connect, and skips a server's.
+ */
+static int udp_pairs(long n, int server)
+{
+	struct sockaddr_in to, from, probe;
+	char buf[64] = { 0 };
+	int rx, tx, p;
+
+	rx = udp_socket(0, &to);
+	if (rx < 0)
+		return -1;
+	if (!server) {
+		tx = udp_socket(-1, &from);
+	} else {
+		/* A free port, then bound by its number. */
+		p = udp_socket(0, &probe);
+		if (p < 0)
+			return -1;
+		close(p);
+		tx = udp_socket(ntohs(probe.sin_port), &from);
+	}
+	if (tx < 0)
+		return -1;
+	for (long i = 0; i < n; i++) {
+		if (sendto(tx, buf, sizeof(buf), 0, (void *)&to, sizeof(to)) != sizeof(buf) ||
+		    recvfrom(rx, buf, sizeof(buf), 0, NULL, NULL) != sizeof(buf))
+			return -1;
+	}
+	close(rx);
+	close(tx);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct timespec t0, t1;
@@ -49,8 +103,9 @@ int main(int argc, char **argv)
 
 	if (argc != 3 ||
 	    (strcmp(argv[1], "exec") && strcmp(argv[1], "connect") && strcmp(argv[1], "pipe") &&
-	     strcmp(argv[1], "unix") && strcmp(argv[1], "udp") && strcmp(argv[1], "open"))) {
-		fprintf(stderr, "usage: exec_storm exec|connect|pipe|unix|udp|open N\n");
+	     strcmp(argv[1], "unix") && strcmp(argv[1], "udp") && strcmp(argv[1], "udp-server") &&
+	     strcmp(argv[1], "open"))) {
+		fprintf(stderr, "usage: exec_storm exec|connect|pipe|unix|udp|udp-server|open N\n");
 		return 2;
 	}
 	n = atol(argv[2]);
@@ -100,21 +155,9 @@ int main(int argc, char **argv)
 		}
 		close(fds[0]);
 		close(fds[1]);
-	} else if (!strcmp(argv[1], "udp")) {
-		struct sockaddr_in a = { .sin_family = AF_INET,
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t alen = sizeof(a);
-		char buf[64] = { 0 };
-		int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-		if (fd < 0 || bind(fd, (void *)&a, sizeof(a)) || getsockname(fd, (void *)&a, &alen))
+	} else if (!strcmp(argv[1], "udp") || !strcmp(argv[1], "udp-server")) {
+		if (udp_pairs(n, !strcmp(argv[1], "udp-server")))
 			return 1;
-		for (long i = 0; i < n; i++) {
-			if (sendto(fd, buf, sizeof(buf), 0, (void *)&a, sizeof(a)) != sizeof(buf) ||
-			    recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL) != sizeof(buf))
-				return 1;
-		}
-		close(fd);
 	} else {
 		/* Port 1 on loopback: nothing listens, the kernel refuses at once. */
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(1),
