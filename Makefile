@@ -24,9 +24,10 @@ SKEL     := $(BUILD)/warden.skel.h
 
 # Everything but the two main()s: the daemon, the CLI and the tests link it.
 LIB_SRCS := src/event.c src/pipeline.c src/capture.c src/util/encode.c src/util/parse.c src/util/bufutil.c $(wildcard src/session/*.c) \
-	src/sensor/record.c src/sensor/ldcache.c src/sensor/kfeature.c \
+	src/sensor/record.c src/sensor/ldcache.c \
 	src/sensor/elfsym.c $(wildcard src/decode/*.c) $(wildcard src/store/*.c)
-SENSOR_SRCS := src/sensor/sensor.c src/sensor/tls_attach.c
+# The parts that need libbpf (the fuzz targets link the library without it).
+SENSOR_SRCS := src/sensor/sensor.c src/sensor/tls_attach.c src/sensor/kfeature.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 SENSOR_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SENSOR_SRCS))
 LIB      := $(BUILD)/libwarden.a
@@ -116,8 +117,8 @@ $(BUILD)/bench/empty.bpf.o: $(BUILD)/bench/empty.bpf.c
 $(BUILD)/bench/empty.skel.h: $(BUILD)/bench/empty.bpf.o
 	$(BPFTOOL) gen skeleton $< name empty_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bench/empty_probe: tools/bench/empty_probe.c $(BUILD)/bench/empty.skel.h $(LIB)
-	$(CC) $(CFLAGS) -I$(BUILD)/bench -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/bench/empty_probe: tools/bench/empty_probe.c src/sensor/kfeature.c $(BUILD)/bench/empty.skel.h
+	$(CC) $(CFLAGS) -I$(BUILD)/bench -o $@ tools/bench/empty_probe.c src/sensor/kfeature.c -lbpf -lelf -lz
 
 $(BUILD)/bench/tls_rt: tools/bench/tls_rt.c
 	@mkdir -p $(@D)
