@@ -9,9 +9,9 @@
  *
  * The sock tracepoints (sock_send_length, sock_recv_length; Linux 6.5 on):
  * they run on socket I/O only, and hand over the socket. A connected
- * resolver socket is told by its peer's port; one that sendto()s port 53
- * unconnected carries a mark in its own storage (dns_sent), which goes
- * with it. The reply is read from the buffer the
+ * resolver socket is told by its peer's port; an unconnected one by where
+ * its first sendto() went (port 53), kept in its own storage (dns_sent),
+ * which goes with it. The reply is read from the buffer the
  * syscall's arguments name, the kernel having just written it: read()
  * (Go's resolver), recvfrom() and recvmsg() are covered. The server of an
  * unconnected socket's reply is the one its query went to.
@@ -69,7 +69,10 @@ const volatile __u32 warden_nr_recvfrom = 0;
 const volatile __u32 warden_nr_recvmsg = 0;
 const volatile __u32 warden_nr_sendto = 0;
 
-/* An unconnected UDP socket that sent to port 53: the server it sent to. */
+/*
+ * An unconnected UDP socket's role, decided at its first sendto(): the
+ * server when that went to port 53, else family 0 (no resolver's).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -279,9 +282,12 @@ static __always_inline int msghdr_first_buf(__u64 umsg, __u64 *buf, __u64 *cap)
 }
 
 /*
- * A sendto() on an unconnected UDP socket: one to port 53 marks it. Every
- * socket send on the host comes here; anything but unconnected UDP leaves
- * after a few loads, and anything but sendto() after a few more.
+ * A sendto() on an unconnected UDP socket: the first one decides whether
+ * it is a resolver's (to port 53). Every socket send on the host comes
+ * here; anything but unconnected UDP leaves after a few loads, anything
+ * but sendto() after a few more, and a socket decided already after one
+ * lookup: reading where a datagram goes costs more (about 115 ns here),
+ * and a resolver's socket asks port 53 from its first datagram.
  */
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(warden_dns_sock_send, struct sock *sk, int ret, int flags)
@@ -299,14 +305,18 @@ int BPF_PROG(warden_dns_sock_send, struct sock *sk, int ret, int flags)
 	 */
 	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK_)
 		return 0;
+	if (sk->sk_bpf_storage && bpf_sk_storage_get(&dns_sent, sk, 0, 0))
+		return 0; /* decided at its first sendto() */
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (SYSCALL_NR(regs) != warden_nr_sendto)
 		return 0;
 	r = sa_read(PT_REGS_PARM5_SYSCALL(regs), (__u32)SYSCALL_PARM6(regs), &sa);
-	if (r == -2)
+	if (r == -2) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
+		return 0; /* undecided: the next sendto() tries again */
+	}
 	if (r || sa.port != DNS_PORT)
-		return 0;
+		__builtin_memset(&sa, 0, sizeof(sa)); /* no resolver's */
 	m = bpf_sk_storage_get(&dns_sent, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!m) {
 		stat_inc(WARDEN_STAT_DNS_MARK_FAIL);
@@ -340,7 +350,8 @@ int BPF_PROG(warden_dns_sock_recv, struct sock *sk, int ret, int flags)
 			bpf_core_read(server.addr, 4, &sk->__sk_common.skc_daddr);
 		else
 			bpf_core_read(server.addr, 16, &sk->__sk_common.skc_v6_daddr);
-	} else if (!dport && sk->sk_bpf_storage && (m = bpf_sk_storage_get(&dns_sent, sk, 0, 0))) {
+	} else if (!dport && sk->sk_bpf_storage && (m = bpf_sk_storage_get(&dns_sent, sk, 0, 0)) &&
+		   m->family) {
 		server = *m;
 	} else {
 		return 0;

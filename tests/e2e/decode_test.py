@@ -293,6 +293,8 @@ else:  # sendto, recvfrom: unconnected; bound to port 0 (any), by number, or not
         port = p.getsockname()[1]
         p.close()
         s.bind(("127.0.0.1", port))
+    elif how == "firstelsewhere":  # its first datagram went to another port
+        s.sendto(b"x", ("127.0.0.1", 9))
     s.sendto(q, (addr, 53))
     reply = s.recvfrom(512)[0]
 print(len(reply), s.fileno())
@@ -303,18 +305,20 @@ def t_dns_receive_paths():
     """A reply is seen however a resolver socket sends and receives, with each set of socket
     I/O hooks: the sock tracepoints see read() (Go's resolver) too, the syscall
     tracepoints recvfrom() and recvmsg() only; the sock tracepoints skip unconnected
-    sockets bound to a port by number, a server's (README)."""
+    sockets bound to a port by number, a server's, and those whose first datagram went
+    elsewhere than port 53 (README)."""
     sock = h.kernel_has_sock_length_tracepoints()
     for mode in ("syscall",) + (("socket",) if sock else ()):
         with Wardend("--io-hooks", mode) as w:
             runs = {}
-            for how in ("sendto", "bound0", "boundport", "recvmsg", "read"):
+            for how in ("sendto", "bound0", "boundport", "firstelsewhere", "recvmsg", "read"):
                 pid, rc, out, err = run([PY, "-c", DNS_CLIENT, DNS_ADDR, LLM_NAME, how])
                 check(rc == 0, f"{mode}/{how}: DNS client failed: {err[-300:]}")
                 runs[how] = (pid, int(out.split()[1]))
         for how, (pid, fd) in runs.items():
             answers = [e for e in of_type(w.events, "dns.answer", pid) if e.get("qname") == LLM_NAME]
-            if (mode, how) in (("syscall", "read"), ("socket", "boundport")):
+            if (mode, how) in (("syscall", "read"), ("socket", "boundport"),
+                               ("socket", "firstelsewhere")):
                 check(not answers, f"{mode}/{how}: an answer where none is promised: {answers}")
                 continue
             check(len(answers) == 1, f"{mode}/{how}: want one dns.answer: {brief(w.events, pid)}")
