@@ -109,16 +109,17 @@ static __always_inline void stat_inc(__u32 slot)
 }
 
 /*
- * t's entry in the task-storage map, or NULL; never creates one. A task
- * with no entry in any map (most on a host: no connect, no SSL_*, no
- * session) is told by one load, without the helper's call and its per-CPU
- * busy count: this runs on every open, socket I/O and exit on the host.
+ * bpf_task_storage_get(map, t, 0, flags) for every task-storage map here.
+ * A lookup (no BPF_LOCAL_STORAGE_GET_F_CREATE) of a task with no entry in
+ * any map (most on a host: no connect, no SSL_*, no session) is told by
+ * one load, without the helper's call and its per-CPU busy count: lookups
+ * run on every open, socket I/O and exit on the host.
  */
-static __always_inline void *task_storage_peek(void *map, struct task_struct *t)
+static __always_inline void *task_storage(void *map, struct task_struct *t, __u64 flags)
 {
-	if (!t->bpf_storage)
+	if (!flags && !t->bpf_storage)
 		return NULL;
-	return bpf_task_storage_get(map, t, 0, 0);
+	return bpf_task_storage_get(map, t, 0, flags);
 }
 
 static __always_inline void *scratch_get(void)

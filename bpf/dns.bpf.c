@@ -130,8 +130,8 @@ static __always_inline int recv_enter(__s32 fd, __u64 buf, __u64 cap, __u64 addr
 		bpf_map_delete_elem(&dns_socks, &k);
 		return 0;
 	}
-	a = bpf_task_storage_get(&dns_recv_inflight, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	a = task_storage(&dns_recv_inflight, bpf_get_current_task_btf(),
+			 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a) {
 		stat_inc(WARDEN_STAT_DNS_STASH_FAIL);
 		return 0;
@@ -224,7 +224,7 @@ static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 	struct dns_sock *s;
 	long ret = ctx->ret;
 
-	a = task_storage_peek(&dns_recv_inflight, bpf_get_current_task_btf());
+	a = task_storage(&dns_recv_inflight, bpf_get_current_task_btf(), 0);
 	if (!a || !a->active)
 		return 0;
 	if (ret <= 0)
@@ -344,12 +344,7 @@ int BPF_PROG(warden_dns_sock_recv, struct sock *sk, int ret, int flags)
 		return 0;
 	dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (dport == DNS_PORT) {
-		server.family = sk->__sk_common.skc_family;
-		server.port = DNS_PORT;
-		if (server.family == AF_INET)
-			bpf_core_read(server.addr, 4, &sk->__sk_common.skc_daddr);
-		else
-			bpf_core_read(server.addr, 16, &sk->__sk_common.skc_v6_daddr);
+		sk_peer(sk, &server);
 	} else if (!dport && sk->sk_bpf_storage && (m = bpf_sk_storage_get(&dns_sent, sk, 0, 0)) &&
 		   m->family) {
 		server = *m;

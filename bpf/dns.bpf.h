@@ -74,11 +74,7 @@ struct {
 /* The current process's flag (created with BPF_LOCAL_STORAGE_GET_F_CREATE); NULL when none. */
 static __always_inline __u8 *dns_proc_flag(__u64 flags)
 {
-	struct task_struct *leader = bpf_get_current_task_btf()->group_leader;
-
-	if (!flags)
-		return task_storage_peek(&dns_procs, leader);
-	return bpf_task_storage_get(&dns_procs, leader, 0, flags);
+	return task_storage(&dns_procs, bpf_get_current_task_btf()->group_leader, flags);
 }
 
 static __always_inline bool dns_proc_has_marks(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The current task's file descriptors. */
+/* The current task's file descriptors, and the sockets behind them. */
 #ifndef WARDEN_FD_BPF_H
 #define WARDEN_FD_BPF_H
 
@@ -36,6 +36,24 @@ static __always_inline struct sock *fd_sock(__s32 fd)
 	/* A socket file's private_data is its struct socket. */
 	so = BPF_CORE_READ(f, private_data);
 	return BPF_CORE_READ(so, sk);
+}
+
+/*
+ * sk's peer: family, port and, for AF_INET/AF_INET6, address. Read through
+ * CO-RE, so sk may come from anywhere (a BTF argument or a pointer kept).
+ */
+static __always_inline void sk_peer(struct sock *sk, struct warden_sockaddr *out)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	__builtin_memset(out, 0, sizeof(*out));
+	out->family = family;
+	out->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* Explicit sizes: BPF_CORE_READ_INTO on an array reads one element. */
+	if (family == AF_INET)
+		bpf_core_read(out->addr, 4, &sk->__sk_common.skc_daddr);
+	else if (family == AF_INET6)
+		bpf_core_read(out->addr, 16, &sk->__sk_common.skc_v6_daddr);
 }
 
 #endif

@@ -61,11 +61,7 @@ struct {
 
 static __always_inline struct connect_args *inflight_get(__u64 flags)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-
-	if (!flags)
-		return task_storage_peek(&connect_inflight, t);
-	return bpf_task_storage_get(&connect_inflight, t, 0, flags);
+	return task_storage(&connect_inflight, bpf_get_current_task_btf(), flags);
 }
 
 /*

@@ -120,8 +120,8 @@ static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u
 
 	if (!session)
 		return 0;
-	s = bpf_task_storage_get(&open_inflight, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = task_storage(&open_inflight, bpf_get_current_task_btf(),
+			 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!s) {
 		stat_inc(WARDEN_STAT_FILE_STASH_FAIL);
 		return 0;
@@ -175,7 +175,7 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	struct warden_rec_file_open *r;
 	struct open_stash *s;
 
-	s = task_storage_peek(&open_inflight, bpf_get_current_task_btf());
+	s = task_storage(&open_inflight, bpf_get_current_task_btf(), 0);
 	if (!s || !s->active)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_FILE_OPEN);

@@ -28,9 +28,7 @@ struct {
 static __always_inline struct warden_session_member *member_get(struct task_struct *leader,
 								__u64 flags)
 {
-	if (!flags)
-		return task_storage_peek(&session_members, leader);
-	return bpf_task_storage_get(&session_members, leader, 0, flags);
+	return task_storage(&session_members, leader, flags);
 }
 
 /* The entry of the current process: its threads share their leader's. */

@@ -68,11 +68,7 @@ struct {
 
 static __always_inline struct tls_stack *tls_stack_get(__u64 flags)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-
-	if (!flags)
-		return task_storage_peek(&tls_active, t);
-	return bpf_task_storage_get(&tls_active, t, 0, flags);
+	return task_storage(&tls_active, bpf_get_current_task_btf(), flags);
 }
 
 static __always_inline bool is_read(__u8 func)
@@ -171,20 +167,13 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 func, __u64 out_l
 
 static __always_inline void sock_addrs(struct sock *sk, struct conn_info *ci)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	ci->local.family = family;
-	ci->remote.family = family;
+	sk_peer(sk, &ci->remote);
+	ci->local.family = ci->remote.family;
 	ci->local.port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	ci->remote.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == AF_INET) {
-		/* Explicit sizes: BPF_CORE_READ_INTO on an array reads one element. */
+	if (ci->local.family == AF_INET)
 		bpf_core_read(ci->local.addr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(ci->remote.addr, 4, &sk->__sk_common.skc_daddr);
-	} else if (family == AF_INET6) {
+	else if (ci->local.family == AF_INET6)
 		bpf_core_read(ci->local.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(ci->remote.addr, 16, &sk->__sk_common.skc_v6_daddr);
-	}
 }
 
 /*

@@ -14,4 +14,13 @@
  */
 int kfeature_sock_length_tracepoints(void);
 
+/*
+ * Warden's programs on those tracepoints, and the syscall-tracepoint ones
+ * they stand in for where the kernel lacks them (NULL-ended names). One
+ * set is loaded, never both: the sensor picks, and the bench's floor
+ * follows the same lists.
+ */
+extern const char *const kfeature_sock_io_progs[];
+extern const char *const kfeature_syscall_io_progs[];
+
 #endif

@@ -7,6 +7,22 @@
 
 #include "warden/kfeature.h"
 
+const char *const kfeature_sock_io_progs[] = {
+	"warden_tls_sock_send",
+	"warden_tls_sock_recv",
+	"warden_dns_sock_send",
+	"warden_dns_sock_recv",
+	NULL,
+};
+
+const char *const kfeature_syscall_io_progs[] = {
+	"warden_sys_write",	    "warden_sys_read",
+	"warden_sys_sendto",	    "warden_sys_recvfrom",
+	"warden_dns_sendto",	    "warden_dns_recvfrom_enter",
+	"warden_dns_recvfrom_exit", "warden_dns_recvmsg_enter",
+	"warden_dns_recvmsg_exit",  NULL,
+};
+
 int kfeature_sock_length_tracepoints(void)
 {
 	/* A tp_btf program attaches to the typedef the kernel makes for each tracepoint. */

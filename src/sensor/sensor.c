@@ -112,7 +112,7 @@ int64_t sensor_clock_offset(const struct sensor *s)
 	return s->mono_to_unix_ns;
 }
 
-/* The TLS socket hooks cfg asks for, where this kernel has them. */
+/* The socket I/O hooks (TLS's and DNS's) cfg asks for, where this kernel has them. */
 static int io_hooks_choose(enum sensor_io_hooks want, enum sensor_io_hooks *out)
 {
 	int have;
@@ -141,6 +141,19 @@ static void autoload_off(struct bpf_program *const *progs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		bpf_program__set_autoload(progs[i], false);
+}
+
+/* The programs of a NULL-ended list of names are not loaded; -ENOENT for a name not in obj. */
+static int autoload_off_named(struct bpf_object *obj, const char *const *names)
+{
+	for (size_t i = 0; names[i]; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, names[i]);
+
+		if (!p)
+			return -ENOENT;
+		bpf_program__set_autoload(p, false);
+	}
+	return 0;
 }
 
 static int attach_prog(struct sensor *s, struct bpf_program *p)
@@ -233,38 +246,25 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
 	if (r)
 		goto cleanup;
-	{
-		struct bpf_program *const tls_sock[] = { skel->progs.warden_tls_sock_send,
-							 skel->progs.warden_tls_sock_recv };
-		struct bpf_program *const tls_sys[] = { skel->progs.warden_sys_write,
-							skel->progs.warden_sys_read,
-							skel->progs.warden_sys_sendto,
-							skel->progs.warden_sys_recvfrom };
-		struct bpf_program *const dns_sock[] = { skel->progs.warden_dns_sock_send,
-							 skel->progs.warden_dns_sock_recv };
-		struct bpf_program *const dns_sys[] = { skel->progs.warden_dns_sendto,
-							skel->progs.warden_dns_recvfrom_enter,
-							skel->progs.warden_dns_recvfrom_exit,
-							skel->progs.warden_dns_recvmsg_enter,
-							skel->progs.warden_dns_recvmsg_exit };
-		/* Without TLS capture the helpers would watch for nothing. */
+	/* One set of socket I/O hooks, never both: each would cost the host for nothing. */
+	*stage = "choosing the socket I/O programs";
+	r = autoload_off_named(skel->obj, s->io_hooks == SENSOR_IO_HOOKS_SOCKET ?
+						  kfeature_syscall_io_progs :
+						  kfeature_sock_io_progs);
+	if (r)
+		goto cleanup;
+	if (!cfg->tls) {
+		/* Without TLS capture its helpers would watch for nothing. */
 		struct bpf_program *const tls[] = {
-			skel->progs.warden_ssl_write, skel->progs.warden_ssl_write_ex,
-			skel->progs.warden_ssl_read,  skel->progs.warden_ssl_read_ex,
-			skel->progs.warden_ssl_ret,   skel->progs.warden_sys_mmap,
+			skel->progs.warden_ssl_write,	  skel->progs.warden_ssl_write_ex,
+			skel->progs.warden_ssl_read,	  skel->progs.warden_ssl_read_ex,
+			skel->progs.warden_ssl_ret,	  skel->progs.warden_sys_mmap,
+			skel->progs.warden_tls_sock_send, skel->progs.warden_tls_sock_recv,
+			skel->progs.warden_sys_write,	  skel->progs.warden_sys_read,
+			skel->progs.warden_sys_sendto,	  skel->progs.warden_sys_recvfrom,
 		};
 
-		/* One set of socket hooks, never both: each would cost the host for nothing. */
-		if (!cfg->tls || s->io_hooks != SENSOR_IO_HOOKS_SOCKET)
-			autoload_off(tls_sock, ARRAY_LEN(tls_sock));
-		if (!cfg->tls || s->io_hooks != SENSOR_IO_HOOKS_SYSCALL)
-			autoload_off(tls_sys, ARRAY_LEN(tls_sys));
-		if (s->io_hooks != SENSOR_IO_HOOKS_SOCKET)
-			autoload_off(dns_sock, ARRAY_LEN(dns_sock));
-		if (s->io_hooks != SENSOR_IO_HOOKS_SYSCALL)
-			autoload_off(dns_sys, ARRAY_LEN(dns_sys));
-		if (!cfg->tls)
-			autoload_off(tls, ARRAY_LEN(tls));
+		autoload_off(tls, ARRAY_LEN(tls));
 	}
 
 	*stage = "loading BPF programs";

@@ -41,24 +41,19 @@ int main(int argc, char **argv)
 	}
 	skel = empty_bpf__open();
 	if (skel) {
-		struct bpf_program *const sock[] = { skel->progs.empty_warden_tls_sock_send,
-						     skel->progs.empty_warden_tls_sock_recv,
-						     skel->progs.empty_warden_dns_sock_send,
-						     skel->progs.empty_warden_dns_sock_recv };
-		struct bpf_program *const sys[] = { skel->progs.empty_warden_sys_write,
-						    skel->progs.empty_warden_sys_read,
-						    skel->progs.empty_warden_sys_sendto,
-						    skel->progs.empty_warden_sys_recvfrom,
-						    skel->progs.empty_warden_dns_sendto,
-						    skel->progs.empty_warden_dns_recvfrom_enter,
-						    skel->progs.empty_warden_dns_recvfrom_exit,
-						    skel->progs.empty_warden_dns_recvmsg_enter,
-						    skel->progs.empty_warden_dns_recvmsg_exit };
+		/* The set wardend leaves out, each program named empty_<its name>. */
+		const char *const *off = sock_io ? kfeature_syscall_io_progs :
+						   kfeature_sock_io_progs;
+		char name[64];
 
-		for (unsigned int i = 0; i < sizeof(sock) / sizeof(sock[0]); i++)
-			bpf_program__set_autoload(sock[i], !!sock_io);
-		for (unsigned int i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
-			bpf_program__set_autoload(sys[i], !sock_io);
+		for (unsigned int i = 0; off[i]; i++) {
+			struct bpf_program *p;
+
+			snprintf(name, sizeof(name), "empty_%s", off[i]);
+			p = bpf_object__find_program_by_name(skel->obj, name);
+			if (p)
+				bpf_program__set_autoload(p, false);
+		}
 		if (empty_bpf__load(skel)) {
 			empty_bpf__destroy(skel);
 			skel = NULL;
