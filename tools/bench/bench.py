@@ -300,8 +300,9 @@ def row_io():
     not an agent's too, and so are DNS replies. A pipe (no socket: nothing of Warden's
     should run), a UNIX socketpair and unconnected loopback UDP, sent from a client's socket
     and from a server's (the sock tracepoints run: TLS's return at once outside SSL_*, DNS's
-    for anything but a resolver socket, but read where a client's datagram goes), and
-    opens (the openat hooks run for every process, and report only session members')."""
+    for anything but a resolver socket, reading where a client socket's first datagram
+    goes), and opens (the openat hooks run for every process, and report only session
+    members')."""
     n = 20000 if QUICK else 300000
     return [storm_row("pipe", n, f"pipe I/O ({n} 64 B write+read pairs)", "us/pair"),
             storm_row("unix", n, f"UNIX socket I/O ({n} 64 B send+recv pairs)", "us/pair"),

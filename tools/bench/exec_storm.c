@@ -61,8 +61,8 @@ static int udp_socket(int port, struct sockaddr_in *a)
 /*
  * n x (sendto, recvfrom). The sender is a client's socket (never bound:
  * the kernel binds it at its first send) or a server's (bound to a port
- * by number, as servers are): Warden reads where a client's datagrams go,
- * to see resolvers that do not connect, and skips a server's.
+ * by number, as servers are): Warden reads where a client socket's first
+ * datagram goes, to see resolvers that do not connect, and skips a server's.
  */
 static int udp_pairs(long n, int server)
 {
