@@ -179,18 +179,40 @@ static __always_inline bool exit_group_dead(struct trace_event_raw_sched_process
 	return t->signal->live.counter == 0;
 }
 
-static __always_inline __u64 rb_flags(void)
+/*
+ * Whether a record wakes the consumer: once the bytes waiting pass each
+ * multiple of warden_wakeup_bytes (a power of two), not at every record past
+ * the first. A wakeup is an interrupt on the producing CPU (a VM exit in a
+ * guest, some microseconds): forcing one per record while wardend is behind
+ * (busy, or throttled by its cgroup's CPU quota) made every traced process
+ * pay it on every event, exactly when the host was busiest. One missed
+ * because another CPU's record crossed the mark meanwhile is made up by the
+ * next mark or wardend's drain timer; a consumer that is awake sees the
+ * data waiting anyway (the ring's poll is level-triggered).
+ * queued: the record is already in the ring (reserved), of size bytes;
+ * else it is about to be copied in (bpf_ringbuf_output).
+ */
+static __always_inline __u64 rb_flags(__u64 size, bool queued)
 {
+	__u64 after, before;
+
 	if (!warden_wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= warden_wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
+	after = before = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (queued)
+		before -= size; /* a reserved record is never consumed before it is submitted */
+	else
+		after += size;
+	if ((before ^ after) < warden_wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	stat_inc(WARDEN_STAT_RB_WAKEUP);
+	return BPF_RB_FORCE_WAKEUP;
 }
 
+/* rec starts with its header, whose size is set (hdr_init) */
 static __always_inline void rb_submit(void *rec)
 {
-	bpf_ringbuf_submit(rec, rb_flags());
+	bpf_ringbuf_submit(rec, rb_flags(((struct warden_rec_hdr *)rec)->size, true));
 }
 
 /* Reserve-or-count: a reservation that fails is never silent. */
@@ -205,7 +227,7 @@ static __always_inline void *rb_reserve(__u32 size, __u16 type)
 
 static __always_inline void rb_output(void *rec, __u32 size, __u16 type)
 {
-	if (bpf_ringbuf_output(&events, rec, size, rb_flags()))
+	if (bpf_ringbuf_output(&events, rec, size, rb_flags(size, false)))
 		stat_inc(WARDEN_STAT_RB_DROP + type);
 }
 
@@ -215,6 +237,7 @@ static __always_inline void rb_output(void *rec, __u32 size, __u16 type)
  */
 static __always_inline void rb_submit_now(void *rec)
 {
+	stat_inc(WARDEN_STAT_RB_WAKEUP);
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 }
 
@@ -222,6 +245,8 @@ static __always_inline void rb_output_now(void *rec, __u32 size, __u16 type)
 {
 	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_FORCE_WAKEUP))
 		stat_inc(WARDEN_STAT_RB_DROP + type);
+	else
+		stat_inc(WARDEN_STAT_RB_WAKEUP);
 }
 
 #endif /* WARDEN_COMMON_BPF_H */

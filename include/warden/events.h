@@ -63,6 +63,7 @@ enum warden_stat {
 	WARDEN_STAT_SESSION_STALE, /* retired: entries are task storage now, never stale */
 	WARDEN_STAT_FILE_STASH_FAIL, /* openat*() entry of a member not recorded */
 	WARDEN_STAT_FILE_PATH_TRUNCATED, /* paths longer than WARDEN_OPEN_PATH_MAX - 1 */
+	WARDEN_STAT_RB_WAKEUP, /* records that woke wardend at once (an interrupt each) */
 	WARDEN_STAT_MAX = 32,
 };
 
@@ -274,7 +275,7 @@ _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
 _Static_assert(WARDEN_CONNECT_INET_SIZE == 104, "connect unix_path offset");
-_Static_assert(WARDEN_STAT_FILE_PATH_TRUNCATED < WARDEN_STAT_MAX, "stats slots exhausted");
+_Static_assert(WARDEN_STAT_RB_WAKEUP < WARDEN_STAT_MAX, "stats slots exhausted");
 _Static_assert(WARDEN_REC_FILE_OPEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");

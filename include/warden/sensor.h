@@ -35,7 +35,7 @@ enum sensor_io_hooks {
 struct sensor_config {
 	uint64_t tls_capture_max; /* bytes per SSL_* call, <= WARDEN_TLS_CHUNKS_MAX chunks */
 	uint32_t ringbuf_size; /* bytes, power of two */
-	uint64_t wakeup_bytes; /* wake the reader at this fill; 0: every record */
+	uint64_t wakeup_bytes; /* wake the reader at each multiple of this fill (a power of two); 0: every record */
 	bool tls; /* attach the SSL_* uprobes */
 	enum sensor_io_hooks io_hooks;
 	const char *proc_root; /* "/proc" */

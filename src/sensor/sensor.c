@@ -63,6 +63,7 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_SESSION_INHERIT_FAIL] = "session_inherit_fail",
 	[WARDEN_STAT_FILE_STASH_FAIL] = "file_open_stash_fail",
 	[WARDEN_STAT_FILE_PATH_TRUNCATED] = "file_open_path_truncated",
+	[WARDEN_STAT_RB_WAKEUP] = "ring_wakeups",
 };
 
 const char *sensor_stat_name(unsigned int i)
@@ -243,6 +244,10 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	skel->rodata->warden_nr_sendto = SYS_sendto;
 	skel->rodata->warden_dns_fd_marks = s->io_hooks == SENSOR_IO_HOOKS_SYSCALL;
 	*stage = "sizing the ring buffer";
+	/* The programs wake the reader at each multiple of it: a power of two, for a mask. */
+	r = cfg->wakeup_bytes & (cfg->wakeup_bytes - 1) ? -EINVAL : 0;
+	if (r)
+		goto cleanup;
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
 	if (r)
 		goto cleanup;

@@ -336,6 +336,55 @@ def t_batched_wakeups():
         check(woken < n / 5, f"{extra}: wardend woke {woken} times for {n} execs")
 
 
+CONNECT_BURST = r"""
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+s.close()
+for _ in range(int(sys.argv[1])):
+    c = socket.socket()
+    try:
+        c.connect(("127.0.0.1", port))
+    except ConnectionRefusedError:
+        pass
+    c.close()
+print(port)
+"""
+
+
+def t_ring_wakeups():
+    """Records wake wardend as the bytes waiting pass each multiple of an eighth of the
+    ring, not at every record once past it: while wardend lags (busy, or throttled by its
+    CPU quota), a wakeup per record cost every traced process an interrupt per event
+    (about 3.8 us a connect here, against 0.3 without)."""
+    with Wardend("--ringbuf-size", "64K", "--max-latency-ms", "10000") as w:
+        # 300 connect records (over 30 KiB) pass the 8 KiB mark three times: wardend is
+        # woken long before its 10 s timer, which is left the last few (under 8 KiB).
+        pid, rc, out, err = run([PY, "-c", CONNECT_BURST, "300"])
+        check(rc == 0, f"connect burst failed: {err[-300:]}")
+        deadline, seen = time.time() + 4, 0
+        while time.time() < deadline and seen < 200:
+            time.sleep(0.1)
+            with open(w.out) as f:
+                seen = sum(1 for l in f if '"net.connect"' in l and f'"pid":{pid},' in l)
+        check(seen >= 200, f"{seen} of 300 connects read within 4 s: no wakeups by fill")
+        # Stopped, wardend reads nothing: 3000 records fill the ring, most are dropped.
+        os.kill(w.proc.pid, signal.SIGSTOP)
+        try:
+            pid, rc, out, err = run([PY, "-c", CONNECT_BURST, "3000"])
+        finally:
+            os.kill(w.proc.pid, signal.SIGCONT)
+        check(rc == 0, f"connect burst failed: {err[-300:]}")
+    got = sum(1 for e in w.events if e["type"] == "net.connect" and e["pid"] == pid)
+    stats = [e for e in w.events if e["type"] == "agent.stats"][-1]
+    dropped, wakeups = stats["drops"]["connect"], stats["counters"]["ring_wakeups"]
+    check(dropped > 0 and got + dropped >= 3000,
+          f"3000 connects made: {got} read + {dropped} counted dropped")
+    # A wake at each of the 8 marks as the ring fills, and a few for execs: not hundreds.
+    check(0 < wakeups < 40, f"ring_wakeups {wakeups}: woken per record while behind?")
+
+
 def t_connect_refused():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -582,7 +631,7 @@ def t_cli():
 
 
 TESTS = [t_tls_python, t_tls_curl, t_tls_io_hooks, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
-         t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
+         t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_ring_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
          t_connect_addresses,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
 
