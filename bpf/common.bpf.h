@@ -129,9 +129,19 @@ static __always_inline void *scratch_get(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
+/*
+ * The current task is fetched once a program and handed down: each
+ * bpf_get_current_*() is a helper call (tens of ns here, with the kernel's
+ * return-thunk mitigations), where a field of a BTF task pointer is a load.
+ */
+static __always_inline int task_is_self(struct task_struct *t)
+{
+	return (__u32)t->tgid == warden_self_tgid;
+}
+
 static __always_inline int is_self(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == warden_self_tgid;
+	return task_is_self(bpf_get_current_task_btf());
 }
 
 static __always_inline void hdr_init(struct warden_rec_hdr *h, __u16 type, __u32 size)
@@ -143,7 +153,7 @@ static __always_inline void hdr_init(struct warden_rec_hdr *h, __u16 type, __u32
 }
 
 /*
- * The current task's identity through its BTF pointer: the loads are plain
+ * A task's identity through its BTF pointer: the loads are plain
  * (fault-safe) loads the JIT emits inline, where BPF_CORE_READ or the
  * get_current_comm/uid_gid/cgroup_id helpers cost a call each; this runs
  * for every record. The same fields as those helpers read: the comm the
@@ -152,10 +162,8 @@ static __always_inline void hdr_init(struct warden_rec_hdr *h, __u16 type, __u32
  * namespace's uid), and the id of its cgroup v2 cgroup. Programs run
  * under RCU, which is what keeps cred and cgroups alive meanwhile.
  */
-static __always_inline void task_fill_current(struct warden_task *out)
+static __always_inline void task_fill(struct warden_task *out, struct task_struct *t)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-
 	out->pid = t->tgid;
 	out->tid = t->pid;
 	out->ppid = t->real_parent->tgid;

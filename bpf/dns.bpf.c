@@ -212,7 +212,7 @@ static __always_inline void dns_emit(__s32 fd, __u64 buf, __u64 cap, long ret,
 	r->len = n;
 	r->hdr.size = offsetof(struct warden_rec_dns, data) + n;
 	__builtin_memset(&r->task, 0, sizeof(r->task));
-	task_fill_current(&r->task);
+	task_fill(&r->task, bpf_get_current_task_btf());
 	rb_output(r, offsetof(struct warden_rec_dns, data) + n, WARDEN_REC_DNS);
 }
 

@@ -59,9 +59,9 @@ struct {
 	__type(value, struct connect_args);
 } connect_inflight SEC(".maps");
 
-static __always_inline struct connect_args *inflight_get(__u64 flags)
+static __always_inline struct connect_args *inflight_get(struct task_struct *t, __u64 flags)
 {
-	return task_storage(&connect_inflight, bpf_get_current_task_btf(), flags);
+	return task_storage(&connect_inflight, t, flags);
 }
 
 /*
@@ -107,13 +107,13 @@ static __always_inline void emit_outcome(const struct warden_rec_connect *rec, _
 	rb_submit(r);
 }
 
-/* A connect record's common part, in a ring slot of size bytes. */
-static __always_inline void connect_rec_start(struct warden_rec_connect *r, __u32 size, __s32 fd,
-					      __s64 ret)
+/* A connect record's common part, in a ring slot of size bytes; t: the current task. */
+static __always_inline void connect_rec_start(struct warden_rec_connect *r, __u32 size,
+					      struct task_struct *t, __s32 fd, __s64 ret)
 {
 	__builtin_memset(r, 0, WARDEN_CONNECT_INET_SIZE);
 	hdr_init(&r->hdr, WARDEN_REC_CONNECT, size);
-	task_fill_current(&r->task);
+	task_fill(&r->task, t);
 	r->fd = fd;
 	r->ret = ret;
 }
@@ -122,7 +122,8 @@ static __always_inline void connect_rec_start(struct warden_rec_connect *r, __u3
  * A connect that sent no SYN: its address from the caller's buffer, read
  * while the caller is still inside the syscall.
  */
-static __always_inline void caller_connect_emit(__s32 fd, __u64 uaddr, __u64 addrlen, __s64 ret)
+static __always_inline void caller_connect_emit(struct task_struct *t, __s32 fd, __u64 uaddr,
+						__u64 addrlen, __s64 ret)
 {
 	/* Aligned: dns_on_connect reads it as a struct sockaddr_in/in6. */
 	__u8 sa[CONNECT_SA_MAX] __attribute__((aligned(8)));
@@ -151,7 +152,7 @@ static __always_inline void caller_connect_emit(__s32 fd, __u64 uaddr, __u64 add
 		r = rb_reserve(sizeof(*r), WARDEN_REC_CONNECT);
 		if (!r)
 			return;
-		connect_rec_start(r, sizeof(*r), fd, ret);
+		connect_rec_start(r, sizeof(*r), t, fd, ret);
 		n = len - 2;
 		if (n > WARDEN_UNIX_PATH_MAX)
 			n = WARDEN_UNIX_PATH_MAX;
@@ -167,7 +168,7 @@ static __always_inline void caller_connect_emit(__s32 fd, __u64 uaddr, __u64 add
 	r = rb_reserve(WARDEN_CONNECT_INET_SIZE, WARDEN_REC_CONNECT);
 	if (!r)
 		return;
-	connect_rec_start(r, WARDEN_CONNECT_INET_SIZE, fd, ret);
+	connect_rec_start(r, WARDEN_CONNECT_INET_SIZE, t, fd, ret);
 	r->remote.family = family;
 	if (family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
@@ -238,19 +239,20 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	/* Read once: else the compiler may keep a moved ctx pointer, which the verifier refuses. */
 	__s64 ret = ctx->ret;
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct warden_rec_connect *r;
 	struct connect_args *a;
 	struct pt_regs *regs;
 	__s32 fd, outcome = 0;
 
-	if (is_self())
+	if (task_is_self(t))
 		return 0;
 	/* The caller's registers as it entered: its arguments are still there. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	fd = PT_REGS_PARM1_SYSCALL(regs);
-	a = inflight_get(0);
+	a = inflight_get(t, 0);
 	if (!a || !a->sk) {
-		caller_connect_emit(fd, PT_REGS_PARM2_SYSCALL(regs),
+		caller_connect_emit(t, fd, PT_REGS_PARM2_SYSCALL(regs),
 				    (__u32)PT_REGS_PARM3_SYSCALL(regs), ret);
 		return 0;
 	}
@@ -259,7 +261,7 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		a->sk = 0;
 		return 0;
 	}
-	connect_rec_start(r, WARDEN_CONNECT_INET_SIZE, fd, ret);
+	connect_rec_start(r, WARDEN_CONNECT_INET_SIZE, t, fd, ret);
 	/*
 	 * A handshake that ended before the syscall returned: its outcome
 	 * record follows, reserved after r and so after it in the ring.
@@ -283,6 +285,7 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 {
 	__u64 sk = (__u64)skp;
 	struct pending_connect *p;
+	struct task_struct *t;
 	struct connect_args *a;
 	__s32 outcome;
 	int err;
@@ -293,12 +296,13 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 		 * sendmsg(MSG_FASTOPEN) or a kernel socket sends has no exit of
 		 * ours to take it, and would be left for the next connect().
 		 */
-		struct pt_regs *regs =
-			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		struct pt_regs *regs;
 
-		if (SYSCALL_NR(regs) != warden_nr_connect || is_self())
+		t = bpf_get_current_task_btf();
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		if (SYSCALL_NR(regs) != warden_nr_connect || task_is_self(t))
 			return 0;
-		a = inflight_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+		a = inflight_get(t, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!a) {
 			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
 			return 0;
@@ -333,7 +337,8 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 		outcome = -(err > 0 ? err : ECONNREFUSED_);
 	}
 	/* Ended inside connect(), on its thread (softirq of loopback): its exit reports it. */
-	a = inflight_get(0);
+	t = bpf_get_current_task_btf();
+	a = inflight_get(t, 0);
 	if (a && a->sk == sk) {
 		a->outcome = outcome;
 		a->known = 1;

@@ -10,26 +10,23 @@
 /*
  * Threads are not processes: only report forks that create a thread group.
  * tp_btf: the tasks are BTF pointers, read with plain loads the JIT
- * inlines (as task_fill_current() does), not a helper call a field.
+ * inlines (as task_fill() does), not a helper call a field. The child's
+ * own credentials and cgroup: a clone3(CLONE_INTO_CGROUP) child starts in
+ * another cgroup than its parent's.
  */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(warden_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct warden_rec_fork *r;
 
-	if (!parent || !child || is_self() || child->pid != child->tgid)
+	/* parent is the current task: forks wardend makes are not reported */
+	if (!parent || !child || task_is_self(parent) || child->pid != child->tgid)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_FORK);
 	if (!r)
 		return 0;
 	hdr_init(&r->hdr, WARDEN_REC_FORK, sizeof(*r));
-	r->task.pid = child->tgid;
-	r->task.tid = child->pid;
-	r->task.ppid = child->real_parent->tgid;
-	r->task.start_time = child->start_boottime; /* child leads its new group */
-	__builtin_memcpy(r->task.comm, child->comm, sizeof(r->task.comm));
-	r->task.uid = (__u32)bpf_get_current_uid_gid();
-	r->task.cgroup_id = bpf_get_current_cgroup_id();
+	task_fill(&r->task, child); /* child leads its new group */
 	r->parent_start_time = parent->group_leader->start_boottime;
 	rb_submit(r);
 	return 0;
@@ -95,10 +92,10 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	__u32 size;
 	long len;
 
-	if (!r || is_self())
+	if (!r || task_is_self(t))
 		return 0;
 	hdr_init(&r->hdr, WARDEN_REC_EXEC, 0);
-	task_fill_current(&r->task);
+	task_fill(&r->task, t);
 	r->old_pid = ctx->old_pid;
 	if ((__u32)ctx->old_pid != r->task.pid)
 		member_take_over(t);
@@ -161,13 +158,13 @@ int warden_exit(struct trace_event_raw_sched_process_exit *ctx)
 	struct warden_rec_exit *r;
 	int code;
 
-	if (is_self() || !exit_group_dead(ctx, t))
+	if (task_is_self(t) || !exit_group_dead(ctx, t))
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_EXIT);
 	if (!r)
 		return 0;
 	hdr_init(&r->hdr, WARDEN_REC_EXIT, sizeof(*r));
-	task_fill_current(&r->task);
+	task_fill(&r->task, t);
 	code = t->exit_code;
 	if (t->signal->flags & 0x00000004 /* SIGNAL_GROUP_EXIT */)
 		code = t->signal->group_exit_code;

@@ -172,10 +172,11 @@ int warden_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 
 static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct warden_rec_file_open *r;
 	struct open_stash *s;
 
-	s = task_storage(&open_inflight, bpf_get_current_task_btf(), 0);
+	s = task_storage(&open_inflight, t, 0);
 	if (!s || !s->active)
 		return 0;
 	r = rb_reserve(sizeof(*r), WARDEN_REC_FILE_OPEN);
@@ -183,7 +184,7 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 		goto out;
 	hdr_init(&r->hdr, WARDEN_REC_FILE_OPEN, sizeof(*r));
 	r->hdr.flags |= s->rec_flags;
-	task_fill_current(&r->task);
+	task_fill(&r->task, t);
 	r->dirfd = s->dirfd;
 	r->flags = s->flags;
 	r->mode = s->mode;

@@ -336,7 +336,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	if (!r)
 		return 0;
 	ci = conn_resolve(key >> 32, &call);
-	task_fill_current(&r->task);
+	task_fill(&r->task, bpf_get_current_task_btf());
 	r->conn_id = ci ? ci->conn_id : 0;
 	r->fd = ci ? ci->fd : -1;
 	if (ci) {
@@ -503,7 +503,7 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	hdr_init(&r->hdr, WARDEN_REC_LIB_MAP, sizeof(*r));
-	task_fill_current(&r->task);
+	task_fill(&r->task, bpf_get_current_task_btf());
 	r->dev = k.dev;
 	r->ino = k.ino;
 	/*
