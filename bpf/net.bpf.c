@@ -46,9 +46,14 @@ const volatile __u32 warden_nr_connect = 0;
 struct connect_args {
 	__u64 sk; /* struct sock * this connect() sent a SYN for; 0 once its exit ran */
 	__s32 outcome; /* the handshake's, when it ended inside the call (known) */
+	/*
+	 * connect()'s fd, read at the SYN from the registers that program
+	 * fetches anyway: its exit then needs no bpf_task_pt_regs() call.
+	 */
+	__s32 fd;
 	__u8 known;
 	__u8 pending; /* the SYN made sk's connect_pending entry (non-blocking) */
-	__u8 _pad0[2];
+	__u8 _pad0[6];
 	struct warden_sockaddr peer; /* sk's at its SYN */
 };
 
@@ -247,15 +252,15 @@ int warden_connect_exit(struct trace_event_raw_sys_exit *ctx)
 
 	if (task_is_self(t))
 		return 0;
-	/* The caller's registers as it entered: its arguments are still there. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(t);
-	fd = PT_REGS_PARM1_SYSCALL(regs);
 	a = inflight_get(t, 0);
 	if (!a || !a->sk) {
-		caller_connect_emit(t, fd, PT_REGS_PARM2_SYSCALL(regs),
+		/* The caller's registers as it entered: its arguments are still there. */
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		caller_connect_emit(t, PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
 				    (__u32)PT_REGS_PARM3_SYSCALL(regs), ret);
 		return 0;
 	}
+	fd = a->fd;
 	r = rb_reserve(WARDEN_CONNECT_INET_SIZE, WARDEN_REC_CONNECT);
 	if (!r) {
 		a->sk = 0;
@@ -308,6 +313,7 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 			return 0;
 		}
 		a->sk = sk;
+		a->fd = PT_REGS_PARM1_SYSCALL(regs);
 		a->known = 0;
 		a->pending = 0;
 		/* The peer the SYN goes to: set before the state change, by tcp_v{4,6}_connect. */

@@ -391,7 +391,8 @@ def t_connect_refused():
     port = s.getsockname()[1]
     s.close()
     # A blocking connect: the refusal is its result (a non-blocking one says EINPROGRESS).
-    code = ("import socket,sys\ntry:\n socket.socket().connect(('127.0.0.1', %d))\n"
+    code = ("import socket,sys\ns = socket.socket()\nprint(s.fileno(), flush=True)\n"
+            "try:\n s.connect(('127.0.0.1', %d))\n"
             "except ConnectionRefusedError:\n sys.exit(3)\n" % port)
     with Wardend() as w:
         pid, rc, out, err = run([PY, "-c", code])
@@ -401,6 +402,8 @@ def t_connect_refused():
     c = cs[0]
     check(c["family"] == "inet" and c["daddr"] == "127.0.0.1", f"address: {c}")
     check(c["result"] == -111 and c["error"] == "ECONNREFUSED", f"result: {c}")
+    # A TCP connect's fd is read at its SYN: the socket's, not another's.
+    check(c["fd"] == int(out.split()[0]), f"fd {c['fd']}, the socket's is {out.split()[0]}: {c}")
 
 
 NONBLOCK_CLIENT = r"""
