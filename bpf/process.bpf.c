@@ -33,6 +33,12 @@ int BPF_PROG(warden_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /*
+ * How many names agent_names holds, written by userspace as it fills the map
+ * (sensor_set_agent_names): without --agent names an exec looks nothing up.
+ */
+__u32 warden_agent_names_held = 0;
+
+/*
  * A program named with --agent: make the process a CANDIDATE now, unless it
  * is in a session already (an agent started by an agent: userspace marks it
  * nested). Userspace checks the whole pattern when it reads the exec, and
@@ -43,7 +49,11 @@ static __always_inline bool mark_named_agent(struct task_struct *t)
 	struct warden_session_member *m;
 	struct warden_comm_key k;
 
-	if (bpf_get_current_comm(k.comm, sizeof(k.comm)) || !bpf_map_lookup_elem(&agent_names, &k))
+	if (!warden_agent_names_held)
+		return false;
+	/* The new program's comm, NUL-padded by the kernel as userspace pads the keys. */
+	__builtin_memcpy(k.comm, t->comm, sizeof(k.comm));
+	if (!bpf_map_lookup_elem(&agent_names, &k))
 		return false;
 	m = member_get(t, BPF_LOCAL_STORAGE_GET_F_CREATE); /* a new entry is zeroed: in none */
 	if (!m) {

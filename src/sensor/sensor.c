@@ -464,6 +464,8 @@ int sensor_set_agent_names(struct sensor *s, const char *const *patterns, size_t
 			return -errno;
 		held++;
 	}
+	/* Only now: an exec that sees it set finds the names in the map. */
+	s->skel->bss->warden_agent_names_held = held;
 	return held;
 }
 
