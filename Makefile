@@ -18,6 +18,10 @@ LDLIBS   := -lbpf -lelf -lz -ljansson -lnghttp2 -lsqlite3 -lcrypto -lpthread
 BPF_CFLAGS := -g -O2 $(WARN) -Wno-unused-parameter -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(VMLINUX_DIR) -Iinclude -Ibpf
 
+# net.bpf.c hands a connect's outcome over between CPUs with atomic fetch-or,
+# which needs BPF ISA v3 (Linux 5.12; Warden needs 5.15 for bpf_task_pt_regs).
+$(BUILD)/bpf/net.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL     := $(BUILD)/warden.skel.h

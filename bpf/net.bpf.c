@@ -77,12 +77,21 @@ static __always_inline struct connect_args *inflight_get(struct task_struct *t, 
  * one's only at an interrupted exit. A handshake that ends inside connect()
  * on the connecting thread (loopback) is kept in connect_args instead.
  */
+#define PENDING_RETURNED 1 /* the syscall returned: rec is set */
+#define PENDING_KNOWN 2 /* the handshake ended: outcome is set */
+
 struct pending_connect {
 	struct warden_rec_connect rec; /* the connect record, once its syscall returned */
-	__s32 outcome; /* 0 or -errno, when known */
-	__u8 returned; /* the syscall returned EINPROGRESS: rec is set */
-	__u8 known; /* outcome is set */
-	__u8 _pad0[2];
+	__s32 outcome; /* 0 or -errno, once PENDING_KNOWN */
+	/*
+	 * PENDING_* bits, each set by an atomic fetch-or (a full barrier) by
+	 * the side that finished its part, the syscall's exit or the
+	 * handshake's end in softirq on any CPU: the one that finds the
+	 * other's bit already set emits the outcome, so exactly one does,
+	 * whichever order they run in. Plain flags let both read the other's
+	 * as unset in the same instant, and the outcome was lost.
+	 */
+	__u32 state;
 };
 
 struct {
@@ -215,28 +224,25 @@ static __always_inline int tcp_connect_settle(struct warden_rec_connect *r,
 		if (p)
 			bpf_map_delete_elem(&connect_pending, &sk);
 		return 1;
-	} else if (later && p && p->known) {
-		*outcome = p->outcome;
-		bpf_map_delete_elem(&connect_pending, &sk);
-		return 1;
-	} else if (later && p) {
-		__builtin_memcpy(&p->rec, r, WARDEN_CONNECT_INET_SIZE);
-		p->returned = 1;
-	} else if (later) {
-		/* A blocking connect a signal cut short: its outcome comes later. */
-		struct pending_connect *np;
-
-		if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY) ||
-		    !(np = bpf_map_lookup_elem(&connect_pending, &sk))) {
-			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
-		} else {
-			__builtin_memcpy(&np->rec, r, WARDEN_CONNECT_INET_SIZE);
-			np->returned = 1;
-		}
-	} else if (p) {
-		bpf_map_delete_elem(&connect_pending, &sk); /* the result is final */
+	} else if (!later) {
+		if (p)
+			bpf_map_delete_elem(&connect_pending, &sk); /* the result is final */
+		return 0;
 	}
-	return 0;
+	if (!p) {
+		/* A blocking connect a signal cut short: its outcome comes later. */
+		if (bpf_map_update_elem(&connect_pending, &sk, &fresh_pending, BPF_ANY) ||
+		    !(p = bpf_map_lookup_elem(&connect_pending, &sk))) {
+			stat_inc(WARDEN_STAT_CONNECT_STASH_FAIL);
+			return 0;
+		}
+	}
+	__builtin_memcpy(&p->rec, r, WARDEN_CONNECT_INET_SIZE);
+	if (!(__sync_fetch_and_or(&p->state, PENDING_RETURNED) & PENDING_KNOWN))
+		return 0; /* the handshake's end reports it */
+	*outcome = p->outcome; /* it ended meanwhile */
+	bpf_map_delete_elem(&connect_pending, &sk);
+	return 1;
 }
 
 SEC("tp/syscalls/sys_exit_connect")
@@ -353,11 +359,9 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 	p = bpf_map_lookup_elem(&connect_pending, &sk);
 	if (!p)
 		return 0;
-	if (!p->returned) { /* still inside connect(): its exit reports it */
-		p->outcome = outcome;
-		p->known = 1;
-		return 0;
-	}
+	p->outcome = outcome;
+	if (!(__sync_fetch_and_or(&p->state, PENDING_KNOWN) & PENDING_RETURNED))
+		return 0; /* still inside connect(): its exit reports it */
 	emit_outcome(&p->rec, outcome);
 	bpf_map_delete_elem(&connect_pending, &sk);
 	return 0;

@@ -437,6 +437,42 @@ def t_connect_nonblocking_outcome():
         check(res[0]["id"] > first[0]["id"], "outcome reported before its connect")
 
 
+LATE_CLIENT = r"""
+import select, socket, sys
+# A listener whose accept queue is full drops the SYN: the non-blocking
+# connect returns first, and its handshake ends a second later, when the
+# retransmitted SYN finds room, in softirq.
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(0)
+held = socket.create_connection(srv.getsockname())
+s = socket.socket(); s.setblocking(False)
+try:
+    s.connect(srv.getsockname())
+except BlockingIOError:
+    pass
+pending = not select.select([], [s], [], 0.3)[1]
+srv.accept()
+select.select([], [s], [], 5)
+print(srv.getsockname()[1], int(pending), s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+"""
+
+
+def t_connect_late_outcome():
+    """A non-blocking connect whose handshake ends after its exit: the exit hands its record
+    over, and the handshake's end reports the outcome (the other order from the test above)."""
+    with Wardend() as w:
+        pid, rc, out, err = run([PY, "-c", LATE_CLIENT])
+        check(rc == 0, f"client failed: {err[-300:]}")
+    port, pending, soerr = (int(x) for x in out.split())
+    check(pending == 1 and soerr == 0, f"the handshake did not end after the call: {out}")
+    mine = [e for e in w.events if e.get("pid") == pid and e.get("dport") == port
+            and e["type"].startswith("net.connect")]
+    first = [e for e in mine if e["type"] == "net.connect" and e["result"] == -115]
+    res = [e for e in mine if e["type"] == "net.connect.result"]
+    check(len(first) == 1, f"want one EINPROGRESS connect: {mine}")
+    check(len(res) == 1 and res[0]["result"] == 0 and res[0]["fd"] == first[0]["fd"],
+          f"want one net.connect.result 0: {res}")
+
+
 INTERRUPTED_CLIENT = r"""
 import signal, socket, sys, time
 # A listener whose accept queue is full drops the next SYN: a blocking
@@ -634,7 +670,7 @@ def t_cli():
 
 
 TESTS = [t_tls_python, t_tls_curl, t_tls_io_hooks, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
-         t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_ring_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_interrupted_outcome,
+         t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_ring_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_late_outcome, t_connect_interrupted_outcome,
          t_connect_addresses,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
 
