@@ -178,8 +178,8 @@ int warden_dns_recvmsg_enter(struct trace_event_raw_sys_enter *ctx)
 }
 
 /* The record of a reply of ret bytes (ret > 0) the kernel wrote at buf (cap bytes). */
-static __always_inline void dns_emit(__s32 fd, __u64 buf, __u64 cap, long ret,
-				     const struct warden_sockaddr *server)
+static __always_inline void dns_emit(struct task_struct *t, __s32 fd, __u64 buf, __u64 cap,
+				     long ret, const struct warden_sockaddr *server)
 {
 	struct warden_rec_dns *r;
 	__u32 zero = 0;
@@ -212,19 +212,20 @@ static __always_inline void dns_emit(__s32 fd, __u64 buf, __u64 cap, long ret,
 	r->len = n;
 	r->hdr.size = offsetof(struct warden_rec_dns, data) + n;
 	__builtin_memset(&r->task, 0, sizeof(r->task));
-	task_fill(&r->task, bpf_get_current_task_btf());
+	task_fill(&r->task, t);
 	rb_output(r, offsetof(struct warden_rec_dns, data) + n, WARDEN_REC_DNS);
 }
 
 static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct dns_sock_key k = { .tgid = t->tgid };
 	struct warden_sockaddr server = {}, from;
 	struct dns_recv *a;
 	struct dns_sock *s;
 	long ret = ctx->ret;
 
-	a = task_storage(&dns_recv_inflight, bpf_get_current_task_btf(), 0);
+	a = task_storage(&dns_recv_inflight, t, 0);
 	if (!a || !a->active)
 		return 0;
 	if (ret <= 0)
@@ -239,7 +240,7 @@ static __always_inline int recv_exit(struct trace_event_raw_sys_exit *ctx)
 			goto out;
 		server = from;
 	}
-	dns_emit(a->fd, a->buf, a->cap, ret, &server);
+	dns_emit(t, a->fd, a->buf, a->cap, ret, &server);
 out:
 	a->active = 0; /* kept for the thread's next reply: no free and allocation per call */
 	return 0;
@@ -293,10 +294,11 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(warden_dns_sock_send, struct sock *sk, int ret, int flags)
 {
 	struct warden_sockaddr sa, *m;
+	struct task_struct *t;
 	struct pt_regs *regs;
 	int r;
 
-	if (ret < 0 || !sk_udp_inet(sk) || sk->__sk_common.skc_dport || is_self())
+	if (ret < 0 || !sk_udp_inet(sk) || sk->__sk_common.skc_dport)
 		return 0; /* a connected one is told at receive by its peer's port */
 	/*
 	 * Bound to a port by number: a server's, replying to its clients, and
@@ -307,7 +309,10 @@ int BPF_PROG(warden_dns_sock_send, struct sock *sk, int ret, int flags)
 		return 0;
 	if (sk->sk_bpf_storage && bpf_sk_storage_get(&dns_sent, sk, 0, 0))
 		return 0; /* decided at its first sendto() */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	t = bpf_get_current_task_btf();
+	if (task_is_self(t))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	if (SYSCALL_NR(regs) != warden_nr_sendto)
 		return 0;
 	r = sa_read(PT_REGS_PARM5_SYSCALL(regs), (__u32)SYSCALL_PARM6(regs), &sa);
@@ -336,6 +341,7 @@ int BPF_PROG(warden_dns_sock_recv, struct sock *sk, int ret, int flags)
 {
 	struct warden_sockaddr server = {}, *m;
 	__u64 nr, buf, cap;
+	struct task_struct *t;
 	struct pt_regs *regs;
 	__u16 dport;
 	__s32 fd;
@@ -351,9 +357,10 @@ int BPF_PROG(warden_dns_sock_recv, struct sock *sk, int ret, int flags)
 	} else {
 		return 0;
 	}
-	if (is_self())
+	t = bpf_get_current_task_btf();
+	if (task_is_self(t))
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	nr = SYSCALL_NR(regs);
 	fd = PT_REGS_PARM1_SYSCALL(regs);
 	if (nr == warden_nr_read || nr == warden_nr_recvfrom) {
@@ -368,7 +375,7 @@ int BPF_PROG(warden_dns_sock_recv, struct sock *sk, int ret, int flags)
 	/* The syscall's first argument, checked: it is the fd of this socket. */
 	if (fd_sock(fd) != sk)
 		fd = -1;
-	dns_emit(fd, buf, cap, ret, &server);
+	dns_emit(t, fd, buf, cap, ret, &server);
 	return 0;
 }
 

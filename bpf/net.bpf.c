@@ -69,6 +69,9 @@ static __always_inline struct connect_args *inflight_get(struct task_struct *t, 
 	return task_storage(&connect_inflight, t, flags);
 }
 
+#define PENDING_RETURNED 1 /* the syscall returned: rec is set */
+#define PENDING_KNOWN 2 /* the handshake ended: outcome is set */
+
 /*
  * TCP connects still under way when their syscall returns (non-blocking,
  * or cut short by a signal), by struct sock *: the outcome comes later,
@@ -77,9 +80,6 @@ static __always_inline struct connect_args *inflight_get(struct task_struct *t, 
  * one's only at an interrupted exit. A handshake that ends inside connect()
  * on the connecting thread (loopback) is kept in connect_args instead.
  */
-#define PENDING_RETURNED 1 /* the syscall returned: rec is set */
-#define PENDING_KNOWN 2 /* the handshake ended: outcome is set */
-
 struct pending_connect {
 	struct warden_rec_connect rec; /* the connect record, once its syscall returned */
 	__s32 outcome; /* 0 or -errno, once PENDING_KNOWN */

@@ -319,7 +319,7 @@ def row_lagging():
     by its cgroup's CPU quota): a connect storm with wardend stopped (SIGSTOP) against the
     same storm with it reading, the BPF run time counted. The storm's records pass the
     ring's wakeup marks while nobody reads them; a wakeup forced at every record from there
-    on (an interrupt each) once cost 13x."""
+    on (an interrupt each) once cost 7x."""
     tool = os.path.join(BUILD, "bench", "exec_storm")
     n = 1000 if QUICK else 50000
     argv = [tool, "connect", str(n)]
