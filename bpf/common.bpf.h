@@ -189,6 +189,27 @@ static __always_inline bool exit_group_dead(struct trace_event_raw_sched_process
 }
 
 /*
+ * The bytes waiting in the ring: what bpf_ringbuf_query(BPF_RB_AVAIL_DATA)
+ * returns, read from the ring itself, without the helper's call (14 ns a
+ * record, counted at a connect's exit). The ring map's fields are BTF
+ * loads (the verifier allows them to CAP_PERFMON); a kernel whose ring
+ * buffer lays them out otherwise takes the helper (CO-RE). The loads are
+ * not ordered as the helper's are: the figure decides a wakeup only, and a
+ * wakeup missed is made up as a crossing missed is (below).
+ */
+static __always_inline __u64 rb_avail(void)
+{
+	if (bpf_core_field_exists(struct bpf_ringbuf_map, rb) &&
+	    bpf_core_field_exists(struct bpf_ringbuf, producer_pos) &&
+	    bpf_core_field_exists(struct bpf_ringbuf, consumer_pos)) {
+		struct bpf_ringbuf *rb = ((struct bpf_ringbuf_map *)&events)->rb;
+
+		return rb->producer_pos - rb->consumer_pos;
+	}
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+}
+
+/*
  * Whether a record wakes the consumer: once the bytes waiting pass each
  * multiple of warden_wakeup_bytes (a power of two), not at every record past
  * the first. A wakeup is an interrupt on the producing CPU (a VM exit in a
@@ -207,7 +228,7 @@ static __always_inline __u64 rb_flags(__u64 size, bool queued)
 
 	if (!warden_wakeup_bytes)
 		return 0;
-	after = before = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	after = before = rb_avail();
 	if (queued)
 		before -= size; /* a reserved record is never consumed before it is submitted */
 	else
