@@ -165,7 +165,9 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
     node = shutil.which("node")
     if cfgs["empty"].argv and node:
         cfgs["empty"].argv = [*cfgs["empty"].argv, os.path.realpath(node)]
-    reps = 1 if quick else int(os.environ.get("BENCH_CLAUDE_RUNS", "7"))
+    # 11 rounds: one round's ratio wanders by 2-3% here, and the middle half of 11 (the 3rd
+    # to the 9th) holds the true median with 93% probability.
+    reps = 1 if quick else int(os.environ.get("BENCH_CLAUDE_RUNS", "11"))
     # Runs of one configuration back to back inside a round, their median the round's
     # figure: one run's wall time wanders by several %, the round's median by less, for
     # a second a run where a round's daemon start and stop cost several.
@@ -206,9 +208,9 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
     ratios = [w / b for w, b in zip(samples["warden"], samples["none"])]
     ratio = statistics.median(ratios)
     # What the rounds resolve, as for the storms: whether the middle half of the rounds'
-    # ratios lies all within the target or all beyond it (for 7 rounds, the 2nd to the 6th
-    # of them: an interval that holds the true median with 87.5% probability, whatever the
-    # noise's shape, the rounds being independent).
+    # ratios lies all within the target or all beyond it (an interval that holds the true
+    # median with a probability set by the number of rounds alone, whatever the noise's
+    # shape, the rounds being independent).
     ordered = sorted(ratios)
     lo, hi = ordered[len(ordered) // 4], ordered[(3 * len(ordered)) // 4]
     resolves = None if quick else (hi <= TARGET or lo > TARGET)
@@ -242,7 +244,7 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
             "cpu_ratio": round(cmed["warden"] / cmed["none"], 3) if cmed["none"] else None,
             "spread": round(spread, 3),
             "mock_requests_per_run": round(requests / len(made), 1),
-            "samples_s": {n: [round(x, 2) for x in v] for n, v in samples.items()},
+            "samples_s": {n: [round(x, 3) for x in v] for n, v in samples.items()},
             "warden_saw": seen, "accounted": acct, **notes}
 
 
