@@ -118,20 +118,20 @@ int warden_dns_sendto(struct trace_event_raw_sys_enter *ctx)
 
 static __always_inline int recv_enter(__s32 fd, __u64 buf, __u64 cap, __u64 addr, __u64 flags)
 {
-	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct dns_sock_key k = { .tgid = t->tgid, .fd = fd };
 	struct dns_recv *a;
 	struct dns_sock *s;
 
 	s = bpf_map_lookup_elem(&dns_socks, &k);
 	if (!s || (flags & MSG_PEEK_) || !buf || !cap)
 		return 0;
-	if (s->file != (__u64)fd_file(fd)) {
+	if (s->file != (__u64)fd_file(t, fd)) {
 		/* Closed and the number reused: the mark is stale. */
 		bpf_map_delete_elem(&dns_socks, &k);
 		return 0;
 	}
-	a = task_storage(&dns_recv_inflight, bpf_get_current_task_btf(),
-			 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	a = task_storage(&dns_recv_inflight, t, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a) {
 		stat_inc(WARDEN_STAT_DNS_STASH_FAIL);
 		return 0;
@@ -373,7 +373,7 @@ int BPF_PROG(warden_dns_sock_recv, struct sock *sk, int ret, int flags)
 	if (!buf || !cap)
 		return 0;
 	/* The syscall's first argument, checked: it is the fd of this socket. */
-	if (fd_sock(fd) != sk)
+	if (fd_sock(t, fd) != sk)
 		fd = -1;
 	dns_emit(t, fd, buf, cap, ret, &server);
 	return 0;

@@ -85,10 +85,11 @@ static __always_inline bool dns_proc_has_marks(void)
 /* Mark (tgid, fd) as a resolver socket talking to server, if it is a UDP socket. */
 static __always_inline void dns_mark(__s32 fd, const struct warden_sockaddr *server)
 {
-	struct dns_sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct dns_sock_key k = { .tgid = t->tgid, .fd = fd };
 	struct dns_sock v = {};
 	struct socket *sock;
-	struct file *f = fd_file(fd);
+	struct file *f = fd_file(t, fd);
 	__u8 *has;
 
 	if (!f)

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The current task's file descriptors, and the sockets behind them. */
+/* A task's file descriptors, and the sockets behind them. */
 #ifndef WARDEN_FD_BPF_H
 #define WARDEN_FD_BPF_H
 
 #include "common.bpf.h"
 
 /*
- * The struct file * of the current task's fd; NULL when there is none.
- * BTF-typed down to the fd array: plain loads the JIT inlines (a NULL
- * reads as 0), where BPF_CORE_READ costs a helper call each. The slot
- * itself, at a variable index, takes one.
+ * The struct file * of fd in t (the current task, which the caller has
+ * fetched already); NULL when there is none. BTF-typed down to the fd
+ * array: plain loads the JIT inlines (a NULL reads as 0), where
+ * BPF_CORE_READ costs a helper call each. The slot itself, at a variable
+ * index, takes one.
  */
-static __always_inline struct file *fd_file(__s32 fd)
+static __always_inline struct file *fd_file(struct task_struct *t, __s32 fd)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct fdtable *fdt = t->files->fdt;
 	struct file **fds, *f = NULL;
 
@@ -25,10 +25,10 @@ static __always_inline struct file *fd_file(__s32 fd)
 	return f;
 }
 
-/* The struct sock behind a socket fd; NULL when fd is not a socket. */
-static __always_inline struct sock *fd_sock(__s32 fd)
+/* The struct sock behind t's socket fd; NULL when fd is not a socket. */
+static __always_inline struct sock *fd_sock(struct task_struct *t, __s32 fd)
 {
-	struct file *f = fd_file(fd);
+	struct file *f = fd_file(t, fd);
 	struct socket *so;
 
 	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT_) != S_IFSOCK_)

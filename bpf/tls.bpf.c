@@ -187,7 +187,7 @@ static __always_inline __s32 conn_fd(const struct tls_call *call, struct sock *s
 {
 	if (!call->sk)
 		return call->fd;
-	return call->fd >= 0 && fd_sock(call->fd) == sk ? call->fd : -1;
+	return call->fd >= 0 && fd_sock(bpf_get_current_task_btf(), call->fd) == sk ? call->fd : -1;
 }
 
 /* The connection this call belongs to, created or refreshed as needed. */
@@ -201,7 +201,7 @@ static __always_inline struct conn_info *conn_resolve(__u32 tgid, struct tls_cal
 	if (call->sk)
 		sk = (struct sock *)call->sk;
 	else if (call->fd >= 0)
-		sk = fd_sock(call->fd);
+		sk = fd_sock(bpf_get_current_task_btf(), call->fd);
 	if (ci) {
 		if (!sk || (__u64)sk == ci->sk)
 			return ci;
@@ -479,14 +479,18 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 {
 	struct warden_file_key k = {};
 	struct warden_rec_lib_map *r;
+	struct task_struct *t;
 	struct inode *inode;
 	int fd = ctx->args[4];
 	struct file *f;
 	__u8 one = 1;
 
-	if (!(ctx->args[2] & PROT_EXEC_) || fd < 0 || is_self())
+	if (!(ctx->args[2] & PROT_EXEC_) || fd < 0)
 		return 0;
-	f = fd_file(fd);
+	t = bpf_get_current_task_btf();
+	if (task_is_self(t))
+		return 0;
+	f = fd_file(t, fd);
 	if (!f)
 		return 0;
 	/* The file's fields, which the verifier cannot type from f, take a helper call each. */
@@ -503,7 +507,7 @@ int warden_sys_mmap(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	hdr_init(&r->hdr, WARDEN_REC_LIB_MAP, sizeof(*r));
-	task_fill(&r->task, bpf_get_current_task_btf());
+	task_fill(&r->task, t);
 	r->dev = k.dev;
 	r->ino = k.ino;
 	/*

@@ -245,9 +245,10 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	skel->rodata->warden_dns_fd_marks = s->io_hooks == SENSOR_IO_HOOKS_SYSCALL;
 	*stage = "sizing the ring buffer";
 	/* The programs wake the reader at each multiple of it: a power of two, for a mask. */
-	r = cfg->wakeup_bytes & (cfg->wakeup_bytes - 1) ? -EINVAL : 0;
-	if (r)
+	if (cfg->wakeup_bytes & (cfg->wakeup_bytes - 1)) {
+		r = -EINVAL;
 		goto cleanup;
+	}
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size);
 	if (r)
 		goto cleanup;
