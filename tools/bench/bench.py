@@ -14,6 +14,7 @@ BENCH_ROWS=tls,exec runs only the rows whose function names contain those words.
 import json, os, platform, signal, statistics, subprocess, sys, tempfile, time
 
 import accounting
+from rounds import middle_half
 from row_claude import row_claude_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -149,8 +150,7 @@ def measure(workload, per_op, names=("none", "empty", "warden"), reps=None):
               for n in names if n != "none"}
     med["added"] = {n: statistics.median(v) for n, v in paired.items()}
     # What the rounds resolve: the spread of warden's paired cost beyond the floor's.
-    beyond = sorted(w - e for w, e in zip(paired["warden"], paired["empty"]))
-    med["beyond_iqr"] = (beyond[len(beyond) // 4], beyond[(3 * len(beyond)) // 4])
+    med["beyond_iqr"] = middle_half([w - e for w, e in zip(paired["warden"], paired["empty"])])
     med["samples"] = samples
     return med
 

@@ -29,6 +29,7 @@ and the Bash tool call.
 import json, os, resource, shutil, statistics, subprocess, tempfile, time
 
 import accounting
+from rounds import middle_half
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -208,11 +209,8 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
     ratios = [w / b for w, b in zip(samples["warden"], samples["none"])]
     ratio = statistics.median(ratios)
     # What the rounds resolve, as for the storms: whether the middle half of the rounds'
-    # ratios lies all within the target or all beyond it (an interval that holds the true
-    # median with a probability set by the number of rounds alone, whatever the noise's
-    # shape, the rounds being independent).
-    ordered = sorted(ratios)
-    lo, hi = ordered[len(ordered) // 4], ordered[(3 * len(ordered)) // 4]
+    # ratios lies all within the target or all beyond it.
+    lo, hi = middle_half(ratios)
     resolves = None if quick else (hi <= TARGET or lo > TARGET)
     cmed = {n: statistics.median(v) for n, v in cpu.items()}
     # This is a 2-core machine others share: wall times of one agent run wander
