@@ -14,6 +14,11 @@
  * File opens are reported for members only: openat() and openat2() stash
  * their arguments per thread at entry (the path is read there, while the
  * pointer is the caller's), the exit sends one record with the result.
+ * A path (or openat2's open_how) whose page is not mapped yet cannot be read
+ * at entry (a tracepoint may not fault); the kernel maps it while it copies
+ * the argument in, so the exit reads it then, flagged WARDEN_F_LATE_READ.
+ * Without that, a path put in a page never touched before (a fresh file
+ * mapping) opened unseen.
  * A non-member costs a look at its leader's local storage at entry and at
  * its thread's at exit, which it has none of.
  *
@@ -25,6 +30,8 @@
 
 struct open_stash {
 	__u64 session;
+	__u64 upath; /* the caller's pointer, for a path not paged in at entry */
+	__u64 uhow; /* openat2's open_how, when it was not paged in at entry; else 0 */
 	__s32 dirfd;
 	__s32 flags;
 	__u32 mode;
@@ -112,7 +119,7 @@ static __always_inline __u64 current_session(void)
 }
 
 static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u32 mode,
-				      __u8 is_openat2)
+				      __u8 is_openat2, __u64 uhow)
 {
 	__u64 session = current_session();
 	struct open_stash *s;
@@ -132,10 +139,11 @@ static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u
 	s->mode = mode;
 	s->openat2 = is_openat2;
 	s->rec_flags = 0;
+	s->upath = upath;
+	s->uhow = uhow;
 	n = bpf_probe_read_user_str(s->path, sizeof(s->path), (void *)upath);
 	if (n <= 0) {
-		/* Not paged in yet (or a bad pointer: the open fails too). */
-		stat_inc(WARDEN_STAT_READ_FAULT);
+		/* Not paged in yet, or a bad pointer: the exit tries again (counted there). */
 		s->rec_flags |= WARDEN_F_READ_FAULT;
 		s->path[0] = 0;
 		n = 1;
@@ -153,7 +161,7 @@ SEC("tp/syscalls/sys_enter_openat")
 int warden_openat_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	/* openat(dfd, filename, flags, mode) */
-	return open_enter(ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0);
+	return open_enter(ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0, 0);
 }
 
 SEC("tp/syscalls/sys_enter_openat2")
@@ -161,13 +169,56 @@ int warden_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	/* openat2(dfd, filename, how, usize) */
 	struct open_how_ how = {};
+	__u64 late = 0;
 
 	if (!current_session())
 		return 0; /* the common case, before reading anything */
-	if (ctx->args[3] < sizeof(__u64) * 2 ||
-	    bpf_probe_read_user(&how, sizeof(__u64) * 2, (void *)ctx->args[2]))
+	if (ctx->args[3] < sizeof(__u64) * 2)
 		stat_inc(WARDEN_STAT_READ_FAULT); /* reported with flags 0; the kernel fails it too */
-	return open_enter(ctx->args[0], ctx->args[1], how.flags, how.mode, 1);
+	else if (bpf_probe_read_user(&how, sizeof(__u64) * 2, (void *)ctx->args[2]))
+		late = ctx->args[2]; /* not paged in, or bad: the exit tries again */
+	return open_enter(ctx->args[0], ctx->args[1], how.flags, how.mode, 1, late);
+}
+
+/*
+ * The path entry could not read, read again at exit: the kernel's copy of it
+ * (getname) has mapped its page by now, unless the pointer is bad, when the
+ * open failed with EFAULT. What the caller's memory holds at exit: another
+ * thread could have rewritten it since, as it could between the kernel's
+ * copy and a read at entry; the flag says which read it was. So for
+ * open_how (open_how_late).
+ */
+static __always_inline void open_path_late(struct warden_rec_file_open *r, __u64 upath)
+{
+	long n = bpf_probe_read_user_str(r->path, sizeof(r->path), (void *)upath);
+
+	if (n <= 0) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		r->path[0] = 0;
+		return;
+	}
+	r->hdr.flags &= ~WARDEN_F_READ_FAULT;
+	r->hdr.flags |= WARDEN_F_LATE_READ;
+	stat_inc(WARDEN_STAT_FILE_LATE_READ);
+	if (n == sizeof(r->path)) {
+		r->hdr.flags |= WARDEN_F_TRUNCATED;
+		stat_inc(WARDEN_STAT_FILE_PATH_TRUNCATED);
+	}
+	r->path_len = n - 1;
+}
+
+static __always_inline void open_how_late(struct warden_rec_file_open *r, __u64 uhow)
+{
+	struct open_how_ how;
+
+	if (bpf_probe_read_user(&how, sizeof(__u64) * 2, (void *)uhow)) {
+		stat_inc(WARDEN_STAT_READ_FAULT); /* flags 0: the open failed with EFAULT */
+		return;
+	}
+	r->flags = how.flags;
+	r->mode = how.mode;
+	r->hdr.flags |= WARDEN_F_LATE_READ;
+	stat_inc(WARDEN_STAT_FILE_LATE_READ);
 }
 
 static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
@@ -193,7 +244,11 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	r->path_len = s->path_len;
 	r->openat2 = s->openat2;
 	__builtin_memset(r->_pad0, 0, sizeof(r->_pad0));
-	if (bpf_probe_read_kernel(r->path, sizeof(r->path), s->path))
+	if (s->uhow)
+		open_how_late(r, s->uhow);
+	if (s->rec_flags & WARDEN_F_READ_FAULT)
+		open_path_late(r, s->upath);
+	else if (bpf_probe_read_kernel(r->path, sizeof(r->path), s->path))
 		r->path[0] = 0;
 	r->path[sizeof(r->path) - 1] = 0;
 	rb_submit(r);

@@ -747,6 +747,8 @@ static void write_file_open(struct jw *w, const struct event *ev)
 		jw_bool(w, "path_truncated", true);
 	if (ev->file.path_fault)
 		jw_bool(w, "path_unreadable", true);
+	if (ev->file.late_read)
+		jw_bool(w, "read_at_exit", true);
 	jw_cstr(w, "syscall", ev->file.openat2 ? "openat2" : "openat");
 	jw_int(w, "dirfd", ev->file.dirfd);
 	write_open_flags(w, ev->file.flags);

@@ -189,6 +189,7 @@ struct event {
 			uint32_t path_len;
 			bool path_truncated;
 			bool path_fault; /* the path could not be read: path is "" */
+			bool late_read; /* path or flags read at the syscall's exit (not paged in at entry) */
 			int dirfd; /* AT_FDCWD (-100) or a directory fd */
 			int flags; /* O_* */
 			uint32_t mode;

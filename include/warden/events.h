@@ -42,6 +42,7 @@ enum warden_rec_flags {
 	WARDEN_F_LAST = 1 << 2, /* last chunk of a TLS call */
 	WARDEN_F_ASYNC = 1 << 3, /* connect: the outcome of an earlier non-blocking connect */
 	WARDEN_F_AGENT_NAME = 1 << 4, /* exec: the new comm is in agent_names: made a CANDIDATE */
+	WARDEN_F_LATE_READ = 1 << 5, /* file open: path or open_how read at the syscall's exit */
 };
 
 /* Per-CPU statistics slots (map "stats"). Append only. */
@@ -64,7 +65,8 @@ enum warden_stat {
 	WARDEN_STAT_FILE_STASH_FAIL, /* openat*() entry of a member not recorded */
 	WARDEN_STAT_FILE_PATH_TRUNCATED, /* paths longer than WARDEN_OPEN_PATH_MAX - 1 */
 	WARDEN_STAT_RB_WAKEUP, /* records that woke wardend at once (an interrupt each) */
-	WARDEN_STAT_MAX = 32,
+	WARDEN_STAT_FILE_LATE_READ, /* open paths or open_hows not paged in at entry, read at exit */
+	WARDEN_STAT_MAX = 48,
 };
 
 struct warden_rec_hdr {
@@ -275,7 +277,7 @@ _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
 _Static_assert(WARDEN_CONNECT_INET_SIZE == 104, "connect unix_path offset");
-_Static_assert(WARDEN_STAT_RB_WAKEUP < WARDEN_STAT_MAX, "stats slots exhausted");
+_Static_assert(WARDEN_STAT_FILE_LATE_READ < WARDEN_STAT_MAX, "stats slots exhausted");
 _Static_assert(WARDEN_REC_FILE_OPEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");

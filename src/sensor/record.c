@@ -156,6 +156,7 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 	ev->file.path_len = r->path_len;
 	ev->file.path_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
 	ev->file.path_fault = r->hdr.flags & WARDEN_F_READ_FAULT;
+	ev->file.late_read = r->hdr.flags & WARDEN_F_LATE_READ;
 	ev->file.dirfd = r->dirfd;
 	ev->file.flags = r->flags;
 	ev->file.mode = r->mode;

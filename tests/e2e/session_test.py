@@ -9,7 +9,7 @@ processes, their connects and file opens must be in it, linked by cause to
 the tool call; other processes must stay out. Prints PASS/FAIL per test and
 'e2e: N passed, M failed' last.
 """
-import json, argparse, os, signal, subprocess, sys, time, uuid
+import json, argparse, os, signal, struct, subprocess, sys, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import decode_test as d  # noqa: E402  (fixtures: mock LLM, SDK agents)
@@ -245,6 +245,64 @@ def t_named_agent_at_exec():
     check(not [e for e in of_type(ev, "session.start") if e["pid"] == tpid], "twin session")
 
 
+def t_open_args_not_paged_in():
+    """A member opens a path that lies in a page never touched (a fresh private mapping of a
+    file holding it): the entry tracepoint cannot read it, so the exit must, or the open of a
+    secret would go unseen. So for openat2's open_how, whose flags say it opens for writing.
+    A bad pointer still gives path_unreadable, and nothing else."""
+    m = marker()
+    tmp = secret_file(m)
+    holder = os.path.join(d.TMP, f"path-holder-{m}")
+    with open(holder, "wb") as f:  # page 2: the path; page 3: an open_how {flags, mode, resolve}
+        f.write(b"\0" * 4096 + tmp.encode().ljust(4096, b"\0") +
+                struct.pack("<QQQ", os.O_WRONLY | os.O_APPEND, 0, 0))
+    script = os.path.join(d.TMP, f"agent-{m}"[:15])
+    with open(script, "w") as f:
+        f.write("#!/usr/bin/python3\n"
+                "import ctypes, mmap, os\n"
+                "libc = ctypes.CDLL(None, use_errno=True)\n"
+                "libc.mmap.restype = ctypes.c_void_p\n"
+                "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,"
+                " ctypes.c_int, ctypes.c_long]\n"
+                "libc.openat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]\n"
+                "libc.syscall.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,"
+                " ctypes.c_size_t]\n"
+                f"fd = os.open({holder!r}, os.O_RDONLY)\n"
+                "def fresh():  # a new mapping: none of its pages mapped in yet\n"
+                "    base = libc.mmap(None, 12288, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)\n"
+                "    assert base not in (None, ctypes.c_void_p(-1).value)\n"
+                "    return base\n"
+                "got = libc.openat(-100, fresh() + 4096, os.O_RDONLY)\n"
+                "assert got >= 0, ctypes.get_errno()\n"
+                "base = fresh()\n"
+                "got2 = libc.syscall(437, -100, base + 4096, base + 8192, 24)  # openat2\n"
+                "assert got2 >= 0, ctypes.get_errno()\n"
+                "print('opened', got, got2, flush=True)\n"
+                "bad = libc.openat(-100, 8, os.O_RDONLY)\n"
+                "assert bad < 0 and ctypes.get_errno() == 14, (bad, ctypes.get_errno())\n")
+    os.chmod(script, 0o755)
+    with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
+        pid, rc, out, err = h.run([script])
+        check(rc == 0 and "opened" in out, f"script failed: {out} {err}")
+    ev = w.events
+    starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
+    check(starts, f"no session for the named agent {pid}")
+    own = [e for e in of_type(ev, "file.open") if e["pid"] == pid]
+    seen = [(e["syscall"], e["path"], e["flags"], e["result"], e.get("read_at_exit"),
+             e.get("path_unreadable")) for e in own][-6:]
+    late = [e for e in own if e.get("read_at_exit") and e["path"] == tmp and e["result"] >= 0
+            and not e.get("path_unreadable")]
+    check([e for e in late if e["syscall"] == "openat" and e["flags"] == ["O_RDONLY"]],
+          f"the openat of {tmp} from an unmapped page not seen by its path: {seen}")
+    check([e for e in late if e["syscall"] == "openat2" and e["flags"] == ["O_WRONLY", "O_APPEND"]],
+          f"the openat2 of {tmp} for writing, its open_how unmapped, not seen as such: {seen}")
+    bad = [e for e in own if e["result"] == -14]
+    check(len(bad) == 1 and bad[0]["path"] == "" and bad[0].get("path_unreadable")
+          and not bad[0].get("read_at_exit"), f"the EFAULT open: {bad}")
+    stats = [e for e in ev if e["type"] == "agent.stats"][-1]["counters"]
+    check(stats["file_open_late_reads"] >= 2 and stats["read_fault"] >= 1, f"counters: {stats}")
+
+
 def t_exec_from_thread():
     """A member that execs from a thread other than its main one: the kernel frees the old
     leader (and the entry it carried) and the exec'ing thread takes its pid. The session
@@ -372,7 +430,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():

@@ -449,6 +449,7 @@ static void file_open_fields(void **state)
 	assert_true(get_bool(o, "session_nested"));
 	assert_int_equal(get_int(o, "cause"), 41);
 	assert_string_equal(get_str(o, "path"), "/etc/shadow");
+	assert_null(json_object_get(o, "read_at_exit"));
 	assert_string_equal(get_str(o, "syscall"), "openat");
 	assert_int_equal(get_int(o, "dirfd"), -100);
 	assert_int_equal(get_int(o, "mode"), 0600);
@@ -473,9 +474,21 @@ static void file_open_fields(void **state)
 	assert_null(json_object_get(o, "cause"));
 	assert_null(json_object_get(o, "error"));
 	assert_true(get_bool(o, "path_unreadable"));
+	assert_null(json_object_get(o, "read_at_exit"));
 	f = json_object_get(o, "flags");
 	assert_int_equal(json_array_size(f), 2);
 	assert_string_equal(json_string_value(json_array_get(f, 1)), "O_TMPFILE");
+	json_decref(o);
+
+	/* Read at the exit: the path, flagged so. */
+	base_event(&ev, EVENT_FILE_OPEN);
+	ev.file.path = "/etc/hostname";
+	ev.file.path_len = 13;
+	ev.file.late_read = true;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "path"), "/etc/hostname");
+	assert_true(get_bool(o, "read_at_exit"));
+	assert_null(json_object_get(o, "path_unreadable"));
 	json_decref(o);
 }
 

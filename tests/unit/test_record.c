@@ -129,7 +129,16 @@ static void file_open_record(void **state)
 	r.hdr.flags = WARDEN_F_READ_FAULT;
 	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
 	assert_true(ev.file.path_fault);
+	assert_false(ev.file.late_read);
 	assert_int_equal(ev.file.path_len, 0);
+	free(copy);
+	strcpy(r.path, "/tmp/x");
+	r.path_len = 6;
+	r.hdr.flags = WARDEN_F_LATE_READ;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.file.late_read);
+	assert_false(ev.file.path_fault);
+	assert_string_equal(ev.file.path, "/tmp/x");
 	free(copy);
 }
 
