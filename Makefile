@@ -19,7 +19,7 @@ BPF_CFLAGS := -g -O2 $(WARN) -Wno-unused-parameter -target bpf -D__TARGET_ARCH_$
 	-I$(VMLINUX_DIR) -Iinclude -Ibpf
 
 # net.bpf.c hands a connect's outcome over between CPUs with atomic fetch-or,
-# which needs BPF ISA v3 (Linux 5.12; Warden needs 5.15 for bpf_task_pt_regs).
+# which needs BPF ISA v3 (Linux 5.12; Warden needs 5.17 for bpf_loop).
 $(BUILD)/bpf/net.bpf.o: BPF_CFLAGS += -mcpu=v3
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

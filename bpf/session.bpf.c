@@ -19,6 +19,8 @@
  * the argument in, so the exit reads it then, flagged WARDEN_F_LATE_READ.
  * Without that, a path put in a page never touched before (a fresh file
  * mapping) opened unseen.
+ * The exit also gives the file opened, by its path from the process's root
+ * (path.bpf.h): the path passed may be relative, or go through symlinks.
  * A non-member costs a look at its leader's local storage at entry and at
  * its thread's at exit, which it has none of.
  *
@@ -26,6 +28,8 @@
  * opens, name_to_handle/open_by_handle_at.
  */
 #include "common.bpf.h"
+#include "fd.bpf.h"
+#include "path.bpf.h"
 #include "session.bpf.h"
 
 struct open_stash {
@@ -243,7 +247,6 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	r->session = s->session;
 	r->path_len = s->path_len;
 	r->openat2 = s->openat2;
-	__builtin_memset(r->_pad0, 0, sizeof(r->_pad0));
 	if (s->uhow)
 		open_how_late(r, s->uhow);
 	if (s->rec_flags & WARDEN_F_READ_FAULT)
@@ -251,6 +254,9 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	else if (bpf_probe_read_kernel(r->path, sizeof(r->path), s->path))
 		r->path[0] = 0;
 	r->path[sizeof(r->path) - 1] = 0;
+	r->resolved = path_resolve(t, ctx->ret >= 0 ? fd_file(t, ctx->ret) : NULL, r->resolved_path,
+				   &r->resolved_len);
+	r->_pad0[0] = r->_pad0[1] = 0;
 	rb_submit(r);
 out:
 	s->active = 0; /* kept for the thread's next open: no free and allocation per call */

@@ -749,6 +749,11 @@ static void write_file_open(struct jw *w, const struct event *ev)
 		jw_bool(w, "path_unreadable", true);
 	if (ev->file.late_read)
 		jw_bool(w, "read_at_exit", true);
+	if (ev->file.resolved) {
+		jw_bytes(w, "resolved_path", ev->file.resolved, ev->file.resolved_len);
+		if (ev->file.resolved_cut)
+			jw_bool(w, "resolved_path_cut", true);
+	}
 	jw_cstr(w, "syscall", ev->file.openat2 ? "openat2" : "openat");
 	jw_int(w, "dirfd", ev->file.dirfd);
 	write_open_flags(w, ev->file.flags);

@@ -505,11 +505,16 @@ static void summarize(struct line *l, const char *type, json_t *j)
 		line_add(l, "%" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT " bytes)",
 			 jint(j, "status"), jint(j, "body_len"));
 	} else if (!strcmp(type, "file.open")) {
-		const char *path = jstr(j, "path");
+		const char *path = jstr(j, "path"), *file = jstr(j, "resolved_path");
 
 		line_tag(l, C_YELLOW, "open");
-		/* Empty: the path was not paged in when the kernel could read it. */
-		line_add(l, "%s", path && path[0] ? path : "(path not captured)");
+		/* The path as passed, and the file it named when that says more. */
+		if (path && path[0])
+			line_add(l, "%s", path);
+		if (file && (!path || strcmp(path, file)))
+			line_add(l, path && path[0] ? " -> %s" : "%s", file);
+		else if (!path || !path[0])
+			line_add(l, "(path not captured)"); /* a bad pointer: the open failed too */
 		if (jstr(j, "error"))
 			line_add(l, " %s", jstr(j, "error"));
 	} else if (!strcmp(type, "dns.answer")) {

@@ -198,6 +198,13 @@ struct warden_rec_dns {
 	__u8 data[WARDEN_DNS_MAX]; /* only len bytes sent */
 };
 
+/* warden_rec_file_open.resolved */
+enum warden_resolved {
+	WARDEN_RESOLVED_NONE = 0, /* the open failed, or its file was not found */
+	WARDEN_RESOLVED_FULL = 1, /* resolved[] is the whole path */
+	WARDEN_RESOLVED_CUT = 2, /* resolved[] is the path's tail: too long or too deep */
+};
+
 /*
  * An openat()/openat2() by a member of an agent session (see bpf/session.bpf.c):
  * the arguments as read at entry, the result at exit. Only members are
@@ -213,8 +220,16 @@ struct warden_rec_file_open {
 	__u64 session; /* the session id the kernel has for the process */
 	__u16 path_len; /* bytes in path[], NUL excluded */
 	__u8 openat2; /* 1: openat2(), else openat() */
-	__u8 _pad0[5];
-	char path[WARDEN_OPEN_PATH_MAX]; /* NUL-terminated; WARDEN_F_TRUNCATED when cut */
+	__u8 resolved; /* enum warden_resolved */
+	__u16 resolved_len; /* bytes in resolved[], NUL excluded */
+	__u8 _pad0[2];
+	char path[WARDEN_OPEN_PATH_MAX]; /* as passed; NUL-terminated; WARDEN_F_TRUNCATED when cut */
+	/*
+	 * The file opened, from the process's root (a container's own): the
+	 * new fd's dentries, so with symlinks, "..", dirfd and the working
+	 * directory resolved. NUL-terminated.
+	 */
+	char resolved_path[WARDEN_OPEN_PATH_MAX];
 };
 
 /*
@@ -268,9 +283,12 @@ WARDEN_ASSERT_SIZE(struct warden_rec_lib_map, 80);
 WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_comm_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
-WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
-_Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path must be last");
+_Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
+_Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
+		       96 + WARDEN_OPEN_PATH_MAX,
+	       "resolved path must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN_ARGS_MAX,
 	       "exec args must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data must be last");

@@ -151,12 +151,19 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 {
 	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0)
 		return -EBADMSG;
+	if (r->resolved > WARDEN_RESOLVED_CUT ||
+	    (r->resolved != WARDEN_RESOLVED_NONE &&
+	     (r->resolved_len >= WARDEN_OPEN_PATH_MAX || r->resolved_path[r->resolved_len] != 0)))
+		return -EBADMSG;
 	ev->type = EVENT_FILE_OPEN;
 	ev->file.path = r->path;
 	ev->file.path_len = r->path_len;
 	ev->file.path_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
 	ev->file.path_fault = r->hdr.flags & WARDEN_F_READ_FAULT;
 	ev->file.late_read = r->hdr.flags & WARDEN_F_LATE_READ;
+	ev->file.resolved = r->resolved != WARDEN_RESOLVED_NONE ? r->resolved_path : NULL;
+	ev->file.resolved_len = ev->file.resolved ? r->resolved_len : 0;
+	ev->file.resolved_cut = r->resolved == WARDEN_RESOLVED_CUT;
 	ev->file.dirfd = r->dirfd;
 	ev->file.flags = r->flags;
 	ev->file.mode = r->mode;

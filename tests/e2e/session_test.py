@@ -303,6 +303,93 @@ def t_open_args_not_paged_in():
     check(stats["file_open_late_reads"] >= 2 and stats["read_fault"] >= 1, f"counters: {stats}")
 
 
+def t_open_resolved_path():
+    """Each open of a member gives the file it opened, from the process's root: a relative
+    path (to the working directory, to a dirfd), "..", a symlink, a path into another mount
+    (/proc/self is a symlink too), a chroot (the process's own root), and a path too deep for
+    the record (its tail, flagged). A failed open resolves nothing."""
+    m = marker()
+    tmp = secret_file(m)
+    base = os.path.dirname(tmp)
+    link = os.path.join(base, f"link-{m}")
+    os.symlink(tmp, link)
+    jail = os.path.join(base, f"jail-{m}")
+    os.makedirs(os.path.join(jail, "etc"))
+    with open(os.path.join(jail, "etc", "inside"), "w") as f:
+        f.write("in the jail\n")
+    deep = os.path.join(base, *([f"deep-{m}"] * 20))  # 20 x 19 bytes: past the record's 255
+    os.makedirs(deep)
+    with open(os.path.join(deep, "leaf.txt"), "w") as f:
+        f.write("leaf\n")
+    script = os.path.join(d.TMP, f"agent-{m}"[:15])
+    with open(script, "w") as f:
+        f.write("#!/usr/bin/python3\n"
+                "import os, sys\n"
+                f"base, name, link, jail, deep = {base!r}, {os.path.basename(tmp)!r}, {link!r}, "
+                f"{jail!r}, {deep!r}\n"
+                "os.chdir(base)\n"
+                "os.close(os.open(name, os.O_RDONLY))                      # relative to the cwd\n"
+                "dfd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)\n"
+                "os.close(os.open(name, os.O_RDONLY, dir_fd=dfd))          # relative to a dirfd\n"
+                "os.close(os.open(os.path.join(os.path.basename(jail), '..', name), os.O_RDONLY))\n"
+                "os.close(os.open(link, os.O_RDONLY))                      # a symlink\n"
+                "os.close(os.open('/proc/self/status', os.O_RDONLY))       # another mount\n"
+                "try:\n"
+                "    os.open('no-such-file-' + name, os.O_RDONLY)\n"
+                "except FileNotFoundError:\n"
+                "    pass\n"
+                "os.chdir(deep)\n"
+                "os.close(os.open('leaf.txt', os.O_RDONLY))                # too deep\n"
+                "pid = os.fork()\n"
+                "if pid == 0:\n"
+                "    os.chroot(jail)\n"
+                "    os.chdir('/')\n"
+                "    os.close(os.open('/etc/inside', os.O_RDONLY))          # from its own root\n"
+                "    os._exit(0)\n"
+                "_, st = os.waitpid(pid, 0)\n"
+                "print('done', os.getpid(), st, flush=True)\n")
+    os.chmod(script, 0o755)
+    with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
+        pid, rc, out, err = h.run([script])
+        check(rc == 0 and "done" in out and out.split()[-1] == "0", f"script failed: {out} {err}")
+    ev = w.events
+    starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
+    check(starts, f"no session for the named agent {pid}")
+    sid = starts[0]["id"]
+    opens = [e for e in of_type(ev, "file.open") if e.get("session") == sid]
+    seen = [(e["pid"], e["path"], e.get("resolved_path"), e.get("resolved_path_cut"))
+            for e in opens][-14:]
+
+    def want(path, resolved, who=pid):
+        got = [e for e in opens if e["pid"] == who and e["path"] == path]
+        check(got and got[-1].get("resolved_path") == resolved
+              and not got[-1].get("resolved_path_cut"),
+              f"open of {path!r}: want resolved_path {resolved!r}, events {seen}")
+
+    name = os.path.basename(tmp)
+    want(name, tmp)  # the cwd, and the dirfd (both pass the bare name)
+    check(len([e for e in opens if e["path"] == name and e.get("resolved_path") == tmp]) == 2,
+          f"want two opens of {name!r} resolved, {seen}")
+    want(os.path.join(os.path.basename(jail), "..", name), tmp)
+    want(link, tmp)
+    want("/proc/self/status", f"/proc/{pid}/status")
+    failed = [e for e in opens if e["path"] == "no-such-file-" + name]
+    check(failed and failed[0]["result"] == -2 and "resolved_path" not in failed[0],
+          f"the failed open: {failed}")
+    leaf = [e for e in opens if e["path"] == "leaf.txt"]
+    want_tail = os.path.join(deep, "leaf.txt")
+    check(leaf and leaf[0].get("resolved_path_cut") and want_tail.endswith(leaf[0]["resolved_path"])
+          and len(leaf[0]["resolved_path"]) > 200, f"the deep open: {leaf}, want a tail of {want_tail}")
+    jailed = [e for e in opens if e["path"] == "/etc/inside"]
+    check(jailed and jailed[0]["pid"] != pid and jailed[0].get("resolved_path") == "/etc/inside",
+          f"the chrooted open, from its own root: {jailed}")
+    # The analyst's view: the path as passed, and the file it named.
+    _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
+    check(rc == 0 and f"open /proc/self/status -> /proc/{pid}/status" in tl
+          and f"open {name} -> {tmp[:20]}" in tl,  # long lines are shortened
+          f"warden timeline ({rc}) lacks the resolved opens: {err} {tl[-1500:]}")
+
+
 def t_exec_from_thread():
     """A member that execs from a thread other than its main one: the kernel frees the old
     leader (and the entry it carried) and the exec'ing thread takes its pid. The session
@@ -430,7 +517,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_open_resolved_path, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():

@@ -450,6 +450,7 @@ static void file_open_fields(void **state)
 	assert_int_equal(get_int(o, "cause"), 41);
 	assert_string_equal(get_str(o, "path"), "/etc/shadow");
 	assert_null(json_object_get(o, "read_at_exit"));
+	assert_null(json_object_get(o, "resolved_path")); /* failed: none */
 	assert_string_equal(get_str(o, "syscall"), "openat");
 	assert_int_equal(get_int(o, "dirfd"), -100);
 	assert_int_equal(get_int(o, "mode"), 0600);
@@ -480,15 +481,26 @@ static void file_open_fields(void **state)
 	assert_string_equal(json_string_value(json_array_get(f, 1)), "O_TMPFILE");
 	json_decref(o);
 
-	/* Read at the exit: the path, flagged so. */
+	/* Read at the exit: the path, flagged so; the file resolved. */
 	base_event(&ev, EVENT_FILE_OPEN);
-	ev.file.path = "/etc/hostname";
-	ev.file.path_len = 13;
+	ev.file.path = "../etc/hostname";
+	ev.file.path_len = 15;
 	ev.file.late_read = true;
+	ev.file.resolved = "/etc/hostname";
+	ev.file.resolved_len = 13;
 	o = to_json(&ev);
-	assert_string_equal(get_str(o, "path"), "/etc/hostname");
+	assert_string_equal(get_str(o, "path"), "../etc/hostname");
 	assert_true(get_bool(o, "read_at_exit"));
 	assert_null(json_object_get(o, "path_unreadable"));
+	assert_string_equal(get_str(o, "resolved_path"), "/etc/hostname");
+	assert_null(json_object_get(o, "resolved_path_cut"));
+	json_decref(o);
+	ev.file.resolved = "/d/e/f";
+	ev.file.resolved_len = 6;
+	ev.file.resolved_cut = true;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "resolved_path"), "/d/e/f");
+	assert_true(get_bool(o, "resolved_path_cut"));
 	json_decref(o);
 }
 

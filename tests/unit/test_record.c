@@ -90,7 +90,7 @@ static void file_open_record(void **state)
 	void *copy;
 
 	(void)state;
-	assert_int_equal(sizeof(r), 352);
+	assert_int_equal(sizeof(r), 608);
 	memset(&r, 0, sizeof(r));
 	fill_hdr(&r.hdr, WARDEN_REC_FILE_OPEN, WARDEN_F_TRUNCATED, sizeof(r));
 	fill_task(&r.task);
@@ -108,6 +108,8 @@ static void file_open_record(void **state)
 	check_task(&ev);
 	assert_string_equal(ev.file.path, "/tmp/x");
 	assert_ptr_equal(ev.file.path, (const char *)copy + 96);
+	assert_null(ev.file.resolved); /* the open failed: nothing resolved */
+	assert_int_equal(ev.file.resolved_len, 0);
 	assert_int_equal(ev.file.path_len, 6);
 	assert_true(ev.file.path_truncated);
 	assert_false(ev.file.path_fault);
@@ -139,6 +141,37 @@ static void file_open_record(void **state)
 	assert_true(ev.file.late_read);
 	assert_false(ev.file.path_fault);
 	assert_string_equal(ev.file.path, "/tmp/x");
+	free(copy);
+
+	/* The file opened, resolved; then cut to its tail. */
+	r.hdr.flags = 0;
+	r.ret = 3;
+	r.resolved = WARDEN_RESOLVED_FULL;
+	strcpy(r.resolved_path, "/home/a/x");
+	r.resolved_len = 9;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_string_equal(ev.file.resolved, "/home/a/x");
+	assert_ptr_equal(ev.file.resolved, (const char *)copy + 96 + WARDEN_OPEN_PATH_MAX);
+	assert_int_equal(ev.file.resolved_len, 9);
+	assert_false(ev.file.resolved_cut);
+	free(copy);
+	r.resolved = WARDEN_RESOLVED_CUT;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.file.resolved_cut);
+	free(copy);
+
+	/* Lies in the resolved part: a state past the enum, a length past the array or its NUL. */
+	r.resolved = 3;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved = WARDEN_RESOLVED_FULL;
+	r.resolved_len = WARDEN_OPEN_PATH_MAX;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved_len = 4;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	/* None: whatever the array holds is not looked at. */
+	r.resolved = WARDEN_RESOLVED_NONE;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_null(ev.file.resolved);
 	free(copy);
 }
 
