@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The path of an open file as its process sees it, from the file's
- * dentries: what d_path() gives, which BPF programs outside LSM and fentry
+ * The path of an open file (or a working directory) as its process sees
+ * it, from its dentries: what d_path() gives, which BPF programs outside LSM and fentry
  * hooks may not call. Rules about files need it: the path an open passed
  * can be relative (to the working directory or a dirfd), go through
  * symlinks and "..", none of which says which file was opened.
@@ -114,17 +114,17 @@ static long path_step(__u32 i, void *arg)
 }
 
 /*
- * f's path from t's root, NUL-terminated, into out (WARDEN_OPEN_PATH_MAX
- * bytes); its length in *out_len. Returns enum warden_resolved. Walks up
- * d_parent to t's root, crossing from a mount's root to where it is
- * mounted; a path outside t's root (a file passed in from another mount
- * namespace) is given from its namespace's root, as d_path() does. Reads
- * through CO-RE: f comes from the fd table, not as a BTF pointer.
+ * The path of (d, mnt) from t's root, NUL-terminated, into out
+ * (WARDEN_OPEN_PATH_MAX bytes); its length in *out_len. Returns enum
+ * warden_resolved. Walks up d_parent to t's root, crossing from a mount's
+ * root to where it is mounted; a path outside t's root (a file passed in
+ * from another mount namespace) is given from its namespace's root, as
+ * d_path() does. Reads through CO-RE: d and mnt need not be BTF pointers.
  */
-static __always_inline __u8 path_resolve(struct task_struct *t, struct file *f,
-					 char out[WARDEN_OPEN_PATH_MAX], __u16 *out_len)
+static __always_inline __u8 path_resolve(struct task_struct *t, struct dentry *d,
+					 struct vfsmount *mnt, char out[WARDEN_OPEN_PATH_MAX],
+					 __u16 *out_len)
 {
-	struct vfsmount *mnt;
 	struct path_buf *pb;
 	struct path_walk *w;
 	__u32 zero = 0;
@@ -133,13 +133,10 @@ static __always_inline __u8 path_resolve(struct task_struct *t, struct file *f,
 	*out_len = 0;
 	out[0] = 0;
 	pb = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!pb || !f)
+	if (!pb || !d || !mnt)
 		return WARDEN_RESOLVED_NONE;
 	w = &pb->w;
-	w->d = BPF_CORE_READ(f, f_path.dentry);
-	mnt = BPF_CORE_READ(f, f_path.mnt);
-	if (!w->d || !mnt)
-		return WARDEN_RESOLVED_NONE;
+	w->d = d;
 	w->mnt = mnt;
 	w->mnt_root = BPF_CORE_READ(mnt, mnt_root);
 	w->root_d = t->fs->root.dentry; /* t is a BTF pointer: plain loads */
@@ -165,6 +162,19 @@ static __always_inline __u8 path_resolve(struct task_struct *t, struct file *f,
 		return WARDEN_RESOLVED_NONE;
 	*out_len = len;
 	return w->state;
+}
+
+/* The path of an open file f (from the fd table: read through CO-RE), as path_resolve(). */
+static __always_inline __u8 file_path_resolve(struct task_struct *t, struct file *f,
+					      char out[WARDEN_OPEN_PATH_MAX], __u16 *out_len)
+{
+	if (!f) {
+		*out_len = 0;
+		out[0] = 0;
+		return WARDEN_RESOLVED_NONE;
+	}
+	return path_resolve(t, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), out,
+			    out_len);
 }
 
 #endif

@@ -5,6 +5,7 @@
  * it runs in the new image before its first user instruction.
  */
 #include "common.bpf.h"
+#include "path.bpf.h"
 #include "session.bpf.h"
 
 /*
@@ -94,6 +95,7 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct mm_struct *mm = t->mm;
 	struct warden_rec_exec *r = scratch_get();
+	struct warden_session_member *m;
 	unsigned long arg_start, arg_end;
 	__u32 fname_off;
 	__u64 n;
@@ -111,6 +113,20 @@ int warden_exec(struct trace_event_raw_sched_process_exec *ctx)
 		member_take_over(t);
 	if (mark_named_agent(t))
 		r->hdr.flags |= WARDEN_F_AGENT_NAME;
+	/*
+	 * Where a session's tool runs (the directory an `rm -rf .` empties):
+	 * for members only, so every other exec on the host pays one load.
+	 */
+	m = member_get(t, 0);
+	if (m && m->session && m->session != WARDEN_SESSION_NONE) {
+		r->cwd_resolved =
+			path_resolve(t, t->fs->pwd.dentry, t->fs->pwd.mnt, r->cwd, &r->cwd_len);
+	} else {
+		r->cwd_resolved = WARDEN_RESOLVED_NONE;
+		r->cwd_len = 0;
+		r->cwd[0] = 0;
+	}
+	r->_pad0 = 0;
 
 	fname_off = ctx->__data_loc_filename & 0xffff;
 	len = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), (void *)ctx + fname_off);

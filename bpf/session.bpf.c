@@ -254,8 +254,8 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	else if (bpf_probe_read_kernel(r->path, sizeof(r->path), s->path))
 		r->path[0] = 0;
 	r->path[sizeof(r->path) - 1] = 0;
-	r->resolved = path_resolve(t, ctx->ret >= 0 ? fd_file(t, ctx->ret) : NULL, r->resolved_path,
-				   &r->resolved_len);
+	r->resolved = file_path_resolve(t, ctx->ret >= 0 ? fd_file(t, ctx->ret) : NULL,
+					r->resolved_path, &r->resolved_len);
 	r->_pad0[0] = r->_pad0[1] = 0;
 	rb_submit(r);
 out:

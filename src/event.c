@@ -367,6 +367,11 @@ static void write_exec(struct jw *w, const struct event *ev)
 	bool first = true;
 
 	jw_bytes(w, "filename", ev->exec.filename, strlen(ev->exec.filename));
+	if (ev->exec.cwd) {
+		jw_bytes(w, "cwd", ev->exec.cwd, ev->exec.cwd_len);
+		if (ev->exec.cwd_cut)
+			jw_bool(w, "cwd_cut", true);
+	}
 	jw_key(w, "argv");
 	jw_ch(w, '[');
 	while (p < end) {

@@ -112,6 +112,9 @@ struct event {
 			uint32_t old_pid;
 			bool args_truncated;
 			bool agent_name; /* the kernel made it a candidate: its name is an --agent's */
+			const char *cwd; /* a session member's working directory; else NULL */
+			uint32_t cwd_len;
+			bool cwd_cut; /* only its tail: too long or too deep */
 		} exec;
 		struct {
 			int status;

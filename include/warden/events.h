@@ -97,6 +97,13 @@ struct warden_rec_fork {
 	__u64 parent_start_time;
 };
 
+/* How much of a path a walk of its dentries gave (file opens, working directories). */
+enum warden_resolved {
+	WARDEN_RESOLVED_NONE = 0, /* none: a failed open, a process in no session */
+	WARDEN_RESOLVED_FULL = 1, /* the whole path */
+	WARDEN_RESOLVED_CUT = 2, /* the path's tail: too long or too deep */
+};
+
 struct warden_rec_exec {
 	struct warden_rec_hdr hdr;
 	struct warden_task task; /* after exec: comm is the new one */
@@ -106,8 +113,12 @@ struct warden_rec_exec {
 	__u32 args_total; /* true length of the argv area */
 	__u16 filename_len; /* bytes in filename[], NUL excluded */
 	__u16 args_len; /* bytes in args[] */
-	__u32 _pad0;
+	__u16 cwd_len; /* bytes in cwd[], NUL excluded */
+	__u8 cwd_resolved; /* enum warden_resolved: NONE outside sessions */
+	__u8 _pad0;
 	char filename[WARDEN_FILENAME_MAX];
+	/* The working directory of a session member, from its root (path.bpf.h). */
+	char cwd[WARDEN_OPEN_PATH_MAX];
 	char args[WARDEN_ARGS_MAX]; /* NUL-separated; only args_len bytes sent */
 };
 
@@ -198,13 +209,6 @@ struct warden_rec_dns {
 	__u8 data[WARDEN_DNS_MAX]; /* only len bytes sent */
 };
 
-/* warden_rec_file_open.resolved */
-enum warden_resolved {
-	WARDEN_RESOLVED_NONE = 0, /* the open failed, or its file was not found */
-	WARDEN_RESOLVED_FULL = 1, /* resolved[] is the whole path */
-	WARDEN_RESOLVED_CUT = 2, /* resolved[] is the path's tail: too long or too deep */
-};
-
 /*
  * An openat()/openat2() by a member of an agent session (see bpf/session.bpf.c):
  * the arguments as read at entry, the result at exit. Only members are
@@ -274,7 +278,7 @@ struct warden_file_key {
 WARDEN_ASSERT_SIZE(struct warden_rec_hdr, 16);
 WARDEN_ASSERT_SIZE(struct warden_task, 48);
 WARDEN_ASSERT_SIZE(struct warden_rec_fork, 72);
-WARDEN_ASSERT_SIZE(struct warden_rec_exec, 4704);
+WARDEN_ASSERT_SIZE(struct warden_rec_exec, 4960);
 WARDEN_ASSERT_SIZE(struct warden_rec_exit, 72);
 WARDEN_ASSERT_SIZE(struct warden_sockaddr, 24);
 WARDEN_ASSERT_SIZE(struct warden_rec_connect, 216);
@@ -289,7 +293,7 @@ _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "fil
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
 		       96 + WARDEN_OPEN_PATH_MAX,
 	       "resolved path must be last");
-_Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4704 - WARDEN_ARGS_MAX,
+_Static_assert(__builtin_offsetof(struct warden_rec_exec, args) == 4960 - WARDEN_ARGS_MAX,
 	       "exec args must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");

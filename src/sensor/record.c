@@ -64,7 +64,14 @@ static int decode_exec(const struct warden_rec_exec *r, size_t size, struct even
 	if (size < fixed || r->args_len > WARDEN_ARGS_MAX || size != fixed + r->args_len ||
 	    r->filename_len >= WARDEN_FILENAME_MAX || r->filename[r->filename_len] != 0)
 		return -EBADMSG;
+	if (r->cwd_resolved > WARDEN_RESOLVED_CUT ||
+	    (r->cwd_resolved != WARDEN_RESOLVED_NONE &&
+	     (r->cwd_len >= WARDEN_OPEN_PATH_MAX || r->cwd[r->cwd_len] != 0)))
+		return -EBADMSG;
 	ev->type = EVENT_PROCESS_EXEC;
+	ev->exec.cwd = r->cwd_resolved != WARDEN_RESOLVED_NONE ? r->cwd : NULL;
+	ev->exec.cwd_len = ev->exec.cwd ? r->cwd_len : 0;
+	ev->exec.cwd_cut = r->cwd_resolved == WARDEN_RESOLVED_CUT;
 	ev->exec.filename = r->filename;
 	ev->exec.args = r->args;
 	ev->exec.args_len = r->args_len;

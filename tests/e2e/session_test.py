@@ -303,11 +303,12 @@ def t_open_args_not_paged_in():
     check(stats["file_open_late_reads"] >= 2 and stats["read_fault"] >= 1, f"counters: {stats}")
 
 
-def t_open_resolved_path():
+def t_resolved_paths():
     """Each open of a member gives the file it opened, from the process's root: a relative
     path (to the working directory, to a dirfd), "..", a symlink, a path into another mount
     (/proc/self is a symlink too), a chroot (the process's own root), and a path too deep for
-    the record (its tail, flagged). A failed open resolves nothing."""
+    the record (its tail, flagged). A failed open resolves nothing. A member's exec gives its
+    working directory; an exec in no session does not."""
     m = marker()
     tmp = secret_file(m)
     base = os.path.dirname(tmp)
@@ -340,6 +341,8 @@ def t_open_resolved_path():
                 "    pass\n"
                 "os.chdir(deep)\n"
                 "os.close(os.open('leaf.txt', os.O_RDONLY))                # too deep\n"
+                "os.chdir(base)\n"
+                "os.spawnv(os.P_WAIT, '/bin/true', ['true', 'in-base'])     # an exec's cwd\n"
                 "pid = os.fork()\n"
                 "if pid == 0:\n"
                 "    os.chroot(jail)\n"
@@ -352,6 +355,7 @@ def t_open_resolved_path():
     with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
         pid, rc, out, err = h.run([script])
         check(rc == 0 and "done" in out and out.split()[-1] == "0", f"script failed: {out} {err}")
+        outsider, rc, _, _ = h.run(["true", "outside"], cwd=base)
     ev = w.events
     starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
     check(starts, f"no session for the named agent {pid}")
@@ -383,6 +387,12 @@ def t_open_resolved_path():
     jailed = [e for e in opens if e["path"] == "/etc/inside"]
     check(jailed and jailed[0]["pid"] != pid and jailed[0].get("resolved_path") == "/etc/inside",
           f"the chrooted open, from its own root: {jailed}")
+    execs = [e for e in of_type(ev, "process.exec") if e["argv"][1:] == ["in-base"]]
+    check(execs and execs[0].get("session") == sid and execs[0].get("cwd") == base,
+          f"the member's exec, want cwd {base}: {execs}")
+    execs = [e for e in of_type(ev, "process.exec") if e["pid"] == outsider]
+    check(execs and "cwd" not in execs[0] and "session" not in execs[0],
+          f"an exec in no session has no cwd: {execs}")
     # The analyst's view: the path as passed, and the file it named.
     _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
     check(rc == 0 and f"open /proc/self/status -> /proc/{pid}/status" in tl
@@ -517,7 +527,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_open_resolved_path, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():

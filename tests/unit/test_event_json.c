@@ -302,7 +302,23 @@ static void exec_argv(void **state)
 	assert_string_equal(json_string_value(json_array_get(argv, 2)), "b");
 	assert_string_equal(json_string_value(json_array_get(argv, 3)), "c");
 	assert_false(get_bool(o, "argv_truncated"));
+	assert_null(json_object_get(o, "cwd")); /* in no session: none */
 	json_decref(o);
+
+	/* A member's working directory; then its tail only. */
+	ev.exec.cwd = "/home/dev/repo";
+	ev.exec.cwd_len = 14;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "cwd"), "/home/dev/repo");
+	assert_null(json_object_get(o, "cwd_cut"));
+	json_decref(o);
+	ev.exec.cwd_cut = true;
+	o = to_json(&ev);
+	assert_true(get_bool(o, "cwd_cut"));
+	json_decref(o);
+	ev.exec.cwd = NULL;
+	ev.exec.cwd_len = 0;
+	ev.exec.cwd_cut = false;
 
 	/* Cut in the middle of the last argument, without its NUL: still 4 items. */
 	ev.exec.args_len = sizeof(args) - 1;

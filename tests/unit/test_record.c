@@ -232,7 +232,7 @@ static void exec_record(void **state)
 
 	(void)state;
 	r = make_exec(&size);
-	assert_int_equal(size, 4704 - 4096 + 16);
+	assert_int_equal(size, 4960 - 4096 + 16);
 	memset(&ev, 0xa5, sizeof(ev));
 	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
 	assert_int_equal(ev.type, EVENT_PROCESS_EXEC);
@@ -248,7 +248,32 @@ static void exec_record(void **state)
 	/* Pointers borrow from the record, not from a private copy. */
 	assert_ptr_equal(ev.exec.filename, (char *)copy + offsetof(struct warden_rec_exec, filename));
 	assert_ptr_equal(ev.exec.args, (char *)copy + offsetof(struct warden_rec_exec, args));
+	assert_null(ev.exec.cwd); /* in no session: none */
+	assert_int_equal(ev.exec.cwd_len, 0);
 	free(copy);
+
+	/* A member's working directory, whole and cut; lies about it. */
+	strcpy(r->cwd, "/home/dev/repo");
+	r->cwd_len = 14;
+	r->cwd_resolved = WARDEN_RESOLVED_FULL;
+	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
+	assert_string_equal(ev.exec.cwd, "/home/dev/repo");
+	assert_ptr_equal(ev.exec.cwd, (char *)copy + offsetof(struct warden_rec_exec, cwd));
+	assert_int_equal(ev.exec.cwd_len, 14);
+	assert_false(ev.exec.cwd_cut);
+	free(copy);
+	r->cwd_resolved = WARDEN_RESOLVED_CUT;
+	assert_int_equal(decode_copy(r, size, &ev, &copy), 0);
+	assert_true(ev.exec.cwd_cut);
+	free(copy);
+	r->cwd_len = 13; /* no NUL there */
+	assert_int_equal(decode_err(r, size), -EBADMSG);
+	r->cwd_len = WARDEN_OPEN_PATH_MAX;
+	assert_int_equal(decode_err(r, size), -EBADMSG);
+	r->cwd_len = 14;
+	r->cwd_resolved = 3;
+	assert_int_equal(decode_err(r, size), -EBADMSG);
+	r->cwd_resolved = WARDEN_RESOLVED_NONE;
 
 	/* Without WARDEN_F_TRUNCATED. */
 	r->hdr.flags = 0;
