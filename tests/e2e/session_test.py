@@ -245,6 +245,22 @@ def t_named_agent_at_exec():
     check(not [e for e in of_type(ev, "session.start") if e["pid"] == tpid], "twin session")
 
 
+def named_agent(m, text, then=None):
+    """Runs text as an executable named agent-<m> under `wardend --agent` that name, then
+    `then()` if given, wardend still up. Returns (wardend, pid, stdout, session id, then's)."""
+    script = os.path.join(d.TMP, f"agent-{m}"[:15])
+    with open(script, "w") as f:
+        f.write(text)
+    os.chmod(script, 0o755)
+    with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
+        pid, rc, out, err = h.run([script])
+        check(rc == 0, f"{script} failed ({rc}): {out} {err}")
+        after = then() if then else None
+    starts = [e for e in of_type(w.events, "session.start") if e["pid"] == pid]
+    check(starts, f"no session for the named agent {pid}")
+    return w, pid, out, starts[0]["id"], after
+
+
 def t_open_args_not_paged_in():
     """A member opens a path that lies in a page never touched (a fresh private mapping of a
     file holding it): the entry tracepoint cannot read it, so the exit must, or the open of a
@@ -256,9 +272,8 @@ def t_open_args_not_paged_in():
     with open(holder, "wb") as f:  # page 2: the path; page 3: an open_how {flags, mode, resolve}
         f.write(b"\0" * 4096 + tmp.encode().ljust(4096, b"\0") +
                 struct.pack("<QQQ", os.O_WRONLY | os.O_APPEND, 0, 0))
-    script = os.path.join(d.TMP, f"agent-{m}"[:15])
-    with open(script, "w") as f:
-        f.write("#!/usr/bin/python3\n"
+    w, pid, out, _, _ = named_agent(
+        m, "#!/usr/bin/python3\n"
                 "import ctypes, mmap, os\n"
                 "libc = ctypes.CDLL(None, use_errno=True)\n"
                 "libc.mmap.restype = ctypes.c_void_p\n"
@@ -280,13 +295,8 @@ def t_open_args_not_paged_in():
                 "print('opened', got, got2, flush=True)\n"
                 "bad = libc.openat(-100, 8, os.O_RDONLY)\n"
                 "assert bad < 0 and ctypes.get_errno() == 14, (bad, ctypes.get_errno())\n")
-    os.chmod(script, 0o755)
-    with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
-        pid, rc, out, err = h.run([script])
-        check(rc == 0 and "opened" in out, f"script failed: {out} {err}")
+    check("opened" in out, f"the agent's opens failed: {out}")
     ev = w.events
-    starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
-    check(starts, f"no session for the named agent {pid}")
     own = [e for e in of_type(ev, "file.open") if e["pid"] == pid]
     seen = [(e["syscall"], e["path"], e["flags"], e["result"], e.get("read_at_exit"),
              e.get("path_unreadable")) for e in own][-6:]
@@ -322,9 +332,8 @@ def t_resolved_paths():
     os.makedirs(deep)
     with open(os.path.join(deep, "leaf.txt"), "w") as f:
         f.write("leaf\n")
-    script = os.path.join(d.TMP, f"agent-{m}"[:15])
-    with open(script, "w") as f:
-        f.write("#!/usr/bin/python3\n"
+    w, pid, out, sid, outsider = named_agent(
+        m, "#!/usr/bin/python3\n"
                 "import os, sys\n"
                 f"base, name, link, jail, deep = {base!r}, {os.path.basename(tmp)!r}, {link!r}, "
                 f"{jail!r}, {deep!r}\n"
@@ -350,16 +359,10 @@ def t_resolved_paths():
                 "    os.close(os.open('/etc/inside', os.O_RDONLY))          # from its own root\n"
                 "    os._exit(0)\n"
                 "_, st = os.waitpid(pid, 0)\n"
-                "print('done', os.getpid(), st, flush=True)\n")
-    os.chmod(script, 0o755)
-    with h.Wardend("--agent", os.path.basename(script), raw_tls=False) as w:
-        pid, rc, out, err = h.run([script])
-        check(rc == 0 and "done" in out and out.split()[-1] == "0", f"script failed: {out} {err}")
-        outsider, rc, _, _ = h.run(["true", "outside"], cwd=base)
+                "print('done', os.getpid(), st, flush=True)\n",
+        then=lambda: h.run(["true", "outside"], cwd=base)[0])
+    check("done" in out and out.split()[-1] == "0", f"the agent's chrooted child failed: {out}")
     ev = w.events
-    starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
-    check(starts, f"no session for the named agent {pid}")
-    sid = starts[0]["id"]
     opens = [e for e in of_type(ev, "file.open") if e.get("session") == sid]
     seen = [(e["pid"], e["path"], e.get("resolved_path"), e.get("resolved_path_cut"))
             for e in opens][-14:]
