@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The path of an open file (or a working directory) as its process sees
- * it, from its dentries: what d_path() gives, which BPF programs outside LSM and fentry
- * hooks may not call. Rules about files need it: the path an open passed
- * can be relative (to the working directory or a dirfd), go through
- * symlinks and "..", none of which says which file was opened.
+ * it, from its dentries: what d_path() gives, which BPF programs outside
+ * LSM and fentry hooks may not call. Rules about files need it: the path
+ * an open passed can be relative (to the working directory or a dirfd),
+ * go through symlinks and "..", none of which says which file was opened.
  */
 #ifndef WARDEN_PATH_BPF_H
 #define WARDEN_PATH_BPF_H

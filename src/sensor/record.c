@@ -57,6 +57,14 @@ static const char *tls_func_name(unsigned int f)
 	}
 }
 
+/* A path a dentry walk gave (path.bpf.h): its state known, and NUL-terminated when there is one. */
+static bool resolved_valid(__u8 state, __u16 len, const char *path)
+{
+	if (state > WARDEN_RESOLVED_CUT)
+		return false;
+	return state == WARDEN_RESOLVED_NONE || (len < WARDEN_OPEN_PATH_MAX && path[len] == 0);
+}
+
 static int decode_exec(const struct warden_rec_exec *r, size_t size, struct event *ev)
 {
 	size_t fixed = offsetof(struct warden_rec_exec, args);
@@ -64,9 +72,7 @@ static int decode_exec(const struct warden_rec_exec *r, size_t size, struct even
 	if (size < fixed || r->args_len > WARDEN_ARGS_MAX || size != fixed + r->args_len ||
 	    r->filename_len >= WARDEN_FILENAME_MAX || r->filename[r->filename_len] != 0)
 		return -EBADMSG;
-	if (r->cwd_resolved > WARDEN_RESOLVED_CUT ||
-	    (r->cwd_resolved != WARDEN_RESOLVED_NONE &&
-	     (r->cwd_len >= WARDEN_OPEN_PATH_MAX || r->cwd[r->cwd_len] != 0)))
+	if (!resolved_valid(r->cwd_resolved, r->cwd_len, r->cwd))
 		return -EBADMSG;
 	ev->type = EVENT_PROCESS_EXEC;
 	ev->exec.cwd = r->cwd_resolved != WARDEN_RESOLVED_NONE ? r->cwd : NULL;
@@ -158,9 +164,7 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 {
 	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0)
 		return -EBADMSG;
-	if (r->resolved > WARDEN_RESOLVED_CUT ||
-	    (r->resolved != WARDEN_RESOLVED_NONE &&
-	     (r->resolved_len >= WARDEN_OPEN_PATH_MAX || r->resolved_path[r->resolved_len] != 0)))
+	if (!resolved_valid(r->resolved, r->resolved_len, r->resolved_path))
 		return -EBADMSG;
 	ev->type = EVENT_FILE_OPEN;
 	ev->file.path = r->path;
