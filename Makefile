@@ -93,7 +93,12 @@ $(BUILD)/tests/thread_exit: tests/e2e/thread_exit.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lpthread
 
-e2e: all $(BUILD)/tests/thread_exit
+# And one for the session tests: an agent's tool that opens and connects through io_uring.
+$(BUILD)/tests/uring_ops: tests/e2e/uring_ops.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+e2e: all $(BUILD)/tests/thread_exit $(BUILD)/tests/uring_ops
 	@fail=0; $(PYTHON) tests/e2e/sensor_test.py --wardend $(BUILD)/wardend || fail=1; \
 	  $(PYTHON) tests/e2e/decode_test.py --wardend $(BUILD)/wardend || fail=1; \
 	  $(PYTHON) tests/e2e/session_test.py --wardend $(BUILD)/wardend || fail=1; \

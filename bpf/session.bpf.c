@@ -24,10 +24,15 @@
  * A non-member costs a look at its leader's local storage at entry and at
  * its thread's at exit, which it has none of.
  *
- * Not covered: open() and creat() (glibc and musl call openat()), io_uring
- * opens, name_to_handle/open_by_handle_at.
+ * io_uring requests that reach out (opens, connects, sockets, links,
+ * renames) are reported as they are submitted, with the path or address
+ * their preparation took in, where the kernel has the io_uring_submit_req
+ * tracepoint (6.0 on): the openat and connect hooks never see them.
+ * Not covered: open() and creat() (glibc and musl call openat()),
+ * name_to_handle/open_by_handle_at.
  */
 #include "common.bpf.h"
+#include "dns.bpf.h"
 #include "fd.bpf.h"
 #include "path.bpf.h"
 #include "session.bpf.h"
@@ -273,6 +278,120 @@ SEC("tp/syscalls/sys_exit_openat2")
 int warden_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return open_exit(ctx);
+}
+
+/* IORING_OP_* (uapi numbers, fixed) of the requests reported. */
+#define IOU_OP_ACCEPT 13
+#define IOU_OP_CONNECT 16
+#define IOU_OP_OPENAT 18
+#define IOU_OP_OPENAT2 28
+#define IOU_OP_RENAMEAT 35
+#define IOU_OP_UNLINKAT 36
+#define IOU_OP_MKDIRAT 37
+#define IOU_OP_SYMLINKAT 38
+#define IOU_OP_LINKAT 39
+#define IOU_OP_SOCKET 45
+#define IOU_OP_BIND 56
+#define IOU_OP_LISTEN 57
+#define IOU_REPORTED                                                                  \
+	(1ull << IOU_OP_ACCEPT | 1ull << IOU_OP_CONNECT | 1ull << IOU_OP_OPENAT |     \
+	 1ull << IOU_OP_OPENAT2 | 1ull << IOU_OP_RENAMEAT | 1ull << IOU_OP_UNLINKAT | \
+	 1ull << IOU_OP_MKDIRAT | 1ull << IOU_OP_SYMLINKAT | 1ull << IOU_OP_LINKAT |  \
+	 1ull << IOU_OP_SOCKET | 1ull << IOU_OP_BIND | 1ull << IOU_OP_LISTEN)
+
+/*
+ * An open request: its preparation (before the tracepoint) copied the path
+ * in (getname) and built its open_how. The request's command data is the
+ * first member of struct io_kiocb.
+ */
+static __always_inline void io_uring_open(struct warden_rec_io_uring *r, void *req)
+{
+	struct io_open *o = req + bpf_core_field_offset(struct io_kiocb, cmd);
+	const char *name;
+	long n;
+
+	if (!bpf_core_type_exists(struct io_open))
+		return;
+	r->dfd = BPF_CORE_READ(o, dfd);
+	r->open_flags = BPF_CORE_READ(o, how.flags);
+	name = BPF_CORE_READ(o, filename, name);
+	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), name);
+	if (n <= 0) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		r->hdr.flags |= WARDEN_F_READ_FAULT;
+		r->path[0] = 0;
+		return;
+	}
+	if (n == sizeof(r->path))
+		r->hdr.flags |= WARDEN_F_TRUNCATED;
+	r->path_len = n - 1;
+}
+
+/* A connect request: its address, from the caller's buffer (which its preparation read). */
+static __always_inline void io_uring_connect(struct warden_rec_io_uring *r, void *req)
+{
+	struct io_connect *c = req + bpf_core_field_offset(struct io_kiocb, cmd);
+	union dns_sa sa = {};
+	void *uaddr;
+	__u64 len;
+
+	if (!bpf_core_type_exists(struct io_connect))
+		return;
+	uaddr = BPF_CORE_READ(c, addr);
+	len = (__u32)BPF_CORE_READ(c, addr_len);
+	if (len > sizeof(sa))
+		len = sizeof(sa);
+	barrier_var(len);
+	if (len < sizeof(__u16) || len > sizeof(sa))
+		return;
+	if (bpf_probe_read_user(&sa, len, uaddr)) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		r->hdr.flags |= WARDEN_F_READ_FAULT;
+		return;
+	}
+	if (dns_sa_parse(&sa, len, &r->remote))
+		r->remote.family = sa.family; /* not an IP address (AF_UNIX): the family alone */
+}
+
+/*
+ * Attached where the kernel has the tracepoint (kfeature.h); it runs in
+ * the submitting thread, or the ring's SQPOLL thread, which is a thread of
+ * the ring's process. A process in no session leaves after a look at the
+ * opcode and at its leader's task storage.
+ */
+SEC("tp/io_uring/io_uring_submit_req")
+int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
+{
+	struct warden_rec_io_uring *r;
+	__u8 op = ctx->opcode;
+	__u64 session;
+
+	if (op >= 64 || !((IOU_REPORTED >> op) & 1))
+		return 0;
+	session = current_session();
+	if (!session)
+		return 0;
+	r = rb_reserve(sizeof(*r), WARDEN_REC_IO_URING);
+	if (!r)
+		return 0;
+	hdr_init(&r->hdr, WARDEN_REC_IO_URING, sizeof(*r));
+	task_fill(&r->task, bpf_get_current_task_btf());
+	r->session = session;
+	r->user_data = ctx->user_data;
+	r->opcode = op;
+	r->sq_thread = ctx->sq_thread;
+	r->path_len = 0;
+	r->dfd = 0;
+	r->open_flags = 0;
+	r->_pad0 = 0;
+	__builtin_memset(&r->remote, 0, sizeof(r->remote));
+	r->path[0] = 0;
+	if (op == IOU_OP_OPENAT || op == IOU_OP_OPENAT2)
+		io_uring_open(r, ctx->req);
+	else if (op == IOU_OP_CONNECT)
+		io_uring_connect(r, ctx->req);
+	rb_submit(r);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/io_uring.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -50,17 +51,28 @@ static const char *errno_name(int64_t result)
 }
 
 static const char *const type_names[EVENT_TYPE_MAX] = {
-	[EVENT_PROCESS_FORK] = "process.fork", [EVENT_PROCESS_EXEC] = "process.exec",
-	[EVENT_PROCESS_EXIT] = "process.exit", [EVENT_NET_CONNECT] = "net.connect",
-	[EVENT_TLS_WRITE] = "tls.write",       [EVENT_TLS_READ] = "tls.read",
-	[EVENT_AGENT_STATS] = "agent.stats",   [EVENT_LIB_MAP] = "internal.lib_map",
-	[EVENT_DNS_ANSWER] = "dns.answer",     [EVENT_HTTP_REQUEST] = "http.request",
-	[EVENT_HTTP_RESPONSE] = "http.response", [EVENT_LLM_REQUEST] = "llm.request",
-	[EVENT_LLM_RESPONSE] = "llm.response", [EVENT_MCP_CALL] = "mcp.call",
-	[EVENT_MCP_RESULT] = "mcp.result",     [EVENT_CAPTURE_BLIND] = "capture.blind",
-	[EVENT_DECODE_ERROR] = "decode.error", [EVENT_SESSION_START] = "session.start",
-	[EVENT_SESSION_END] = "session.end",   [EVENT_FILE_OPEN] = "file.open",
+	[EVENT_PROCESS_FORK] = "process.fork",
+	[EVENT_PROCESS_EXEC] = "process.exec",
+	[EVENT_PROCESS_EXIT] = "process.exit",
+	[EVENT_NET_CONNECT] = "net.connect",
+	[EVENT_TLS_WRITE] = "tls.write",
+	[EVENT_TLS_READ] = "tls.read",
+	[EVENT_AGENT_STATS] = "agent.stats",
+	[EVENT_LIB_MAP] = "internal.lib_map",
+	[EVENT_DNS_ANSWER] = "dns.answer",
+	[EVENT_HTTP_REQUEST] = "http.request",
+	[EVENT_HTTP_RESPONSE] = "http.response",
+	[EVENT_LLM_REQUEST] = "llm.request",
+	[EVENT_LLM_RESPONSE] = "llm.response",
+	[EVENT_MCP_CALL] = "mcp.call",
+	[EVENT_MCP_RESULT] = "mcp.result",
+	[EVENT_CAPTURE_BLIND] = "capture.blind",
+	[EVENT_DECODE_ERROR] = "decode.error",
+	[EVENT_SESSION_START] = "session.start",
+	[EVENT_SESSION_END] = "session.end",
+	[EVENT_FILE_OPEN] = "file.open",
 	[EVENT_NET_CONNECT_RESULT] = "net.connect.result",
+	[EVENT_IO_URING] = "io_uring.submit",
 };
 
 void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v)
@@ -745,6 +757,53 @@ static void write_open_flags(struct jw *w, int flags)
 	jw_ch(w, ']');
 }
 
+/* The IORING_OP_* names of the requests the kernel side reports (bpf/session.bpf.c). */
+static const char *io_uring_op_name(uint8_t op)
+{
+	static const char *const names[] = {
+		[IORING_OP_ACCEPT] = "accept",
+		[IORING_OP_CONNECT] = "connect",
+		[IORING_OP_OPENAT] = "openat",
+		[IORING_OP_OPENAT2] = "openat2",
+		[IORING_OP_RENAMEAT] = "renameat",
+		[IORING_OP_UNLINKAT] = "unlinkat",
+		[IORING_OP_MKDIRAT] = "mkdirat",
+		[IORING_OP_SYMLINKAT] = "symlinkat",
+		[IORING_OP_LINKAT] = "linkat",
+		[IORING_OP_SOCKET] = "socket",
+		[56] = "bind", /* IORING_OP_BIND, IORING_OP_LISTEN: newer than Debian 12's header */
+		[57] = "listen",
+	};
+
+	return op < sizeof(names) / sizeof(names[0]) ? names[op] : NULL;
+}
+
+static void write_io_uring(struct jw *w, const struct event *ev)
+{
+	const char *name = io_uring_op_name(ev->io_uring.opcode);
+
+	if (name)
+		jw_cstr(w, "op", name);
+	jw_uint(w, "opcode", ev->io_uring.opcode);
+	jw_uint(w, "user_data", ev->io_uring.user_data);
+	if (ev->io_uring.sq_thread)
+		jw_bool(w, "sq_thread", true);
+	if (ev->io_uring.path) {
+		jw_bytes(w, "path", ev->io_uring.path, ev->io_uring.path_len);
+		if (ev->io_uring.path_truncated)
+			jw_bool(w, "path_truncated", true);
+		if (ev->io_uring.path_fault)
+			jw_bool(w, "path_unreadable", true);
+		jw_int(w, "dirfd", ev->io_uring.dfd);
+		write_open_flags(w, ev->io_uring.flags);
+	}
+	if (ev->io_uring.remote.family) {
+		jw_cstr(w, "family", family_name(ev->io_uring.remote.family));
+		if (ev->io_uring.remote.family == AF_INET || ev->io_uring.remote.family == AF_INET6)
+			jw_addr(w, "daddr", "dport", &ev->io_uring.remote);
+	}
+}
+
 static void write_file_open(struct jw *w, const struct event *ev)
 {
 	jw_bytes(w, "path", ev->file.path, ev->file.path_len);
@@ -889,6 +948,9 @@ int event_format_json(const struct event *ev, struct event_json *out)
 		break;
 	case EVENT_FILE_OPEN:
 		write_file_open(&w, ev);
+		break;
+	case EVENT_IO_URING:
+		write_io_uring(&w, ev);
 		break;
 	case EVENT_SESSION_START:
 	case EVENT_SESSION_END:

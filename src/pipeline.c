@@ -162,10 +162,11 @@ int pipeline_event(struct event *ev, void *arg)
 	if (print) {
 		session_before(p->sess, ev);
 		/*
-		 * Opens are traced for candidates too (see WARDEN_SESSION_CANDIDATE):
-		 * those of a process that turned out not to be an agent are dropped.
+		 * Opens and io_uring requests are traced for candidates too (see
+		 * WARDEN_SESSION_CANDIDATE): those of a process that turned out not
+		 * to be an agent are dropped.
 		 */
-		if (ev->type == EVENT_FILE_OPEN && !ev->session) {
+		if ((ev->type == EVENT_FILE_OPEN || ev->type == EVENT_IO_URING) && !ev->session) {
 			ev->id = ++p->next_id;
 			p->stats.file_opens_dropped++;
 		} else {

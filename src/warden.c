@@ -517,6 +517,14 @@ static void summarize(struct line *l, const char *type, json_t *j)
 			line_add(l, "(path not captured)"); /* a bad pointer: the open failed too */
 		if (jstr(j, "error"))
 			line_add(l, " %s", jstr(j, "error"));
+	} else if (!strcmp(type, "io_uring.submit")) {
+		line_tag(l, C_YELLOW, "io_uring");
+		line_add(l, "%s", jstr(j, "op") ? jstr(j, "op") : "?");
+		if (jstr(j, "path"))
+			line_add(l, " %s", jstr(j, "path"));
+		else if (jstr(j, "daddr"))
+			line_add(l, " %s:%" JSON_INTEGER_FORMAT, jstr(j, "daddr"),
+				 jint(j, "dport"));
 	} else if (!strcmp(type, "dns.answer")) {
 		line_tag(l, C_DIM, "dns");
 		line_add(l, "%s", jstr(j, "qname") ? jstr(j, "qname") : "");

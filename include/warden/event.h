@@ -35,6 +35,7 @@ enum event_type {
 	EVENT_SESSION_END,
 	EVENT_FILE_OPEN,
 	EVENT_NET_CONNECT_RESULT, /* the outcome of a non-blocking connect (connect member) */
+	EVENT_IO_URING, /* an io_uring request a member submitted (io_uring member) */
 	EVENT_TYPE_MAX,
 };
 
@@ -129,6 +130,16 @@ struct event {
 			uint16_t unix_path_len;
 			const char *host; /* the DNS name the process resolved remote from; NULL */
 		} connect;
+		struct {
+			uint8_t opcode; /* IORING_OP_* */
+			bool sq_thread; /* submitted by the ring's SQPOLL thread */
+			uint64_t user_data;
+			const char *path; /* openat/openat2; NULL otherwise */
+			uint32_t path_len;
+			bool path_truncated, path_fault;
+			int dfd, flags; /* openat/openat2 */
+			struct event_addr remote; /* connect; family 0 otherwise */
+		} io_uring;
 		struct {
 			uint64_t conn, call, offset, total_len, ssl;
 			uint64_t stream_offset; /* of the call in its direction; UINT64_MAX unknown */

@@ -32,6 +32,7 @@ enum warden_rec_type {
 	WARDEN_REC_LIB_MAP = 6,
 	WARDEN_REC_DNS = 7,
 	WARDEN_REC_FILE_OPEN = 8,
+	WARDEN_REC_IO_URING = 9,
 	WARDEN_REC_TYPE_MAX = 16, /* size of the per-type drop counters */
 };
 
@@ -237,6 +238,28 @@ struct warden_rec_file_open {
 };
 
 /*
+ * An io_uring request a session member submitted, of the kinds that reach
+ * out (opens, connects, sockets, renames, links, unlinks: see session.bpf.c),
+ * seen as the kernel takes it in; the file and connect hooks see none of
+ * them. Reads and writes are not reported: they move bytes on files and
+ * sockets opened before.
+ */
+struct warden_rec_io_uring {
+	struct warden_rec_hdr hdr;
+	struct warden_task task; /* the submitter (or its ring's SQPOLL thread) */
+	__u64 session;
+	__u64 user_data; /* the request's tag, as its submitter set it */
+	__u8 opcode; /* IORING_OP_* */
+	__u8 sq_thread; /* 1: submitted by the ring's SQPOLL kernel thread */
+	__u16 path_len; /* openat/openat2: bytes in path[], NUL excluded */
+	__s32 dfd; /* openat/openat2 */
+	__u32 open_flags; /* openat/openat2: O_* */
+	__u32 _pad0;
+	struct warden_sockaddr remote; /* connect: the address; family 0 otherwise */
+	char path[WARDEN_OPEN_PATH_MAX]; /* openat/openat2: as the kernel copied it */
+};
+
+/*
  * Value of the "session_members" map: task storage of a process's group
  * leader (userspace's key: a pidfd). The entry goes with the process, so
  * it needs no identity check; start_time says which process it was made
@@ -288,6 +311,7 @@ WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_comm_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 120 + WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
@@ -300,7 +324,8 @@ _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
 _Static_assert(WARDEN_CONNECT_INET_SIZE == 104, "connect unix_path offset");
 _Static_assert(WARDEN_STAT_FILE_LATE_READ < WARDEN_STAT_MAX, "stats slots exhausted");
-_Static_assert(WARDEN_REC_FILE_OPEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
+_Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path) == 120, "io_uring path last");
+_Static_assert(WARDEN_REC_IO_URING < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
 

@@ -23,4 +23,12 @@ int kfeature_sock_length_tracepoints(void);
 extern const char *const kfeature_sock_io_progs[];
 extern const char *const kfeature_syscall_io_progs[];
 
+/*
+ * 1 when the kernel has the io_uring_submit_req tracepoint, 0 when not (an
+ * io_uring kernel before 6.0 names it otherwise, with other fields), -errno
+ * when its BTF cannot be read. kfeature_io_uring_progs: the programs on it.
+ */
+int kfeature_io_uring_tracepoint(void);
+extern const char *const kfeature_io_uring_progs[];
+
 #endif

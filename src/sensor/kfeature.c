@@ -23,6 +23,25 @@ const char *const kfeature_syscall_io_progs[] = {
 	"warden_dns_recvmsg_exit",  NULL,
 };
 
+const char *const kfeature_io_uring_progs[] = {
+	"warden_io_uring_submit",
+	NULL,
+};
+
+int kfeature_io_uring_tracepoint(void)
+{
+	/* The tracepoint's record type: there while the tracepoint is (6.0 on). */
+	struct btf *btf = btf__load_vmlinux_btf();
+	int r;
+
+	if (!btf)
+		return errno ? -errno : -ENOENT;
+	r = btf__find_by_name_kind(btf, "trace_event_raw_io_uring_submit_req", BTF_KIND_STRUCT) >=
+	    0;
+	btf__free(btf);
+	return r;
+}
+
 int kfeature_sock_length_tracepoints(void)
 {
 	/* A tp_btf program attaches to the typedef the kernel makes for each tracepoint. */

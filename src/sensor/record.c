@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Raw BPF records -> events. See record.h. */
 #include <errno.h>
+#include <linux/io_uring.h>
 #include <linux/types.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -183,6 +184,26 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 	return 0;
 }
 
+static int decode_io_uring(const struct warden_rec_io_uring *r, size_t size, struct event *ev)
+{
+	bool open = r->opcode == IORING_OP_OPENAT || r->opcode == IORING_OP_OPENAT2;
+
+	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0)
+		return -EBADMSG;
+	ev->type = EVENT_IO_URING;
+	ev->io_uring.opcode = r->opcode;
+	ev->io_uring.sq_thread = r->sq_thread;
+	ev->io_uring.user_data = r->user_data;
+	ev->io_uring.path = open ? r->path : NULL;
+	ev->io_uring.path_len = open ? r->path_len : 0;
+	ev->io_uring.path_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
+	ev->io_uring.path_fault = r->hdr.flags & WARDEN_F_READ_FAULT;
+	ev->io_uring.dfd = r->dfd;
+	ev->io_uring.flags = (int)r->open_flags;
+	addr_copy(&ev->io_uring.remote, &r->remote);
+	return 0;
+}
+
 int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct event *ev)
 {
 	const struct warden_rec_hdr *h = data;
@@ -235,6 +256,8 @@ int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct
 		return decode_dns(data, size, ev);
 	case WARDEN_REC_FILE_OPEN:
 		return decode_file_open(data, size, ev);
+	case WARDEN_REC_IO_URING:
+		return decode_io_uring(data, size, ev);
 	default:
 		return -EPROTONOSUPPORT;
 	}

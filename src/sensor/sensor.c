@@ -49,6 +49,7 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_LIB_MAP] = "lib_map",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_DNS] = "dns",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_FILE_OPEN] = "file_open",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_IO_URING] = "io_uring",
 	[WARDEN_STAT_READ_FAULT] = "read_fault",
 	[WARDEN_STAT_TLS_STASH_FAIL] = "tls_stash_fail",
 	[WARDEN_STAT_TLS_NESTED] = "tls_nested",
@@ -258,6 +259,13 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	r = autoload_off_named(skel->obj, s->io_hooks == SENSOR_IO_HOOKS_SOCKET ?
 						  kfeature_syscall_io_progs :
 						  kfeature_sock_io_progs);
+	if (r)
+		goto cleanup;
+	*stage = "finding the kernel's io_uring_submit_req tracepoint";
+	r = kfeature_io_uring_tracepoint();
+	if (r < 0)
+		goto cleanup;
+	r = r ? 0 : autoload_off_named(skel->obj, kfeature_io_uring_progs);
 	if (r)
 		goto cleanup;
 	if (!cfg->tls) {

@@ -719,6 +719,7 @@ void session_before(struct session_table *st, struct event *ev)
 		ev->cause = net_cause(s, m, ev);
 		break;
 	case EVENT_FILE_OPEN:
+	case EVENT_IO_URING:
 	case EVENT_NET_CONNECT_RESULT:
 	case EVENT_PROCESS_FORK:
 	case EVENT_PROCESS_EXIT:

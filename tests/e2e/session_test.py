@@ -9,7 +9,7 @@ processes, their connects and file opens must be in it, linked by cause to
 the tool call; other processes must stay out. Prints PASS/FAIL per test and
 'e2e: N passed, M failed' last.
 """
-import json, argparse, os, signal, struct, subprocess, sys, time, uuid
+import json, argparse, os, shutil, signal, socket, struct, subprocess, sys, time, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import decode_test as d  # noqa: E402  (fixtures: mock LLM, SDK agents)
@@ -403,6 +403,49 @@ def t_resolved_paths():
           f"warden timeline ({rc}) lacks the resolved opens: {err} {tl[-1500:]}")
 
 
+def t_io_uring_ops():
+    """A member's tool that opens a file and connects through io_uring, out of reach of the
+    openat() and connect() hooks: both requests are reported, with the path and the address
+    the kernel took in; the same program in no session reports nothing."""
+    m = marker()
+    tmp = secret_file(m)
+    ops = os.path.join(ROOT, "build", "tests", "uring_ops")
+    twin = os.path.join(d.TMP, f"uring-twin-{m}")
+    shutil.copy(ops, twin)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    try:
+        with h.Wardend("--agent", "uring_ops", raw_tls=False) as w:
+            pid, rc, out, err = h.run([ops, tmp, str(port)])
+            check(rc == 0 and out.startswith("openat "), f"uring_ops failed ({rc}): {out} {err}")
+            res = out.split()
+            check(int(res[1]) >= 0 and int(res[3]) == 0, f"io_uring open/connect failed: {out}")
+            tpid, rc, out, err = h.run([twin, tmp, str(port)])
+            check(rc == 0, f"the twin failed ({rc}): {out} {err}")
+    finally:
+        srv.close()
+    ev = w.events
+    starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
+    check(starts, f"no session for uring_ops {pid}")
+    sid = starts[0]["id"]
+    subs = [e for e in of_type(ev, "io_uring.submit") if e["pid"] == pid]
+    opens = [e for e in subs if e.get("op") == "openat"]
+    check(opens and opens[0]["path"] == tmp and opens[0]["session"] == sid
+          and opens[0]["user_data"] == 0x6f70656e and "O_CLOEXEC" in opens[0]["flags"]
+          and opens[0]["dirfd"] == -100, f"the io_uring openat: {subs}")
+    conns = [e for e in subs if e.get("op") == "connect"]
+    check(conns and conns[0].get("daddr") == "127.0.0.1" and conns[0].get("dport") == port
+          and conns[0]["user_data"] == 0x636f6e6e, f"the io_uring connect: {subs}")
+    check(not [e for e in of_type(ev, "file.open") if e["pid"] == pid and e["path"] == tmp],
+          "the openat hook saw the io_uring open: the test no longer tests io_uring")
+    check(not [e for e in ev if e.get("pid") == tpid and e["type"] == "io_uring.submit"],
+          "io_uring requests reported for a process in no session")
+    stats = [e for e in ev if e["type"] == "agent.stats"][-1]
+    check(stats["drops"].get("io_uring") == 0, f"drops: {stats['drops']}")
+
+
 def t_exec_from_thread():
     """A member that execs from a thread other than its main one: the kernel frees the old
     leader (and the entry it carried) and the exec'ing thread takes its pid. The session
@@ -530,7 +573,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_io_uring_ops, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():

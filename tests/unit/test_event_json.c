@@ -441,6 +441,59 @@ static void comm_full_and_invalid(void **state)
 
 /* ---- sessions and file.open ------------------------------------------------ */
 
+static void io_uring_fields(void **state)
+{
+	struct event ev;
+	json_t *o, *f;
+
+	(void)state;
+	base_event(&ev, EVENT_IO_URING);
+	ev.session = 40;
+	ev.io_uring.opcode = 18;
+	ev.io_uring.user_data = 7;
+	ev.io_uring.path = "secret.txt";
+	ev.io_uring.path_len = 10;
+	ev.io_uring.dfd = -100;
+	ev.io_uring.flags = O_RDONLY | O_CLOEXEC;
+	o = to_json(&ev);
+	check_common(o, "io_uring.submit");
+	assert_string_equal(get_str(o, "op"), "openat");
+	assert_int_equal(get_int(o, "opcode"), 18);
+	assert_int_equal(get_int(o, "user_data"), 7);
+	assert_string_equal(get_str(o, "path"), "secret.txt");
+	assert_int_equal(get_int(o, "dirfd"), -100);
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 2);
+	assert_string_equal(json_string_value(json_array_get(f, 1)), "O_CLOEXEC");
+	assert_null(json_object_get(o, "daddr"));
+	assert_null(json_object_get(o, "sq_thread"));
+	json_decref(o);
+
+	/* A connect from the SQPOLL thread. */
+	base_event(&ev, EVENT_IO_URING);
+	ev.io_uring.opcode = 16;
+	ev.io_uring.sq_thread = true;
+	ev.io_uring.remote.family = AF_INET;
+	ev.io_uring.remote.port = 443;
+	memcpy(ev.io_uring.remote.addr, "\x0a\0\0\x01", 4);
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "op"), "connect");
+	assert_string_equal(get_str(o, "daddr"), "10.0.0.1");
+	assert_int_equal(get_int(o, "dport"), 443);
+	assert_string_equal(get_str(o, "family"), "inet");
+	assert_true(get_bool(o, "sq_thread"));
+	assert_null(json_object_get(o, "path"));
+	json_decref(o);
+
+	/* An opcode the table does not name: its number alone. */
+	base_event(&ev, EVENT_IO_URING);
+	ev.io_uring.opcode = 200;
+	o = to_json(&ev);
+	assert_null(json_object_get(o, "op"));
+	assert_int_equal(get_int(o, "opcode"), 200);
+	json_decref(o);
+}
+
 static void file_open_fields(void **state)
 {
 	struct event ev;
@@ -1016,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(stats_fields),
 		cmocka_unit_test(type_names),
 		cmocka_unit_test(file_open_fields),
+		cmocka_unit_test(io_uring_fields),
 		cmocka_unit_test(session_fields),
 		cmocka_unit_test(addr_str),
 		cmocka_unit_test(write_json_one_line),

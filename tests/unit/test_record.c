@@ -83,6 +83,60 @@ static int decode_err(const void *rec, size_t size)
 
 /* ---- file open ------------------------------------------------------------- */
 
+static void io_uring_record(void **state)
+{
+	struct warden_rec_io_uring r;
+	struct event ev;
+	void *copy;
+
+	(void)state;
+	assert_int_equal(sizeof(r), 376);
+	memset(&r, 0, sizeof(r));
+	fill_hdr(&r.hdr, WARDEN_REC_IO_URING, 0, sizeof(r));
+	fill_task(&r.task);
+	r.session = 7;
+	r.user_data = 0x6f70656e;
+	r.opcode = 18; /* IORING_OP_OPENAT */
+	r.dfd = -100;
+	r.open_flags = 02000000; /* O_CLOEXEC */
+	strcpy(r.path, "/root/.ssh/id_rsa");
+	r.path_len = 17;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_IO_URING);
+	check_task(&ev);
+	assert_int_equal(ev.io_uring.opcode, 18);
+	assert_int_equal(ev.io_uring.user_data, 0x6f70656e);
+	assert_false(ev.io_uring.sq_thread);
+	assert_string_equal(ev.io_uring.path, "/root/.ssh/id_rsa");
+	assert_ptr_equal(ev.io_uring.path, (const char *)copy + 120);
+	assert_int_equal(ev.io_uring.path_len, 17);
+	assert_int_equal(ev.io_uring.dfd, -100);
+	assert_int_equal(ev.io_uring.flags, 02000000);
+	assert_int_equal(ev.io_uring.remote.family, 0);
+	free(copy);
+
+	/* A connect: the address, and no path whatever the array holds. */
+	r.opcode = 16;
+	r.sq_thread = 1;
+	r.remote.family = AF_INET;
+	r.remote.port = 443;
+	memcpy(r.remote.addr, "\x7f\0\0\x01", 4);
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_null(ev.io_uring.path);
+	assert_int_equal(ev.io_uring.path_len, 0);
+	assert_true(ev.io_uring.sq_thread);
+	assert_int_equal(ev.io_uring.remote.family, AF_INET);
+	assert_int_equal(ev.io_uring.remote.port, 443);
+	free(copy);
+
+	/* Lies: another size, a length past the array or its NUL. */
+	assert_int_equal(decode_err(&r, sizeof(r) - 8), -EBADMSG);
+	r.path_len = WARDEN_OPEN_PATH_MAX;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.path_len = 3;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+}
+
 static void file_open_record(void **state)
 {
 	struct warden_rec_file_open r;
@@ -1173,6 +1227,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(file_open_record),
+		cmocka_unit_test(io_uring_record),
 		cmocka_unit_test(fork_record),
 		cmocka_unit_test(exec_record),
 		cmocka_unit_test(exec_record_limits),

@@ -24,36 +24,43 @@ static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
 	return 0;
 }
 
+/* The empty programs of a NULL-ended list of Warden's names, not loaded (as wardend leaves them out). */
+static void leave_out(struct bpf_object *obj, const char *const *names)
+{
+	char name[64];
+
+	for (unsigned int i = 0; names[i]; i++) {
+		struct bpf_program *p;
+
+		snprintf(name, sizeof(name), "empty_%s", names[i]);
+		p = bpf_object__find_program_by_name(obj, name);
+		if (p)
+			bpf_program__set_autoload(p, false);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const funcs[] = { "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex" };
 	struct empty_bpf *skel;
 	struct bpf_program *entry[4];
 	sigset_t set;
-	int sig, n = 0, sock_io;
+	int sig, n = 0, sock_io, io_uring;
 
 	libbpf_set_print(quiet);
 	sock_io = kfeature_sock_length_tracepoints();
-	if (sock_io < 0) {
+	io_uring = kfeature_io_uring_tracepoint();
+	if (sock_io < 0 || io_uring < 0) {
 		fprintf(stderr, "empty_probe: reading the kernel's BTF failed: %s\n",
-			strerror(-sock_io));
+			strerror(sock_io < 0 ? -sock_io : -io_uring));
 		return 1;
 	}
 	skel = empty_bpf__open();
 	if (skel) {
 		/* The set wardend leaves out, each program named empty_<its name>. */
-		const char *const *off = sock_io ? kfeature_syscall_io_progs :
-						   kfeature_sock_io_progs;
-		char name[64];
-
-		for (unsigned int i = 0; off[i]; i++) {
-			struct bpf_program *p;
-
-			snprintf(name, sizeof(name), "empty_%s", off[i]);
-			p = bpf_object__find_program_by_name(skel->obj, name);
-			if (p)
-				bpf_program__set_autoload(p, false);
-		}
+		leave_out(skel->obj, sock_io ? kfeature_syscall_io_progs : kfeature_sock_io_progs);
+		if (!io_uring)
+			leave_out(skel->obj, kfeature_io_uring_progs);
 		if (empty_bpf__load(skel)) {
 			empty_bpf__destroy(skel);
 			skel = NULL;
