@@ -778,6 +778,16 @@ static const char *io_uring_op_name(uint8_t op)
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : NULL;
 }
 
+/* A path a process passed, as the kernel side could read it. */
+static void write_path(struct jw *w, const char *path, size_t len, bool truncated, bool fault)
+{
+	jw_bytes(w, "path", path, len);
+	if (truncated)
+		jw_bool(w, "path_truncated", true);
+	if (fault)
+		jw_bool(w, "path_unreadable", true);
+}
+
 static void write_io_uring(struct jw *w, const struct event *ev)
 {
 	const char *name = io_uring_op_name(ev->io_uring.opcode);
@@ -789,11 +799,8 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 	if (ev->io_uring.sq_thread)
 		jw_bool(w, "sq_thread", true);
 	if (ev->io_uring.path) {
-		jw_bytes(w, "path", ev->io_uring.path, ev->io_uring.path_len);
-		if (ev->io_uring.path_truncated)
-			jw_bool(w, "path_truncated", true);
-		if (ev->io_uring.path_fault)
-			jw_bool(w, "path_unreadable", true);
+		write_path(w, ev->io_uring.path, ev->io_uring.path_len, ev->io_uring.path_truncated,
+			   ev->io_uring.path_fault);
 		jw_int(w, "dirfd", ev->io_uring.dfd);
 		write_open_flags(w, ev->io_uring.flags);
 	}
@@ -806,11 +813,8 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 
 static void write_file_open(struct jw *w, const struct event *ev)
 {
-	jw_bytes(w, "path", ev->file.path, ev->file.path_len);
-	if (ev->file.path_truncated)
-		jw_bool(w, "path_truncated", true);
-	if (ev->file.path_fault)
-		jw_bool(w, "path_unreadable", true);
+	write_path(w, ev->file.path, ev->file.path_len, ev->file.path_truncated,
+		   ev->file.path_fault);
 	if (ev->file.late_read)
 		jw_bool(w, "read_at_exit", true);
 	if (ev->file.resolved) {
