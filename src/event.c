@@ -808,6 +808,8 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 		jw_cstr(w, "family", family_name(ev->io_uring.remote.family));
 		if (ev->io_uring.remote.family == AF_INET || ev->io_uring.remote.family == AF_INET6)
 			jw_addr(w, "daddr", "dport", &ev->io_uring.remote);
+		if (ev->io_uring.host)
+			jw_bytes(w, "host", ev->io_uring.host, strlen(ev->io_uring.host));
 	}
 }
 

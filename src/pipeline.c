@@ -152,6 +152,11 @@ int pipeline_event(struct event *ev, void *arg)
 	case EVENT_NET_CONNECT_RESULT:
 		ev->connect.host = hostcache_lookup(p->hosts, &ev->connect.remote, ev->ts);
 		break;
+	case EVENT_IO_URING:
+		if (ev->io_uring.remote.family)
+			ev->io_uring.host =
+				hostcache_lookup(p->hosts, &ev->io_uring.remote, ev->ts);
+		break;
 	case EVENT_TLS_WRITE:
 	case EVENT_TLS_READ:
 		print = p->cfg.raw_tls;

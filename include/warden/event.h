@@ -139,6 +139,7 @@ struct event {
 			bool path_truncated, path_fault;
 			int dfd, flags; /* openat/openat2 */
 			struct event_addr remote; /* connect; family 0 otherwise */
+			const char *host; /* the DNS name the process resolved remote from; NULL */
 		} io_uring;
 		struct {
 			uint64_t conn, call, offset, total_len, ssl;

@@ -483,6 +483,11 @@ static void io_uring_fields(void **state)
 	assert_string_equal(get_str(o, "family"), "inet");
 	assert_true(get_bool(o, "sq_thread"));
 	assert_null(json_object_get(o, "path"));
+	assert_null(json_object_get(o, "host"));
+	json_decref(o);
+	ev.io_uring.host = "api.example.com";
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "host"), "api.example.com");
 	json_decref(o);
 
 	/* An opcode the table does not name: its number alone. */
