@@ -186,10 +186,11 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 
 static int decode_io_uring(const struct warden_rec_io_uring *r, size_t size, struct event *ev)
 {
-	bool open = r->opcode == IORING_OP_OPENAT || r->opcode == IORING_OP_OPENAT2;
+	bool open;
 
 	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0)
 		return -EBADMSG;
+	open = r->opcode == IORING_OP_OPENAT || r->opcode == IORING_OP_OPENAT2;
 	ev->type = EVENT_IO_URING;
 	ev->io_uring.opcode = r->opcode;
 	ev->io_uring.sq_thread = r->sq_thread;
