@@ -280,24 +280,12 @@ int warden_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 	return open_exit(ctx);
 }
 
-/* IORING_OP_* (uapi numbers, fixed) of the requests reported. */
-#define IOU_OP_ACCEPT 13
-#define IOU_OP_CONNECT 16
-#define IOU_OP_OPENAT 18
-#define IOU_OP_OPENAT2 28
-#define IOU_OP_RENAMEAT 35
-#define IOU_OP_UNLINKAT 36
-#define IOU_OP_MKDIRAT 37
-#define IOU_OP_SYMLINKAT 38
-#define IOU_OP_LINKAT 39
-#define IOU_OP_SOCKET 45
-#define IOU_OP_BIND 56
-#define IOU_OP_LISTEN 57
-#define IOU_REPORTED                                                                  \
-	(1ull << IOU_OP_ACCEPT | 1ull << IOU_OP_CONNECT | 1ull << IOU_OP_OPENAT |     \
-	 1ull << IOU_OP_OPENAT2 | 1ull << IOU_OP_RENAMEAT | 1ull << IOU_OP_UNLINKAT | \
-	 1ull << IOU_OP_MKDIRAT | 1ull << IOU_OP_SYMLINKAT | 1ull << IOU_OP_LINKAT |  \
-	 1ull << IOU_OP_SOCKET | 1ull << IOU_OP_BIND | 1ull << IOU_OP_LISTEN)
+/* The requests reported (IORING_OP_*: uapi numbers, from vmlinux.h's enum). */
+#define IOU_REPORTED                                                                           \
+	(1ull << IORING_OP_ACCEPT | 1ull << IORING_OP_CONNECT | 1ull << IORING_OP_OPENAT |     \
+	 1ull << IORING_OP_OPENAT2 | 1ull << IORING_OP_RENAMEAT | 1ull << IORING_OP_UNLINKAT | \
+	 1ull << IORING_OP_MKDIRAT | 1ull << IORING_OP_SYMLINKAT | 1ull << IORING_OP_LINKAT |  \
+	 1ull << IORING_OP_SOCKET | 1ull << IORING_OP_BIND | 1ull << IORING_OP_LISTEN)
 
 /*
  * An open request: its preparation (before the tracepoint) copied the path
@@ -386,9 +374,9 @@ int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 	r->_pad0 = 0;
 	__builtin_memset(&r->remote, 0, sizeof(r->remote));
 	r->path[0] = 0;
-	if (op == IOU_OP_OPENAT || op == IOU_OP_OPENAT2)
+	if (op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2)
 		io_uring_open(r, ctx->req);
-	else if (op == IOU_OP_CONNECT)
+	else if (op == IORING_OP_CONNECT)
 		io_uring_connect(r, ctx->req);
 	rb_submit(r);
 	return 0;

@@ -28,36 +28,37 @@ const char *const kfeature_io_uring_progs[] = {
 	NULL,
 };
 
-int kfeature_io_uring_tracepoint(void)
+/* 1 when the kernel's BTF has every one of names (NULL-ended) as a type of kind, else 0; -errno. */
+static int vmlinux_has_types(const char *const *names, int kind)
 {
-	/* The tracepoint's record type: there while the tracepoint is (6.0 on). */
-	struct btf *btf = btf__load_vmlinux_btf();
-	int r;
-
-	if (!btf)
-		return errno ? -errno : -ENOENT;
-	r = btf__find_by_name_kind(btf, "trace_event_raw_io_uring_submit_req", BTF_KIND_STRUCT) >=
-	    0;
-	btf__free(btf);
-	return r;
-}
-
-int kfeature_sock_length_tracepoints(void)
-{
-	/* A tp_btf program attaches to the typedef the kernel makes for each tracepoint. */
-	static const char *const names[] = { "btf_trace_sock_send_length",
-					     "btf_trace_sock_recv_length" };
 	struct btf *btf = btf__load_vmlinux_btf();
 	int r = 1;
 
 	if (!btf)
 		return errno ? -errno : -ENOENT;
-	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (btf__find_by_name_kind(btf, names[i], BTF_KIND_TYPEDEF) < 0) {
+	for (unsigned int i = 0; names[i]; i++) {
+		if (btf__find_by_name_kind(btf, names[i], kind) < 0) {
 			r = 0;
 			break;
 		}
 	}
 	btf__free(btf);
 	return r;
+}
+
+int kfeature_io_uring_tracepoint(void)
+{
+	/* The tracepoint's record type: there while the tracepoint is (6.0 on). */
+	static const char *const names[] = { "trace_event_raw_io_uring_submit_req", NULL };
+
+	return vmlinux_has_types(names, BTF_KIND_STRUCT);
+}
+
+int kfeature_sock_length_tracepoints(void)
+{
+	/* A tp_btf program attaches to the typedef the kernel makes for each tracepoint. */
+	static const char *const names[] = { "btf_trace_sock_send_length",
+					     "btf_trace_sock_recv_length", NULL };
+
+	return vmlinux_has_types(names, BTF_KIND_TYPEDEF);
 }
