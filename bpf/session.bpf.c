@@ -287,58 +287,140 @@ int warden_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 	 1ull << IORING_OP_MKDIRAT | 1ull << IORING_OP_SYMLINKAT | 1ull << IORING_OP_LINKAT |  \
 	 1ull << IORING_OP_SOCKET | 1ull << IORING_OP_BIND | 1ull << IORING_OP_LISTEN)
 
-/*
- * An open request: its preparation (before the tracepoint) copied the path
- * in (getname) and built its open_how. The request's command data is the
- * first member of struct io_kiocb.
- */
-static __always_inline void io_uring_open(struct warden_rec_io_uring *r, void *req)
-{
-	struct io_open *o = req + bpf_core_field_offset(struct io_kiocb, cmd);
-	const char *name;
-	long n;
+/* The command data of a request: the first member of struct io_kiocb. */
+#define IOU_CMD(req, type) \
+	((struct type *)((void *)(req) + bpf_core_field_offset(struct io_kiocb, cmd)))
 
-	if (!bpf_core_type_exists(struct io_open))
-		return;
-	r->dfd = BPF_CORE_READ(o, dfd);
-	r->open_flags = BPF_CORE_READ(o, how.flags);
-	name = BPF_CORE_READ(o, filename, name);
-	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), name);
+/*
+ * A path the request's preparation copied in (getname), into dst (path or
+ * path2 of r); its length. trunc, fault: r's flags for that path.
+ */
+static __always_inline __u16 io_uring_name(struct warden_rec_io_uring *r, char *dst,
+					   const struct filename *f, __u16 trunc, __u16 fault)
+{
+	const char *name = BPF_CORE_READ(f, name);
+	long n = bpf_probe_read_kernel_str(dst, WARDEN_OPEN_PATH_MAX, name);
+
 	if (n <= 0) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
-		r->hdr.flags |= WARDEN_F_READ_FAULT;
-		r->path[0] = 0;
-		return;
+		r->hdr.flags |= fault;
+		dst[0] = 0;
+		return 0;
 	}
-	if (n == sizeof(r->path))
-		r->hdr.flags |= WARDEN_F_TRUNCATED;
-	r->path_len = n - 1;
+	if (n == WARDEN_OPEN_PATH_MAX)
+		r->hdr.flags |= trunc;
+	return n - 1;
 }
 
-/* A connect request: its address, from the caller's buffer (which its preparation read). */
+#define IOU_PATH(r, f) io_uring_name(r, (r)->path, f, WARDEN_F_TRUNCATED, WARDEN_F_READ_FAULT)
+#define IOU_PATH2(r, f) io_uring_name(r, (r)->path2, f, WARDEN_F_TRUNCATED2, WARDEN_F_READ_FAULT2)
+
+/*
+ * The paths of a request that names files, with their directories and
+ * flags. Each kind's command struct is looked for in the kernel's BTF: one
+ * that lays it out otherwise, or lacks it, gives the opcode alone.
+ */
+static __always_inline void io_uring_paths(struct warden_rec_io_uring *r, void *req, __u8 op)
+{
+	if (op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2) {
+		struct io_open *o = IOU_CMD(req, io_open);
+
+		if (!bpf_core_type_exists(struct io_open))
+			return;
+		r->dfd = BPF_CORE_READ(o, dfd);
+		r->flags = BPF_CORE_READ(o, how.flags);
+		r->path_len = IOU_PATH(r, BPF_CORE_READ(o, filename));
+	} else if (op == IORING_OP_UNLINKAT) {
+		struct io_unlink *u = IOU_CMD(req, io_unlink);
+
+		if (!bpf_core_type_exists(struct io_unlink))
+			return;
+		r->dfd = BPF_CORE_READ(u, dfd);
+		r->flags = BPF_CORE_READ(u, flags);
+		r->path_len = IOU_PATH(r, BPF_CORE_READ(u, filename));
+	} else if (op == IORING_OP_MKDIRAT) {
+		struct io_mkdir *m = IOU_CMD(req, io_mkdir);
+
+		if (!bpf_core_type_exists(struct io_mkdir))
+			return;
+		r->dfd = BPF_CORE_READ(m, dfd);
+		r->flags = BPF_CORE_READ(m, mode);
+		r->path_len = IOU_PATH(r, BPF_CORE_READ(m, filename));
+	} else if (op == IORING_OP_RENAMEAT) {
+		struct io_rename *n = IOU_CMD(req, io_rename);
+
+		if (!bpf_core_type_exists(struct io_rename))
+			return;
+		r->dfd = BPF_CORE_READ(n, old_dfd);
+		r->dfd2 = BPF_CORE_READ(n, new_dfd);
+		r->flags = BPF_CORE_READ(n, flags);
+		r->path_len = IOU_PATH(r, BPF_CORE_READ(n, oldpath));
+		r->path2_len = IOU_PATH2(r, BPF_CORE_READ(n, newpath));
+	} else if (op == IORING_OP_LINKAT || op == IORING_OP_SYMLINKAT) {
+		/* Both take struct io_link; a symlink's old path is its target, a string only. */
+		struct io_link *l = IOU_CMD(req, io_link);
+
+		if (!bpf_core_type_exists(struct io_link))
+			return;
+		if (op == IORING_OP_LINKAT) {
+			r->dfd = BPF_CORE_READ(l, old_dfd);
+			r->dfd2 = BPF_CORE_READ(l, new_dfd);
+			r->flags = BPF_CORE_READ(l, flags);
+			r->path_len = IOU_PATH(r, BPF_CORE_READ(l, oldpath));
+			r->path2_len = IOU_PATH2(r, BPF_CORE_READ(l, newpath));
+		} else {
+			r->dfd = BPF_CORE_READ(l, new_dfd);
+			r->path_len = IOU_PATH(r, BPF_CORE_READ(l, newpath));
+			r->path2_len = IOU_PATH2(r, BPF_CORE_READ(l, oldpath));
+		}
+	}
+}
+
+/*
+ * A connect request: its address, from the caller's buffer (which its
+ * preparation read); an AF_UNIX one's path into r->path.
+ */
 static __always_inline void io_uring_connect(struct warden_rec_io_uring *r, void *req)
 {
-	struct io_connect *c = req + bpf_core_field_offset(struct io_kiocb, cmd);
+	struct io_connect *c = IOU_CMD(req, io_connect);
 	union dns_sa sa = {};
 	void *uaddr;
-	__u64 len;
+	__u64 len, n;
 
 	if (!bpf_core_type_exists(struct io_connect))
 		return;
 	uaddr = BPF_CORE_READ(c, addr);
 	len = (__u32)BPF_CORE_READ(c, addr_len);
-	if (len > sizeof(sa))
-		len = sizeof(sa);
-	barrier_var(len);
-	if (len < sizeof(__u16) || len > sizeof(sa))
+	n = len;
+	if (n > sizeof(sa))
+		n = sizeof(sa);
+	barrier_var(n);
+	if (n < sizeof(__u16) || n > sizeof(sa))
 		return;
-	if (bpf_probe_read_user(&sa, len, uaddr)) {
+	if (bpf_probe_read_user(&sa, n, uaddr)) {
 		stat_inc(WARDEN_STAT_READ_FAULT);
 		r->hdr.flags |= WARDEN_F_READ_FAULT;
 		return;
 	}
-	if (dns_sa_parse(&sa, len, &r->remote))
-		r->remote.family = sa.family; /* not an IP address (AF_UNIX): the family alone */
+	if (!dns_sa_parse(&sa, n, &r->remote))
+		return;
+	r->remote.family = sa.family; /* no IP address: the family alone */
+	if (sa.family != AF_UNIX)
+		return;
+	/* sun_path: not NUL-terminated when it fills the address, NULs inside when abstract. */
+	n = len - sizeof(__u16);
+	if (n > WARDEN_UNIX_PATH_MAX)
+		n = WARDEN_UNIX_PATH_MAX;
+	barrier_var(n);
+	if (n > WARDEN_UNIX_PATH_MAX)
+		return;
+	if (bpf_probe_read_user(r->path, n, uaddr + sizeof(__u16))) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		r->hdr.flags |= WARDEN_F_READ_FAULT;
+		return;
+	}
+	r->path[n] = 0;
+	r->path_len = n;
 }
 
 /*
@@ -369,15 +451,19 @@ int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 	r->opcode = op;
 	r->sq_thread = ctx->sq_thread;
 	r->path_len = 0;
+	r->path2_len = 0;
 	r->dfd = 0;
-	r->open_flags = 0;
-	r->_pad0 = 0;
+	r->dfd2 = 0;
+	r->flags = 0;
+	r->_pad0[0] = r->_pad0[1] = 0;
+	r->_pad1 = 0;
 	__builtin_memset(&r->remote, 0, sizeof(r->remote));
 	r->path[0] = 0;
-	if (op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2)
-		io_uring_open(r, ctx->req);
-	else if (op == IORING_OP_CONNECT)
+	r->path2[0] = 0;
+	if (op == IORING_OP_CONNECT)
 		io_uring_connect(r, ctx->req);
+	else
+		io_uring_paths(r, ctx->req, op);
 	rb_submit(r);
 	return 0;
 }

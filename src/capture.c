@@ -27,13 +27,35 @@ _Static_assert(sizeof(struct capture_header) == 32, "capture header is 32 bytes"
 static uint32_t abi_fingerprint(void)
 {
 	/*
-	 * The sizes of the records and the offsets of their variable parts: a
+	 * The size of every record and the offsets of their variable parts: a
 	 * layout change moves at least one (the connect path moved at one size).
+	 * FNV-1a over them, so that no two changes can cancel out.
 	 */
-	return (uint32_t)(offsetof(struct warden_rec_tls, data) * 31u +
-			  sizeof(struct warden_rec_exec) * 7u +
-			  sizeof(struct warden_rec_connect) * 3u + sizeof(struct warden_rec_fork) +
-			  sizeof(struct warden_task) * 5u + WARDEN_CONNECT_INET_SIZE * 11u);
+	static const uint32_t layout[] = {
+		sizeof(struct warden_rec_hdr),
+		sizeof(struct warden_task),
+		sizeof(struct warden_rec_fork),
+		sizeof(struct warden_rec_exec),
+		offsetof(struct warden_rec_exec, args),
+		sizeof(struct warden_rec_exit),
+		sizeof(struct warden_rec_connect),
+		WARDEN_CONNECT_INET_SIZE,
+		sizeof(struct warden_rec_tls),
+		offsetof(struct warden_rec_tls, data),
+		sizeof(struct warden_rec_lib_map),
+		sizeof(struct warden_rec_dns),
+		offsetof(struct warden_rec_dns, data),
+		sizeof(struct warden_rec_file_open),
+		offsetof(struct warden_rec_file_open, resolved_path),
+		sizeof(struct warden_rec_io_uring),
+		offsetof(struct warden_rec_io_uring, path2),
+	};
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
+		for (int b = 0; b < 32; b += 8)
+			h = (h ^ ((layout[i] >> b) & 0xff)) * 16777619u;
+	return h;
 }
 
 struct capture_writer {

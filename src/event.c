@@ -778,14 +778,110 @@ static const char *io_uring_op_name(uint8_t op)
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : NULL;
 }
 
-/* A path a process passed, as the kernel side could read it. */
+/*
+ * A path a process passed, under key, as the kernel side could read it;
+ * <key>_truncated and <key>_unreadable say when it could not whole.
+ */
+static void write_path_as(struct jw *w, const char *key, const char *path, size_t len,
+			  bool truncated, bool fault)
+{
+	char k[32];
+
+	jw_bytes(w, key, path, len);
+	if (truncated) {
+		snprintf(k, sizeof(k), "%s_truncated", key);
+		jw_bool(w, k, true);
+	}
+	if (fault) {
+		snprintf(k, sizeof(k), "%s_unreadable", key);
+		jw_bool(w, k, true);
+	}
+}
+
 static void write_path(struct jw *w, const char *path, size_t len, bool truncated, bool fault)
 {
-	jw_bytes(w, "path", path, len);
-	if (truncated)
-		jw_bool(w, "path_truncated", true);
-	if (fault)
-		jw_bool(w, "path_unreadable", true);
+	write_path_as(w, "path", path, len, truncated, fault);
+}
+
+struct flag_name {
+	unsigned int bit;
+	const char *name;
+};
+
+/* flags as a list of the names in names[n], and the hex of any bits left. */
+static void write_flag_list(struct jw *w, const char *key, unsigned int flags,
+			    const struct flag_name *names, size_t n)
+{
+	char buf[16];
+	bool first = true;
+
+	jw_key(w, key);
+	jw_ch(w, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		if (!first)
+			jw_ch(w, ',');
+		jw_ch(w, '"');
+		jw_raw(w, names[i].name, strlen(names[i].name));
+		jw_ch(w, '"');
+		flags &= ~names[i].bit;
+		first = false;
+	}
+	if (flags) {
+		int len = snprintf(buf, sizeof(buf), "%s\"%#x\"", first ? "" : ",", flags);
+
+		jw_raw(w, buf, len);
+	}
+	jw_ch(w, ']');
+}
+
+/*
+ * The request's own fields, by kind: the paths it names, relative to which
+ * directories, and its flags under the names its syscall twin takes.
+ */
+static void write_io_uring_paths(struct jw *w, const struct event *ev)
+{
+	static const struct flag_name unlink_flags[] = { { 0x200, "AT_REMOVEDIR" } };
+	static const struct flag_name rename_flags[] = { { 1, "RENAME_NOREPLACE" },
+							 { 2, "RENAME_EXCHANGE" },
+							 { 4, "RENAME_WHITEOUT" } };
+	static const struct flag_name link_flags[] = { { 0x400, "AT_SYMLINK_FOLLOW" },
+						       { 0x1000, "AT_EMPTY_PATH" } };
+	const typeof(ev->io_uring) *u = &ev->io_uring;
+
+	write_path(w, u->path, u->path_len, u->path_truncated, u->path_fault);
+	if (u->opcode == IORING_OP_CONNECT)
+		return; /* an AF_UNIX socket's path: no directory, no flags */
+	jw_int(w, "dirfd", u->dfd);
+	switch (u->opcode) {
+	case IORING_OP_OPENAT:
+	case IORING_OP_OPENAT2:
+		write_open_flags(w, (int)u->flags);
+		break;
+	case IORING_OP_UNLINKAT:
+		write_flag_list(w, "flags", u->flags, unlink_flags, 1);
+		break;
+	case IORING_OP_MKDIRAT:
+		jw_uint(w, "mode", u->flags);
+		break;
+	case IORING_OP_SYMLINKAT:
+		write_path_as(w, "target", u->path2, u->path2_len, u->path2_truncated,
+			      u->path2_fault);
+		break;
+	case IORING_OP_RENAMEAT:
+	case IORING_OP_LINKAT:
+		write_path_as(w, "new_path", u->path2, u->path2_len, u->path2_truncated,
+			      u->path2_fault);
+		jw_int(w, "new_dirfd", u->dfd2);
+		if (u->opcode == IORING_OP_RENAMEAT)
+			write_flag_list(w, "flags", u->flags, rename_flags, 3);
+		else
+			write_flag_list(w, "flags", u->flags, link_flags, 2);
+		break;
+	default:
+		break;
+	}
 }
 
 static void write_io_uring(struct jw *w, const struct event *ev)
@@ -798,12 +894,6 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 	jw_uint(w, "user_data", ev->io_uring.user_data);
 	if (ev->io_uring.sq_thread)
 		jw_bool(w, "sq_thread", true);
-	if (ev->io_uring.path) {
-		write_path(w, ev->io_uring.path, ev->io_uring.path_len, ev->io_uring.path_truncated,
-			   ev->io_uring.path_fault);
-		jw_int(w, "dirfd", ev->io_uring.dfd);
-		write_open_flags(w, ev->io_uring.flags);
-	}
 	if (ev->io_uring.remote.family) {
 		jw_cstr(w, "family", family_name(ev->io_uring.remote.family));
 		if (ev->io_uring.remote.family == AF_INET || ev->io_uring.remote.family == AF_INET6)
@@ -811,6 +901,8 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 		if (ev->io_uring.host)
 			jw_bytes(w, "host", ev->io_uring.host, strlen(ev->io_uring.host));
 	}
+	if (ev->io_uring.path)
+		write_io_uring_paths(w, ev);
 }
 
 static void write_file_open(struct jw *w, const struct event *ev)

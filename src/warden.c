@@ -522,7 +522,12 @@ static void summarize(struct line *l, const char *type, json_t *j)
 		line_add(l, "%s", jstr(j, "op") ? jstr(j, "op") : "?");
 		if (jstr(j, "path"))
 			line_add(l, " %s", jstr(j, "path"));
-		else if (jstr(j, "daddr"))
+		/* A rename's or link's new name; the file a symlink points to. */
+		if (jstr(j, "new_path"))
+			line_add(l, " -> %s", jstr(j, "new_path"));
+		else if (jstr(j, "target"))
+			line_add(l, " -> %s", jstr(j, "target"));
+		if (jstr(j, "daddr"))
 			line_add(l, " %s:%" JSON_INTEGER_FORMAT, jstr(j, "daddr"),
 				 jint(j, "dport"));
 	} else if (!strcmp(type, "dns.answer")) {

@@ -134,10 +134,17 @@ struct event {
 			uint8_t opcode; /* IORING_OP_* */
 			bool sq_thread; /* submitted by the ring's SQPOLL thread */
 			uint64_t user_data;
-			const char *path; /* openat/openat2; NULL otherwise */
-			uint32_t path_len;
-			bool path_truncated, path_fault;
-			int dfd, flags; /* openat/openat2 */
+			/*
+			 * path: what an open, unlink or mkdir names, a rename's or
+			 * link's old path, the link a symlink makes, an AF_UNIX
+			 * connect's socket; path2: a rename's or link's new path, a
+			 * symlink's target. NULL when the request has none.
+			 */
+			const char *path, *path2;
+			uint32_t path_len, path2_len;
+			bool path_truncated, path_fault, path2_truncated, path2_fault;
+			int dfd, dfd2; /* the directories path and path2 are relative to */
+			uint32_t flags; /* the request's own: O_*, AT_*, RENAME_*, or mkdirat's mode */
 			struct event_addr remote; /* connect; family 0 otherwise */
 			const char *host; /* the DNS name the process resolved remote from; NULL */
 		} io_uring;

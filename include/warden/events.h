@@ -44,6 +44,8 @@ enum warden_rec_flags {
 	WARDEN_F_ASYNC = 1 << 3, /* connect: the outcome of an earlier non-blocking connect */
 	WARDEN_F_AGENT_NAME = 1 << 4, /* exec: the new comm is in agent_names: made a CANDIDATE */
 	WARDEN_F_LATE_READ = 1 << 5, /* file open: path or open_how read at the syscall's exit */
+	WARDEN_F_TRUNCATED2 = 1 << 6, /* io_uring: path2 cut (path's is WARDEN_F_TRUNCATED) */
+	WARDEN_F_READ_FAULT2 = 1 << 7, /* io_uring: path2 unreadable */
 };
 
 /* Per-CPU statistics slots (map "stats"). Append only. */
@@ -242,7 +244,9 @@ struct warden_rec_file_open {
  * out (opens, connects, sockets, renames, links, unlinks: see session.bpf.c),
  * seen as the kernel takes it in; the file and connect hooks see none of
  * them. Reads and writes are not reported: they move bytes on files and
- * sockets opened before.
+ * sockets opened before. The paths are the kernel's copies (taken in by the
+ * request's preparation), so a later change of the caller's buffer does not
+ * change what is reported.
  */
 struct warden_rec_io_uring {
 	struct warden_rec_hdr hdr;
@@ -251,12 +255,26 @@ struct warden_rec_io_uring {
 	__u64 user_data; /* the request's tag, as its submitter set it */
 	__u8 opcode; /* IORING_OP_* */
 	__u8 sq_thread; /* 1: submitted by the ring's SQPOLL kernel thread */
-	__u16 path_len; /* openat/openat2: bytes in path[], NUL excluded */
-	__s32 dfd; /* openat/openat2 */
-	__u32 open_flags; /* openat/openat2: O_* */
-	__u32 _pad0;
+	__u16 path_len; /* bytes in path[], NUL excluded */
+	__s32 dfd; /* the directory path is relative to */
+	/*
+	 * openat/openat2: O_*; unlinkat: AT_REMOVEDIR; renameat: RENAME_*;
+	 * linkat: AT_SYMLINK_FOLLOW, AT_EMPTY_PATH; mkdirat: the mode
+	 */
+	__u32 flags;
+	__u16 path2_len; /* bytes in path2[], NUL excluded */
+	__u8 _pad0[2];
+	__s32 dfd2; /* renameat, linkat: the directory path2 is relative to */
+	__u32 _pad1;
 	struct warden_sockaddr remote; /* connect: the address; family 0 otherwise */
-	char path[WARDEN_OPEN_PATH_MAX]; /* openat/openat2: as the kernel copied it */
+	/*
+	 * openat, openat2, unlinkat, mkdirat: the path; renameat, linkat: the
+	 * old path; symlinkat: the link made; connect to AF_UNIX: the socket's
+	 * path (abstract: a leading NUL). NUL-terminated.
+	 */
+	char path[WARDEN_OPEN_PATH_MAX];
+	/* renameat, linkat: the new path; symlinkat: what the link points to */
+	char path2[WARDEN_OPEN_PATH_MAX];
 };
 
 /*
@@ -311,7 +329,7 @@ WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_comm_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
-WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 120 + WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
@@ -324,7 +342,9 @@ _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
 _Static_assert(WARDEN_CONNECT_INET_SIZE == 104, "connect unix_path offset");
 _Static_assert(WARDEN_STAT_FILE_LATE_READ < WARDEN_STAT_MAX, "stats slots exhausted");
-_Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path) == 120, "io_uring path last");
+_Static_assert(__builtin_offsetof(struct warden_rec_io_uring, remote) == 104, "io_uring remote");
+_Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path2) == 128 + WARDEN_OPEN_PATH_MAX,
+	       "io_uring path2 last");
 _Static_assert(WARDEN_REC_IO_URING < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");

@@ -184,23 +184,57 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 	return 0;
 }
 
+/* Which of an io_uring record's paths its request has (the kernel side fills only those). */
+static void io_uring_paths_of(uint8_t op, uint16_t family, bool *path, bool *path2)
+{
+	switch (op) {
+	case IORING_OP_OPENAT:
+	case IORING_OP_OPENAT2:
+	case IORING_OP_UNLINKAT:
+	case IORING_OP_MKDIRAT:
+		*path = true;
+		break;
+	case IORING_OP_RENAMEAT:
+	case IORING_OP_LINKAT:
+	case IORING_OP_SYMLINKAT:
+		*path = *path2 = true;
+		break;
+	case IORING_OP_CONNECT:
+		*path = family == AF_UNIX;
+		break;
+	default:
+		break;
+	}
+}
+
 static int decode_io_uring(const struct warden_rec_io_uring *r, size_t size, struct event *ev)
 {
-	bool open;
+	bool path = false, path2 = false;
 
-	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0)
+	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX ||
+	    r->path[r->path_len] != 0 || r->path2_len >= WARDEN_OPEN_PATH_MAX ||
+	    r->path2[r->path2_len] != 0)
 		return -EBADMSG;
-	open = r->opcode == IORING_OP_OPENAT || r->opcode == IORING_OP_OPENAT2;
+	io_uring_paths_of(r->opcode, r->remote.family, &path, &path2);
 	ev->type = EVENT_IO_URING;
 	ev->io_uring.opcode = r->opcode;
 	ev->io_uring.sq_thread = r->sq_thread;
 	ev->io_uring.user_data = r->user_data;
-	ev->io_uring.path = open ? r->path : NULL;
-	ev->io_uring.path_len = open ? r->path_len : 0;
-	ev->io_uring.path_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
-	ev->io_uring.path_fault = r->hdr.flags & WARDEN_F_READ_FAULT;
+	if (path) {
+		ev->io_uring.path = r->path;
+		ev->io_uring.path_len = r->path_len;
+		ev->io_uring.path_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
+		ev->io_uring.path_fault = r->hdr.flags & WARDEN_F_READ_FAULT;
+	}
+	if (path2) {
+		ev->io_uring.path2 = r->path2;
+		ev->io_uring.path2_len = r->path2_len;
+		ev->io_uring.path2_truncated = r->hdr.flags & WARDEN_F_TRUNCATED2;
+		ev->io_uring.path2_fault = r->hdr.flags & WARDEN_F_READ_FAULT2;
+	}
 	ev->io_uring.dfd = r->dfd;
-	ev->io_uring.flags = (int)r->open_flags;
+	ev->io_uring.dfd2 = r->dfd2;
+	ev->io_uring.flags = r->flags;
 	addr_copy(&ev->io_uring.remote, &r->remote);
 	return 0;
 }

@@ -404,46 +404,84 @@ def t_resolved_paths():
 
 
 def t_io_uring_ops():
-    """A member's tool that opens a file and connects through io_uring, out of reach of the
-    openat() and connect() hooks: both requests are reported, with the path and the address
-    the kernel took in; the same program in no session reports nothing."""
+    """A member's tool that works through io_uring, out of reach of the openat() and connect()
+    hooks: it opens a secret, connects over TCP and to a UNIX socket, makes, renames and
+    removes a directory, symlinks and hard-links the secret. Each request is reported with
+    the paths and the address the kernel took in; the same program in no session reports
+    nothing."""
     m = marker()
     tmp = secret_file(m)
     ops = os.path.join(ROOT, "build", "tests", "uring_ops")
     twin = os.path.join(d.TMP, f"uring-twin-{m}")
     shutil.copy(ops, twin)
+    work, twin_work = (os.path.join(d.TMP, f"uring-{m}-{n}") for n in ("agent", "twin"))
+    for w in (work, twin_work):
+        os.mkdir(w)
+    unix_path = os.path.join(work, "u.sock")
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen()
+    usrv = socket.socket(socket.AF_UNIX)
+    usrv.bind(unix_path)
+    usrv.listen()
     port = srv.getsockname()[1]
     try:
         with h.Wardend("--agent", "uring_ops", raw_tls=False) as w:
-            pid, rc, out, err = h.run([ops, tmp, str(port)])
+            # From its work directory, with relative paths: as the kernel took them in.
+            pid, rc, out, err = h.run([ops, tmp, str(port), ".", unix_path], cwd=work)
             check(rc == 0 and out.startswith("openat "), f"uring_ops failed ({rc}): {out} {err}")
-            res = out.split()
-            check(int(res[1]) >= 0 and int(res[3]) == 0, f"io_uring open/connect failed: {out}")
-            tpid, rc, out, err = h.run([twin, tmp, str(port)])
+            words = out.split()
+            res = dict(zip(words[::2], map(int, words[1::2])))
+            check(res["openat"] >= 0 and all(v == 0 for k, v in res.items() if k != "openat"),
+                  f"io_uring requests failed: {out}")
+            tpid, rc, out, err = h.run([twin, tmp, str(port), ".", unix_path], cwd=twin_work)
             check(rc == 0, f"the twin failed ({rc}): {out} {err}")
     finally:
         srv.close()
+        usrv.close()
     ev = w.events
     starts = [e for e in of_type(ev, "session.start") if e["pid"] == pid]
     check(starts, f"no session for uring_ops {pid}")
     sid = starts[0]["id"]
-    subs = [e for e in of_type(ev, "io_uring.submit") if e["pid"] == pid]
-    opens = [e for e in subs if e.get("op") == "openat"]
-    check(opens and opens[0]["path"] == tmp and opens[0]["session"] == sid
-          and opens[0]["user_data"] == 0x6f70656e and "O_CLOEXEC" in opens[0]["flags"]
-          and opens[0]["dirfd"] == -100, f"the io_uring openat: {subs}")
-    conns = [e for e in subs if e.get("op") == "connect"]
-    check(conns and conns[0].get("daddr") == "127.0.0.1" and conns[0].get("dport") == port
-          and conns[0]["user_data"] == 0x636f6e6e, f"the io_uring connect: {subs}")
+    subs = {e["user_data"]: e for e in of_type(ev, "io_uring.submit") if e["pid"] == pid}
+
+    def sub(tag, op):
+        e = subs.get(int.from_bytes(tag.encode(), "big"))
+        check(e and e["op"] == op and e["session"] == sid, f"no io_uring {op} ({tag}): {subs}")
+        return e
+
+    o = sub("open", "openat")
+    check(o["path"] == tmp and "O_CLOEXEC" in o["flags"] and o["dirfd"] == -100,
+          f"the io_uring openat: {o}")
+    c = sub("conn", "connect")
+    check(c.get("daddr") == "127.0.0.1" and c.get("dport") == port, f"the io_uring connect: {c}")
+    u = sub("unix", "connect")
+    check(u["family"] == "unix" and u.get("path") == unix_path, f"the AF_UNIX connect: {u}")
+    dd, ee = "./d", "./e"
+    mk = sub("mkdi", "mkdirat")
+    check(mk["path"] == dd and mk["mode"] == 0o750 and mk["dirfd"] == -100, f"mkdirat: {mk}")
+    rn = sub("rena", "renameat")
+    check(rn["path"] == dd and rn["new_path"] == ee and rn["new_dirfd"] == -100
+          and rn["flags"] == ["RENAME_NOREPLACE"], f"renameat: {rn}")
+    sl = sub("syml", "symlinkat")
+    check(sl["path"] == "./link" and sl["target"] == tmp, f"symlinkat: {sl}")
+    ln = sub("link", "linkat")
+    check(ln["path"] == tmp and ln["new_path"] == "./hard"
+          and ln["flags"] == [], f"linkat: {ln}")
+    ul = sub("unln", "unlinkat")
+    check(ul["path"] == "./link" and ul["flags"] == [], f"unlinkat: {ul}")
+    rd = sub("rmdi", "unlinkat")
+    check(rd["path"] == ee and rd["flags"] == ["AT_REMOVEDIR"], f"unlinkat a directory: {rd}")
     check(not [e for e in of_type(ev, "file.open") if e["pid"] == pid and e["path"] == tmp],
           "the openat hook saw the io_uring open: the test no longer tests io_uring")
     check(not [e for e in ev if e.get("pid") == tpid and e["type"] == "io_uring.submit"],
           "io_uring requests reported for a process in no session")
     stats = [e for e in ev if e["type"] == "agent.stats"][-1]
     check(stats["drops"].get("io_uring") == 0, f"drops: {stats['drops']}")
+    _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
+    check(rc == 0 and f"renameat {dd} -> {ee}" in tl
+          and f"symlinkat ./link -> {tmp[:20]}" in tl,
+          f"warden timeline ({rc}) lacks the io_uring paths: {err} {tl[-1500:]}")
 
 
 def t_exec_from_thread():

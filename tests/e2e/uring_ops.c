@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * uring_ops PATH PORT: what an agent's tool could do to stay out of the
- * openat() and connect() hooks. Through one io_uring (raw syscalls: no
- * liburing), opens PATH and connects a TCP socket to 127.0.0.1:PORT.
- * Prints "openat RES connect RES" (the completions' results) and exits 0
- * when both requests completed, whatever their results.
+ * uring_ops PATH PORT DIR UNIX: what an agent's tool could do to stay out of
+ * the openat() and connect() hooks. Through one io_uring (raw syscalls: no
+ * liburing), one request at a time, each tagged with its own user_data:
+ *   openat PATH; connect a TCP socket to 127.0.0.1:PORT;
+ *   mkdirat DIR/d; renameat DIR/d to DIR/e; symlinkat DIR/link -> PATH;
+ *   linkat PATH to DIR/hard; unlinkat DIR/link; unlinkat DIR/e (a directory);
+ *   connect an AF_UNIX socket to UNIX.
+ * Prints "NAME RES" pairs on one line (the completions' results) and exits 0
+ * when every request completed, whatever its result.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,92 +20,165 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-#define USER_DATA_OPEN 0x6f70656eu /* what the test looks for in the events */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE 1 /* <linux/fs.h>; glibc has it under _GNU_SOURCE */
+#endif
+
+/* What the test looks for in the events: each request's user_data. */
+#define USER_DATA_OPEN 0x6f70656eu
 #define USER_DATA_CONNECT 0x636f6e6eu
+#define USER_DATA_MKDIR 0x6d6b6469u
+#define USER_DATA_RENAME 0x72656e61u
+#define USER_DATA_SYMLINK 0x73796d6cu
+#define USER_DATA_LINK 0x6c696e6bu
+#define USER_DATA_UNLINK 0x756e6c6eu
+#define USER_DATA_RMDIR 0x726d6469u
+#define USER_DATA_UNIX 0x756e6978u
+
+struct ring {
+	int fd;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	unsigned int *sq_tail, *sq_array, *sq_mask, *cq_head, *cq_tail, *cq_mask;
+};
+
+static int ring_setup(struct ring *r)
+{
+	struct io_uring_params p = { 0 };
+	char *sq, *cq;
+
+	r->fd = syscall(__NR_io_uring_setup, 4, &p);
+	if (r->fd < 0)
+		return -1;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || r->sqes == MAP_FAILED)
+		return -1;
+	r->sq_tail = (unsigned int *)(sq + p.sq_off.tail);
+	r->sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
+	r->sq_array = (unsigned int *)(sq + p.sq_off.array);
+	r->cq_head = (unsigned int *)(cq + p.cq_off.head);
+	r->cq_tail = (unsigned int *)(cq + p.cq_off.tail);
+	r->cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	return 0;
+}
+
+/* Submits sqe (as slot 0) and waits for its completion: its result, or exits on failure. */
+static int ring_run(struct ring *r, const struct io_uring_sqe *sqe)
+{
+	unsigned int head;
+	int res;
+
+	r->sqes[0] = *sqe;
+	r->sq_array[*r->sq_tail & *r->sq_mask] = 0;
+	__atomic_store_n(r->sq_tail, *r->sq_tail + 1, __ATOMIC_RELEASE);
+	for (;;) {
+		if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) <
+		    0) {
+			perror("io_uring_enter");
+			exit(1);
+		}
+		head = *r->cq_head;
+		if (head != __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
+			break;
+	}
+	res = r->cqes[head & *r->cq_mask].res;
+	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+	return res;
+}
+
+static struct io_uring_sqe path_sqe(__u8 op, const char *path, __u64 user_data)
+{
+	struct io_uring_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = op;
+	sqe.fd = AT_FDCWD;
+	sqe.addr = (unsigned long)path;
+	sqe.user_data = user_data;
+	return sqe;
+}
 
 int main(int argc, char **argv)
 {
-	struct io_uring_params p = { 0 };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct io_uring_sqe *sqes, *sqe;
-	struct io_uring_cqe *cqes;
-	unsigned int *sq_tail, *sq_array, *sq_mask, *cq_head, *cq_tail, *cq_mask;
-	int ring, sock, res[2] = { 0, 0 }, seen = 0;
-	char *sq, *cq;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char d[512], e[512], link[512], hard[512];
+	struct io_uring_sqe sqe;
+	struct ring r;
+	int sock, usock;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: uring_ops PATH PORT\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: uring_ops PATH PORT DIR UNIX\n");
 		return 2;
 	}
-	ring = syscall(__NR_io_uring_setup, 4, &p);
+	snprintf(d, sizeof(d), "%s/d", argv[3]);
+	snprintf(e, sizeof(e), "%s/e", argv[3]);
+	snprintf(link, sizeof(link), "%s/link", argv[3]);
+	snprintf(hard, sizeof(hard), "%s/hard", argv[3]);
 	sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (ring < 0 || sock < 0) {
+	usock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ring_setup(&r) < 0 || sock < 0 || usock < 0) {
 		perror("io_uring_setup/socket");
 		return 1;
 	}
-	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
-		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
-	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
-		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
-	sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
-	sq_tail = (unsigned int *)(sq + p.sq_off.tail);
-	sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
-	sq_array = (unsigned int *)(sq + p.sq_off.array);
-	cq_head = (unsigned int *)(cq + p.cq_off.head);
-	cq_tail = (unsigned int *)(cq + p.cq_off.tail);
-	cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
-	cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
 
-	sqe = &sqes[0];
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_OPENAT;
-	sqe->fd = AT_FDCWD;
-	sqe->addr = (unsigned long)argv[1];
-	sqe->open_flags = O_RDONLY | O_CLOEXEC;
-	sqe->user_data = USER_DATA_OPEN;
-	sqe->flags = IOSQE_IO_LINK; /* in order: the open, then the connect */
+	sqe = path_sqe(IORING_OP_OPENAT, argv[1], USER_DATA_OPEN);
+	sqe.open_flags = O_RDONLY | O_CLOEXEC;
+	printf("openat %d", ring_run(&r, &sqe));
 
 	sin.sin_port = htons(atoi(argv[2]));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sqe = &sqes[1];
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_CONNECT;
-	sqe->fd = sock;
-	sqe->addr = (unsigned long)&sin;
-	sqe->off = sizeof(sin); /* addr2: the address's length */
-	sqe->user_data = USER_DATA_CONNECT;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_CONNECT;
+	sqe.fd = sock;
+	sqe.addr = (unsigned long)&sin;
+	sqe.off = sizeof(sin); /* addr2: the address's length */
+	sqe.user_data = USER_DATA_CONNECT;
+	printf(" connect %d", ring_run(&r, &sqe));
 
-	sq_array[*sq_tail & *sq_mask] = 0;
-	sq_array[(*sq_tail + 1) & *sq_mask] = 1;
-	__atomic_store_n(sq_tail, *sq_tail + 2, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, ring, 2, 2, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
-		perror("io_uring_enter");
-		return 1;
-	}
-	while (seen < 2) {
-		unsigned int head = *cq_head;
+	sqe = path_sqe(IORING_OP_MKDIRAT, d, USER_DATA_MKDIR);
+	sqe.len = 0750; /* the mode */
+	printf(" mkdirat %d", ring_run(&r, &sqe));
 
-		if (head == __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE)) {
-			if (syscall(__NR_io_uring_enter, ring, 0, 1, IORING_ENTER_GETEVENTS, NULL,
-				    0) < 0) {
-				perror("io_uring_enter");
-				return 1;
-			}
-			continue;
-		}
-		struct io_uring_cqe *c = &cqes[head & *cq_mask];
+	sqe = path_sqe(IORING_OP_RENAMEAT, d, USER_DATA_RENAME);
+	sqe.len = AT_FDCWD; /* the new path's directory */
+	sqe.addr2 = (unsigned long)e;
+	sqe.rename_flags = RENAME_NOREPLACE;
+	printf(" renameat %d", ring_run(&r, &sqe));
 
-		res[c->user_data == USER_DATA_CONNECT] = c->res;
-		seen++;
-		__atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
-	}
-	printf("openat %d connect %d\n", res[0], res[1]);
+	/* symlinkat(target, newdirfd, linkpath): addr the target, addr2 the link. */
+	sqe = path_sqe(IORING_OP_SYMLINKAT, argv[1], USER_DATA_SYMLINK);
+	sqe.addr2 = (unsigned long)link;
+	printf(" symlinkat %d", ring_run(&r, &sqe));
+
+	sqe = path_sqe(IORING_OP_LINKAT, argv[1], USER_DATA_LINK);
+	sqe.len = AT_FDCWD;
+	sqe.addr2 = (unsigned long)hard;
+	printf(" linkat %d", ring_run(&r, &sqe));
+
+	sqe = path_sqe(IORING_OP_UNLINKAT, link, USER_DATA_UNLINK);
+	printf(" unlinkat %d", ring_run(&r, &sqe));
+
+	sqe = path_sqe(IORING_OP_UNLINKAT, e, USER_DATA_RMDIR);
+	sqe.unlink_flags = AT_REMOVEDIR;
+	printf(" rmdir %d", ring_run(&r, &sqe));
+
+	strncpy(sun.sun_path, argv[4], sizeof(sun.sun_path) - 1);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_CONNECT;
+	sqe.fd = usock;
+	sqe.addr = (unsigned long)&sun;
+	sqe.off = sizeof(sun.sun_family) + strlen(sun.sun_path);
+	sqe.user_data = USER_DATA_UNIX;
+	printf(" unix %d\n", ring_run(&r, &sqe));
 	return 0;
 }

@@ -490,6 +490,70 @@ static void io_uring_fields(void **state)
 	assert_string_equal(get_str(o, "host"), "api.example.com");
 	json_decref(o);
 
+	/* A connect to a UNIX socket: its path, no directory or flags. */
+	base_event(&ev, EVENT_IO_URING);
+	ev.io_uring.opcode = 16;
+	ev.io_uring.remote.family = AF_UNIX;
+	ev.io_uring.path = "/run/docker.sock";
+	ev.io_uring.path_len = 16;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "family"), "unix");
+	assert_string_equal(get_str(o, "path"), "/run/docker.sock");
+	assert_null(json_object_get(o, "daddr"));
+	assert_null(json_object_get(o, "dirfd"));
+	assert_null(json_object_get(o, "flags"));
+	json_decref(o);
+
+	/* A rename: both paths and directories, its flags by name, unknown bits in hex. */
+	base_event(&ev, EVENT_IO_URING);
+	ev.io_uring.opcode = 35;
+	ev.io_uring.path = "a";
+	ev.io_uring.path_len = 1;
+	ev.io_uring.path2 = "b/c";
+	ev.io_uring.path2_len = 3;
+	ev.io_uring.path2_truncated = true;
+	ev.io_uring.dfd = -100;
+	ev.io_uring.dfd2 = 5;
+	ev.io_uring.flags = 2 | 0x40;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "op"), "renameat");
+	assert_string_equal(get_str(o, "path"), "a");
+	assert_string_equal(get_str(o, "new_path"), "b/c");
+	assert_true(get_bool(o, "new_path_truncated"));
+	assert_null(json_object_get(o, "path_truncated"));
+	assert_int_equal(get_int(o, "dirfd"), -100);
+	assert_int_equal(get_int(o, "new_dirfd"), 5);
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 2);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "RENAME_EXCHANGE");
+	assert_string_equal(json_string_value(json_array_get(f, 1)), "0x40");
+	json_decref(o);
+
+	/* A symlink: the link made and what it points to; a mkdir: its mode; an rmdir. */
+	ev.io_uring.opcode = 38;
+	ev.io_uring.path2_truncated = false;
+	ev.io_uring.path2_fault = true;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "target"), "b/c");
+	assert_true(get_bool(o, "target_unreadable"));
+	assert_null(json_object_get(o, "new_path"));
+	assert_null(json_object_get(o, "new_dirfd"));
+	assert_null(json_object_get(o, "flags"));
+	json_decref(o);
+	ev.io_uring.opcode = 37;
+	ev.io_uring.flags = 0700;
+	o = to_json(&ev);
+	assert_int_equal(get_int(o, "mode"), 0700);
+	assert_null(json_object_get(o, "target"));
+	json_decref(o);
+	ev.io_uring.opcode = 36;
+	ev.io_uring.flags = 0x200;
+	o = to_json(&ev);
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 1);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "AT_REMOVEDIR");
+	json_decref(o);
+
 	/* An opcode the table does not name: its number alone. */
 	base_event(&ev, EVENT_IO_URING);
 	ev.io_uring.opcode = 200;

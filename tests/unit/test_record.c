@@ -90,7 +90,7 @@ static void io_uring_record(void **state)
 	void *copy;
 
 	(void)state;
-	assert_int_equal(sizeof(r), 376);
+	assert_int_equal(sizeof(r), 640);
 	memset(&r, 0, sizeof(r));
 	fill_hdr(&r.hdr, WARDEN_REC_IO_URING, 0, sizeof(r));
 	fill_task(&r.task);
@@ -98,7 +98,7 @@ static void io_uring_record(void **state)
 	r.user_data = 0x6f70656e;
 	r.opcode = 18; /* IORING_OP_OPENAT */
 	r.dfd = -100;
-	r.open_flags = 02000000; /* O_CLOEXEC */
+	r.flags = 02000000; /* O_CLOEXEC */
 	strcpy(r.path, "/root/.ssh/id_rsa");
 	r.path_len = 17;
 	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
@@ -108,7 +108,8 @@ static void io_uring_record(void **state)
 	assert_int_equal(ev.io_uring.user_data, 0x6f70656e);
 	assert_false(ev.io_uring.sq_thread);
 	assert_string_equal(ev.io_uring.path, "/root/.ssh/id_rsa");
-	assert_ptr_equal(ev.io_uring.path, (const char *)copy + 120);
+	assert_ptr_equal(ev.io_uring.path, (const char *)copy + 128);
+	assert_null(ev.io_uring.path2);
 	assert_int_equal(ev.io_uring.path_len, 17);
 	assert_int_equal(ev.io_uring.dfd, -100);
 	assert_int_equal(ev.io_uring.flags, 02000000);
@@ -129,8 +130,38 @@ static void io_uring_record(void **state)
 	assert_int_equal(ev.io_uring.remote.port, 443);
 	free(copy);
 
-	/* Lies: another size, a length past the array or its NUL. */
+	/* A connect to an AF_UNIX socket: its path. */
+	memset(&r.remote, 0, sizeof(r.remote));
+	r.remote.family = AF_UNIX;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_string_equal(ev.io_uring.path, "/root/.ssh/id_rsa");
+	assert_int_equal(ev.io_uring.path_len, 17);
+	assert_null(ev.io_uring.path2);
+	free(copy);
+
+	/* A rename: both paths, each with its own flags for a cut or a fault. */
+	r.opcode = 35; /* IORING_OP_RENAMEAT */
+	r.hdr.flags = WARDEN_F_TRUNCATED2 | WARDEN_F_READ_FAULT;
+	r.dfd2 = 3;
+	strcpy(r.path2, "/tmp/x");
+	r.path2_len = 6;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_string_equal(ev.io_uring.path, "/root/.ssh/id_rsa");
+	assert_string_equal(ev.io_uring.path2, "/tmp/x");
+	assert_ptr_equal(ev.io_uring.path2, (const char *)copy + 128 + WARDEN_OPEN_PATH_MAX);
+	assert_int_equal(ev.io_uring.path2_len, 6);
+	assert_int_equal(ev.io_uring.dfd2, 3);
+	assert_true(ev.io_uring.path_fault && ev.io_uring.path2_truncated);
+	assert_false(ev.io_uring.path_truncated || ev.io_uring.path2_fault);
+	free(copy);
+
+	/* Lies: another size, a length past either array or its NUL. */
 	assert_int_equal(decode_err(&r, sizeof(r) - 8), -EBADMSG);
+	r.path2_len = WARDEN_OPEN_PATH_MAX;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.path2_len = 2;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.path2_len = 6;
 	r.path_len = WARDEN_OPEN_PATH_MAX;
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
 	r.path_len = 3;
