@@ -173,7 +173,10 @@ int pipeline_event(struct event *ev, void *arg)
 		 */
 		if ((ev->type == EVENT_FILE_OPEN || ev->type == EVENT_IO_URING) && !ev->session) {
 			ev->id = ++p->next_id;
-			p->stats.file_opens_dropped++;
+			if (ev->type == EVENT_FILE_OPEN)
+				p->stats.file_opens_dropped++;
+			else
+				p->stats.io_uring_dropped++;
 		} else {
 			write_event(p, ev);
 			session_after(p->sess, ev);
@@ -401,6 +404,7 @@ void pipeline_add_counters(const struct pipeline *p, struct event_stats_tables *
 	proctable_get_stats(p->procs, &ps);
 	event_stats_add(t, false, "output_errors", p->stats.output_errors);
 	event_stats_add(t, false, "file_opens_not_in_session", p->stats.file_opens_dropped);
+	event_stats_add(t, false, "io_uring_not_in_session", p->stats.io_uring_dropped);
 	event_stats_add(t, false, "proc_table_live", ps.live);
 	event_stats_add(t, false, "proc_table_full", ps.full);
 	event_stats_add(t, false, "proc_table_pid_reused", ps.stale);

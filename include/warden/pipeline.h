@@ -39,7 +39,9 @@ struct pipeline_stats {
 	uint64_t events_in; /* from the sensor */
 	uint64_t events_out; /* written */
 	uint64_t output_errors;
-	uint64_t file_opens_dropped; /* traced for a candidate that was no agent */
+	/* Traced for a candidate that turned out to be no agent (WARDEN_SESSION_CANDIDATE). */
+	uint64_t file_opens_dropped;
+	uint64_t io_uring_dropped;
 };
 
 struct pipeline;

@@ -484,6 +484,50 @@ def t_io_uring_ops():
           f"warden timeline ({rc}) lacks the io_uring paths: {err} {tl[-1500:]}")
 
 
+def t_candidate_not_agent():
+    """--agent NAME matches in the kernel by comm, NAME's first 15 bytes: a program whose
+    name only begins so is traced from its exec until wardend reads the exec and finds the
+    whole name differs. What it did meanwhile (here: all of it, wardend stopped) is dropped,
+    not printed, and counted: its opens and its io_uring requests, each under its own name."""
+    m = marker()
+    tmp = secret_file(m)
+    name = "uringcandidateAA"  # 16 bytes: comm keeps 15
+    prog = os.path.join(d.TMP, name[:15] + "B")
+    shutil.copy(os.path.join(ROOT, "build", "tests", "uring_ops"), prog)
+    work = os.path.join(d.TMP, f"candidate-{m}")
+    os.mkdir(work)
+    unix_path = os.path.join(work, "u.sock")
+    srv, usrv = socket.socket(), socket.socket(socket.AF_UNIX)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    usrv.bind(unix_path)
+    usrv.listen()
+    try:
+        with h.Wardend("--agent", name, raw_tls=False) as w:
+            # Stopped, wardend reads the exec only once the program is done.
+            w.proc.send_signal(signal.SIGSTOP)
+            try:
+                pid, rc, out, err = h.run([prog, tmp, str(srv.getsockname()[1]), ".", unix_path],
+                                          cwd=work)
+            finally:
+                w.proc.send_signal(signal.SIGCONT)
+            check(rc == 0 and out.startswith("openat "), f"{prog} failed ({rc}): {out} {err}")
+    finally:
+        srv.close()
+        usrv.close()
+    ev = w.events
+    execs = [e for e in of_type(ev, "process.exec") if e["pid"] == pid]
+    check(execs and execs[0]["comm"] == name[:15], f"the candidate's exec: {execs}")
+    leaked = [e for e in ev if e.get("pid") == pid and e["type"] in
+              ("file.open", "io_uring.submit", "session.start")]
+    check(not leaked, f"a process that is no agent got: {leaked[:3]}")
+    c = [e for e in ev if e["type"] == "agent.stats"][-1]["counters"]
+    # Nine requests (uring_ops.c); the loader's opens (ld.so.cache, libc) at least two.
+    check(c["io_uring_not_in_session"] == 9 and c["file_opens_not_in_session"] >= 2,
+          f"dropped: {c['io_uring_not_in_session']} io_uring, "
+          f"{c['file_opens_not_in_session']} opens")
+
+
 def t_exec_from_thread():
     """A member that execs from a thread other than its main one: the kernel frees the old
     leader (and the entry it carried) and the exec'ing thread takes its pid. The session
@@ -611,7 +655,8 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_io_uring_ops, t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
+         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_io_uring_ops, t_candidate_not_agent,
+         t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 
 def main():
