@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <linux/io_uring.h>
+#include <linux/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include "warden/decode/dns.h"
 #include "warden/encode.h"
 #include "warden/event.h"
+#include "warden/events.h"
 
 /*
  * The errno name of a negative result (-ECONNREFUSED -> "ECONNREFUSED"); the
@@ -911,7 +913,19 @@ static void write_file_open(struct jw *w, const struct event *ev)
 		   ev->file.path_fault);
 	if (ev->file.late_read)
 		jw_bool(w, "read_at_exit", true);
-	if (ev->file.resolved) {
+	if (ev->file.resolved && ev->file.resolved_dir) {
+		/* No file: where the path pointed, joined as text to its directory. */
+		char joined[2 * WARDEN_OPEN_PATH_MAX];
+		int n = bufutil_path_join(ev->file.resolved, ev->file.resolved_len, ev->file.path,
+					  ev->file.path_len, joined, sizeof(joined));
+
+		if (n >= 0) {
+			jw_bytes(w, "resolved_path", joined, n);
+			jw_bool(w, "resolved_path_lexical", true);
+			if (ev->file.resolved_cut)
+				jw_bool(w, "resolved_path_cut", true);
+		}
+	} else if (ev->file.resolved) {
 		jw_bytes(w, "resolved_path", ev->file.resolved, ev->file.resolved_len);
 		if (ev->file.resolved_cut)
 			jw_bool(w, "resolved_path_cut", true);

@@ -22,6 +22,17 @@ int bufutil_reserve(void **buf, size_t *cap, size_t need, size_t elem, size_t ma
 bool bufutil_ieq(const char *p, size_t n, const char *lit);
 
 /*
+ * rel[0..rlen) joined to the directory dir[0..dlen) into out (cap bytes,
+ * NUL-terminated), as text: "." and empty components dropped, ".." taking
+ * the component before it away (never dir's leading "/"). What a path
+ * names when no file is there to walk (a failed open): symlinks in rel are
+ * not followed, so ".." after one may name another directory than the
+ * kernel would. Its length, or -ENAMETOOLONG when it does not fit.
+ */
+int bufutil_path_join(const char *dir, size_t dlen, const char *rel, size_t rlen, char *out,
+		      size_t cap);
+
+/*
  * The index of the first byte of s[0..n) that a JSON string's text cannot
  * carry as it is: a control byte, '"' or '\\', and with ascii any byte of
  * 0x80 or more too (for the caller to check as UTF-8); n when there is none.

@@ -212,10 +212,15 @@ struct event {
 			bool path_truncated;
 			bool path_fault; /* the path could not be read: path is "" */
 			bool late_read; /* path or flags read at the syscall's exit (not paged in at entry) */
-			/* The file opened, from the process's root; NULL when the open failed. */
+			/*
+			 * The file opened, from the process's root; for a failed open
+			 * of a relative path, the directory it was relative to
+			 * (resolved_dir); else NULL.
+			 */
 			const char *resolved;
 			uint32_t resolved_len;
 			bool resolved_cut; /* only the path's tail: too long or too deep */
+			bool resolved_dir;
 			int dirfd; /* AT_FDCWD (-100) or a directory fd */
 			int flags; /* O_* */
 			uint32_t mode;

@@ -105,6 +105,13 @@ enum warden_resolved {
 	WARDEN_RESOLVED_NONE = 0, /* none: a failed open, a process in no session */
 	WARDEN_RESOLVED_FULL = 1, /* the whole path */
 	WARDEN_RESOLVED_CUT = 2, /* the path's tail: too long or too deep */
+	/*
+	 * A failed open of a relative path (no file to walk from): the path of
+	 * the directory it was relative to (the working directory or dirfd's),
+	 * whole or its tail, for userspace to join the path to.
+	 */
+	WARDEN_RESOLVED_DIR_FULL = 3,
+	WARDEN_RESOLVED_DIR_CUT = 4,
 };
 
 struct warden_rec_exec {

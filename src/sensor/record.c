@@ -58,10 +58,13 @@ static const char *tls_func_name(unsigned int f)
 	}
 }
 
-/* A path a dentry walk gave (path.bpf.h): its state known, and NUL-terminated when there is one. */
-static bool resolved_valid(__u8 state, __u16 len, const char *path)
+/*
+ * A path a dentry walk gave (path.bpf.h): its state one of those up to max,
+ * and NUL-terminated when there is one.
+ */
+static bool resolved_valid(__u8 state, __u8 max, __u16 len, const char *path)
 {
-	if (state > WARDEN_RESOLVED_CUT)
+	if (state > max)
 		return false;
 	return state == WARDEN_RESOLVED_NONE || (len < WARDEN_OPEN_PATH_MAX && path[len] == 0);
 }
@@ -73,7 +76,7 @@ static int decode_exec(const struct warden_rec_exec *r, size_t size, struct even
 	if (size < fixed || r->args_len > WARDEN_ARGS_MAX || size != fixed + r->args_len ||
 	    r->filename_len >= WARDEN_FILENAME_MAX || r->filename[r->filename_len] != 0)
 		return -EBADMSG;
-	if (!resolved_valid(r->cwd_resolved, r->cwd_len, r->cwd))
+	if (!resolved_valid(r->cwd_resolved, WARDEN_RESOLVED_CUT, r->cwd_len, r->cwd))
 		return -EBADMSG;
 	ev->type = EVENT_PROCESS_EXEC;
 	ev->exec.cwd = r->cwd_resolved != WARDEN_RESOLVED_NONE ? r->cwd : NULL;
@@ -165,7 +168,8 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 {
 	if (size != sizeof(*r) || r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0)
 		return -EBADMSG;
-	if (!resolved_valid(r->resolved, r->resolved_len, r->resolved_path))
+	if (!resolved_valid(r->resolved, WARDEN_RESOLVED_DIR_CUT, r->resolved_len,
+			    r->resolved_path))
 		return -EBADMSG;
 	ev->type = EVENT_FILE_OPEN;
 	ev->file.path = r->path;
@@ -175,7 +179,10 @@ static int decode_file_open(const struct warden_rec_file_open *r, size_t size, s
 	ev->file.late_read = r->hdr.flags & WARDEN_F_LATE_READ;
 	ev->file.resolved = r->resolved != WARDEN_RESOLVED_NONE ? r->resolved_path : NULL;
 	ev->file.resolved_len = ev->file.resolved ? r->resolved_len : 0;
-	ev->file.resolved_cut = r->resolved == WARDEN_RESOLVED_CUT;
+	ev->file.resolved_cut = r->resolved == WARDEN_RESOLVED_CUT ||
+				r->resolved == WARDEN_RESOLVED_DIR_CUT;
+	ev->file.resolved_dir = r->resolved == WARDEN_RESOLVED_DIR_FULL ||
+				r->resolved == WARDEN_RESOLVED_DIR_CUT;
 	ev->file.dirfd = r->dirfd;
 	ev->file.flags = r->flags;
 	ev->file.mode = r->mode;

@@ -317,8 +317,10 @@ def t_resolved_paths():
     """Each open of a member gives the file it opened, from the process's root: a relative
     path (to the working directory, to a dirfd), "..", a symlink, a path into another mount
     (/proc/self is a symlink too), a chroot (the process's own root), and a path too deep for
-    the record (its tail, flagged). A failed open resolves nothing. A member's exec gives its
-    working directory; an exec in no session does not."""
+    the record (its tail, flagged). A failed open of a relative path gives where it pointed:
+    the path joined as text to its directory (the cwd's, a dirfd's), flagged so; a failed
+    absolute one nothing more. A member's exec gives its working directory; an exec in no
+    session does not."""
     m = marker()
     tmp = secret_file(m)
     base = os.path.dirname(tmp)
@@ -344,10 +346,12 @@ def t_resolved_paths():
                 "os.close(os.open(os.path.join(os.path.basename(jail), '..', name), os.O_RDONLY))\n"
                 "os.close(os.open(link, os.O_RDONLY))                      # a symlink\n"
                 "os.close(os.open('/proc/self/status', os.O_RDONLY))       # another mount\n"
-                "try:\n"
-                "    os.open('no-such-file-' + name, os.O_RDONLY)\n"
-                "except FileNotFoundError:\n"
-                "    pass\n"
+                "for p, d in (('no-such-file-' + name, None), ('../no-such-dir/x-' + name, dfd),\n"
+                "             ('/no-such-file-' + name, None)):\n"
+                "    try:\n"
+                "        os.open(p, os.O_RDONLY, dir_fd=d)                  # failed\n"
+                "    except FileNotFoundError:\n"
+                "        pass\n"
                 "os.chdir(deep)\n"
                 "os.close(os.open('leaf.txt', os.O_RDONLY))                # too deep\n"
                 "os.chdir(base)\n"
@@ -380,9 +384,17 @@ def t_resolved_paths():
     want(os.path.join(os.path.basename(jail), "..", name), tmp)
     want(link, tmp)
     want("/proc/self/status", f"/proc/{pid}/status")
-    failed = [e for e in opens if e["path"] == "no-such-file-" + name]
-    check(failed and failed[0]["result"] == -2 and "resolved_path" not in failed[0],
-          f"the failed open: {failed}")
+    failed = {e["path"]: e for e in opens if e["result"] == -2}
+    for path, where in (("no-such-file-" + name, os.path.join(base, "no-such-file-" + name)),
+                        ("../no-such-dir/x-" + name,
+                         os.path.join(os.path.dirname(base), "no-such-dir", "x-" + name))):
+        e = failed.get(path)
+        check(e and e.get("resolved_path") == where and e.get("resolved_path_lexical"),
+              f"the failed open of {path!r}: want {where!r}: {e}")
+    e = failed.get("/no-such-file-" + name)
+    check(e and "resolved_path" not in e, f"the failed absolute open: {e}")
+    check(not [e for e in opens if e["result"] >= 0 and e.get("resolved_path_lexical")],
+          f"an open that opened a file resolved as text: {seen}")
     leaf = [e for e in opens if e["path"] == "leaf.txt"]
     want_tail = os.path.join(deep, "leaf.txt")
     check(leaf and leaf[0].get("resolved_path_cut") and want_tail.endswith(leaf[0]["resolved_path"])

@@ -639,6 +639,23 @@ static void file_open_fields(void **state)
 	o = to_json(&ev);
 	assert_string_equal(get_str(o, "resolved_path"), "/d/e/f");
 	assert_true(get_bool(o, "resolved_path_cut"));
+	assert_null(json_object_get(o, "resolved_path_lexical"));
+	json_decref(o);
+
+	/* A failed relative open: its path joined to the directory, flagged as text only. */
+	ev.file.path = "../.ssh/id_rsa";
+	ev.file.path_len = 14;
+	ev.file.result = -2;
+	ev.file.resolved = "/home/agent/work";
+	ev.file.resolved_len = 16;
+	ev.file.resolved_cut = false;
+	ev.file.resolved_dir = true;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "path"), "../.ssh/id_rsa");
+	assert_string_equal(get_str(o, "resolved_path"), "/home/agent/.ssh/id_rsa");
+	assert_true(get_bool(o, "resolved_path_lexical"));
+	assert_null(json_object_get(o, "resolved_path_cut"));
+	assert_string_equal(get_str(o, "error"), "ENOENT");
 	json_decref(o);
 }
 

@@ -243,10 +243,22 @@ static void file_open_record(void **state)
 	r.resolved = WARDEN_RESOLVED_CUT;
 	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
 	assert_true(ev.file.resolved_cut);
+	assert_false(ev.file.resolved_dir);
+	free(copy);
+	/* A failed relative open: the directory it was relative to, whole or its tail. */
+	r.resolved = WARDEN_RESOLVED_DIR_FULL;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_string_equal(ev.file.resolved, "/home/a/x");
+	assert_true(ev.file.resolved_dir);
+	assert_false(ev.file.resolved_cut);
+	free(copy);
+	r.resolved = WARDEN_RESOLVED_DIR_CUT;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.file.resolved_dir && ev.file.resolved_cut);
 	free(copy);
 
 	/* Lies in the resolved part: a state past the enum, a length past the array or its NUL. */
-	r.resolved = 3;
+	r.resolved = WARDEN_RESOLVED_DIR_CUT + 1;
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
 	r.resolved = WARDEN_RESOLVED_FULL;
 	r.resolved_len = WARDEN_OPEN_PATH_MAX;
@@ -356,7 +368,8 @@ static void exec_record(void **state)
 	r->cwd_len = WARDEN_OPEN_PATH_MAX;
 	assert_int_equal(decode_err(r, size), -EBADMSG);
 	r->cwd_len = 14;
-	r->cwd_resolved = 3;
+	r->cwd_resolved =
+		WARDEN_RESOLVED_DIR_FULL; /* a failed open's state: no working directory's */
 	assert_int_equal(decode_err(r, size), -EBADMSG);
 	r->cwd_resolved = WARDEN_RESOLVED_NONE;
 
