@@ -20,6 +20,7 @@
  */
 #include "common.bpf.h"
 #include "dns.bpf.h"
+#include "fd.bpf.h"
 
 #define EINPROGRESS_ 115
 #define ECONNREFUSED_ 111
@@ -364,6 +365,75 @@ int BPF_PROG(warden_sock_state, struct sock *skp, int oldstate, int newstate)
 		return 0; /* still inside connect(): its exit reports it */
 	emit_outcome(&p->rec, outcome);
 	bpf_map_delete_elem(&connect_pending, &sk);
+	return 0;
+}
+
+/*
+ * listen(), host-wide as connect(): a port an agent's tool opens to the
+ * network (a bind shell) is the inverse of a connect out. At the exit, so
+ * with the result, and with the address the socket has then: listen() on
+ * a socket never bound binds it to a port of the kernel's choosing, after
+ * the TCP state change to LISTEN. One syscall tracepoint that only listen()
+ * calls pay; listens through io_uring are io_uring.submit's.
+ */
+SEC("tp/syscalls/sys_exit_listen")
+int warden_listen_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__s64 ret = ctx->ret;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct warden_rec_listen *r;
+	struct unix_address *ua;
+	struct pt_regs *regs;
+	struct sock *sk;
+	__u64 n;
+
+	if (task_is_self(t))
+		return 0;
+	r = rb_reserve(sizeof(*r), WARDEN_REC_LISTEN);
+	if (!r)
+		return 0;
+	hdr_init(&r->hdr, WARDEN_REC_LISTEN, sizeof(*r));
+	task_fill(&r->task, t);
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	r->fd = PT_REGS_PARM1_SYSCALL(regs);
+	r->backlog = PT_REGS_PARM2_SYSCALL(regs);
+	r->ret = ret;
+	r->unix_path_len = 0;
+	r->_pad0[0] = r->_pad0[1] = 0;
+	__builtin_memset(&r->local, 0, sizeof(r->local));
+	__builtin_memset(r->_pad1, 0, sizeof(r->_pad1));
+	r->unix_path[0] = 0;
+	sk = fd_sock(t, r->fd);
+	if (!sk)
+		goto out; /* not a socket (ENOTSOCK), or closed meanwhile */
+	r->local.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (r->local.family == AF_INET || r->local.family == AF_INET6) {
+		r->local.port = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order already */
+		if (r->local.family == AF_INET)
+			bpf_core_read(r->local.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		else
+			bpf_core_read(r->local.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+	} else if (r->local.family == AF_UNIX && bpf_core_type_exists(struct unix_sock)) {
+		/* Its bound name: sun_path, len bytes of a struct sockaddr_un with its family. */
+		ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		n = ua ? (__u32)BPF_CORE_READ(ua, len) : 0;
+		if (n <= sizeof(__u16))
+			goto out; /* unbound: listen() fails with EINVAL */
+		n -= sizeof(__u16);
+		if (n > WARDEN_UNIX_PATH_MAX)
+			n = WARDEN_UNIX_PATH_MAX;
+		barrier_var(n);
+		if (n > WARDEN_UNIX_PATH_MAX)
+			goto out;
+		if (bpf_probe_read_kernel(r->unix_path, n, &ua->name[0].sun_path)) {
+			stat_inc(WARDEN_STAT_READ_FAULT);
+			r->hdr.flags |= WARDEN_F_READ_FAULT;
+			goto out;
+		}
+		r->unix_path_len = n;
+	}
+out:
+	rb_submit(r);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ static uint32_t abi_fingerprint(void)
 		offsetof(struct warden_rec_file_open, resolved_path),
 		sizeof(struct warden_rec_io_uring),
 		offsetof(struct warden_rec_io_uring, path2),
+		sizeof(struct warden_rec_listen),
 	};
 	uint32_t h = 2166136261u;
 

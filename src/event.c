@@ -75,6 +75,7 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_FILE_OPEN] = "file.open",
 	[EVENT_NET_CONNECT_RESULT] = "net.connect.result",
 	[EVENT_IO_URING] = "io_uring.submit",
+	[EVENT_NET_LISTEN] = "net.listen",
 };
 
 void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v)
@@ -907,6 +908,23 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 		write_io_uring_paths(w, ev);
 }
 
+static void write_listen(struct jw *w, const struct event *ev)
+{
+	jw_int(w, "fd", ev->listen.fd);
+	jw_cstr(w, "family", family_name(ev->listen.local.family));
+	if (ev->listen.local.family == AF_UNIX)
+		jw_bytes(w, "path", ev->listen.unix_path, ev->listen.unix_path_len);
+	else
+		jw_addr(w, "laddr", "lport", &ev->listen.local);
+	jw_int(w, "backlog", ev->listen.backlog);
+	jw_int(w, "result", ev->listen.result);
+	if (ev->listen.result < 0) {
+		const char *name = errno_name(ev->listen.result);
+
+		jw_cstr(w, "error", name ? name : "EUNKNOWN");
+	}
+}
+
 static void write_file_open(struct jw *w, const struct event *ev)
 {
 	write_path(w, ev->file.path, ev->file.path_len, ev->file.path_truncated,
@@ -1034,6 +1052,9 @@ int event_format_json(const struct event *ev, struct event_json *out)
 		}
 		if (ev->connect.host)
 			jw_bytes(&w, "host", ev->connect.host, strlen(ev->connect.host));
+		break;
+	case EVENT_NET_LISTEN:
+		write_listen(&w, ev);
 		break;
 	case EVENT_TLS_WRITE:
 	case EVENT_TLS_READ:

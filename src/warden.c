@@ -495,6 +495,16 @@ static void summarize(struct line *l, const char *type, json_t *j)
 				 jint(j, "dport"));
 		if (jstr(j, "error"))
 			line_add(l, " %s", jstr(j, "error"));
+	} else if (!strcmp(type, "net.listen")) {
+		line_tag(l, C_CYAN, "listen");
+		if (jstr(j, "path"))
+			line_add(l, "%s", jstr(j, "path"));
+		else if (jstr(j, "laddr"))
+			line_add(l, "%s:%" JSON_INTEGER_FORMAT, jstr(j, "laddr"), jint(j, "lport"));
+		else
+			line_add(l, "fd %" JSON_INTEGER_FORMAT, jint(j, "fd"));
+		if (jstr(j, "error"))
+			line_add(l, " %s", jstr(j, "error"));
 	} else if (!strcmp(type, "http.request")) {
 		line_tag(l, C_CYAN, "http");
 		line_add(l, "%s %s%s", jstr(j, "method") ? jstr(j, "method") : "?",

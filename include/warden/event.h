@@ -36,6 +36,7 @@ enum event_type {
 	EVENT_FILE_OPEN,
 	EVENT_NET_CONNECT_RESULT, /* the outcome of a non-blocking connect (connect member) */
 	EVENT_IO_URING, /* an io_uring request a member submitted (io_uring member) */
+	EVENT_NET_LISTEN, /* listen() (listen member) */
 	EVENT_TYPE_MAX,
 };
 
@@ -130,6 +131,14 @@ struct event {
 			uint16_t unix_path_len;
 			const char *host; /* the DNS name the process resolved remote from; NULL */
 		} connect;
+		struct {
+			int fd;
+			int result;
+			int backlog;
+			struct event_addr local; /* family 0: fd was no socket */
+			const char *unix_path; /* AF_UNIX: its bound name; abstract: leading NUL */
+			uint16_t unix_path_len;
+		} listen;
 		struct {
 			uint8_t opcode; /* IORING_OP_* */
 			bool sq_thread; /* submitted by the ring's SQPOLL thread */

@@ -33,6 +33,7 @@ enum warden_rec_type {
 	WARDEN_REC_DNS = 7,
 	WARDEN_REC_FILE_OPEN = 8,
 	WARDEN_REC_IO_URING = 9,
+	WARDEN_REC_LISTEN = 10,
 	WARDEN_REC_TYPE_MAX = 16, /* size of the per-type drop counters */
 };
 
@@ -164,6 +165,24 @@ struct warden_rec_connect {
 };
 /* The bytes an inet connect record is sent in (hdr.size): up to its path. */
 #define WARDEN_CONNECT_INET_SIZE __builtin_offsetof(struct warden_rec_connect, unix_path)
+
+/*
+ * A listen(), host-wide as connect() is, at its exit: the socket's own
+ * address then, which for a socket never bound is the port the kernel has
+ * just chosen for it. Sent whole: listens are rare.
+ */
+struct warden_rec_listen {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__s32 fd;
+	__s32 ret; /* 0 or -errno */
+	__s32 backlog; /* as passed */
+	__u16 unix_path_len;
+	__u8 _pad0[2];
+	struct warden_sockaddr local; /* family 0: fd is no socket */
+	char unix_path[WARDEN_UNIX_PATH_MAX]; /* AF_UNIX only; abstract: leading NUL */
+	__u8 _pad1[4];
+};
 
 enum warden_tls_func {
 	WARDEN_TLS_SSL_WRITE = 1,
@@ -337,6 +356,7 @@ WARDEN_ASSERT_SIZE(struct warden_comm_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 2 * WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_listen, 216);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
@@ -352,7 +372,8 @@ _Static_assert(WARDEN_STAT_FILE_LATE_READ < WARDEN_STAT_MAX, "stats slots exhaus
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, remote) == 104, "io_uring remote");
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path2) == 128 + WARDEN_OPEN_PATH_MAX,
 	       "io_uring path2 last");
-_Static_assert(WARDEN_REC_IO_URING < WARDEN_REC_TYPE_MAX, "record types exhausted");
+_Static_assert(__builtin_offsetof(struct warden_rec_listen, local) == 80, "listen local offset");
+_Static_assert(WARDEN_REC_LISTEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
 

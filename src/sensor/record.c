@@ -114,6 +114,23 @@ static int decode_connect(const struct warden_rec_connect *r, size_t size, struc
 	return 0;
 }
 
+static int decode_listen(const struct warden_rec_listen *r, size_t size, struct event *ev)
+{
+	if (size != sizeof(*r) || r->unix_path_len > WARDEN_UNIX_PATH_MAX)
+		return -EBADMSG;
+	ev->type = EVENT_NET_LISTEN;
+	ev->listen.fd = r->fd;
+	ev->listen.result = r->ret;
+	ev->listen.backlog = r->backlog;
+	addr_copy(&ev->listen.local, &r->local);
+	ev->listen.unix_path = r->unix_path;
+	ev->listen.unix_path_len = r->unix_path_len;
+	/* As a connect's: a pathname socket ends at its NUL; an abstract one starts with NUL. */
+	if (r->unix_path_len && r->unix_path[0])
+		ev->listen.unix_path_len = strnlen(r->unix_path, r->unix_path_len);
+	return 0;
+}
+
 static int decode_tls(const struct warden_rec_tls *r, size_t size, struct event *ev)
 {
 	size_t fixed = offsetof(struct warden_rec_tls, data);
@@ -300,6 +317,8 @@ int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct
 		return decode_file_open(data, size, ev);
 	case WARDEN_REC_IO_URING:
 		return decode_io_uring(data, size, ev);
+	case WARDEN_REC_LISTEN:
+		return decode_listen(data, size, ev);
 	default:
 		return -EPROTONOSUPPORT;
 	}

@@ -595,6 +595,59 @@ def body_call(events, pid, size):
     return chunks, off
 
 
+LISTENER = r"""
+import ctypes, os, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+out = []
+a = socket.socket(); a.bind(("127.0.0.1", 0)); a.listen(7)
+b = socket.socket(); b.listen()  # never bound: the kernel picks its port
+c = socket.socket(socket.AF_INET6); c.bind(("::1", 0)); c.listen(3)
+u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[1]); u.listen(2)
+v = socket.socket(socket.AF_UNIX); v.bind("\0" + sys.argv[2]); v.listen(4)
+d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    d.listen()
+except OSError:
+    pass
+f = open("/etc/hostname")
+libc.listen(f.fileno(), 5)  # no socket
+for s in (a, b, c):
+    out.append(f"{s.fileno()}:{s.getsockname()[1]}")
+print(" ".join(out), u.fileno(), v.fileno(), d.fileno(), f.fileno(), flush=True)
+"""
+
+
+def t_listen():
+    """listen(), host-wide: the socket's address at the exit (a port the kernel chose for a
+    socket never bound), IPv6, a UNIX socket's path (abstract too), and the failures (a UDP
+    socket, a file) with their errors."""
+    m = uuid.uuid4().hex[:8]
+    path = os.path.join(TMP, f"listen-{m}.sock")
+    with Wardend(raw_tls=False) as w:
+        pid, rc, out, err = run([PY, "-c", LISTENER, path, f"warden-{m}"])
+        check(rc == 0, f"the listener failed ({rc}): {err[-500:]}")
+    inet, ufd, vfd, dfd, ffd = out.split(" ")[:3], *map(int, out.split()[3:])
+    (afd, aport), (bfd, bport), (cfd, cport) = (map(int, x.split(":")) for x in inet)
+    ls = {e["fd"]: e for e in w.events if e["type"] == "net.listen" and e["pid"] == pid}
+    check(len(ls) == 7, f"want seven net.listen: {summary(w.events, pid)}")
+    want = {afd: ("inet", "127.0.0.1", aport, 7), bfd: ("inet", "0.0.0.0", bport, 128),
+            cfd: ("inet6", "::1", cport, 3)}
+    for fd, (fam, addr, port, backlog) in want.items():
+        e = ls.get(fd, {})
+        check(e.get("family") == fam and e.get("laddr") == addr and e.get("lport") == port
+              and e.get("backlog") == backlog and e.get("result") == 0,
+              f"listen on fd {fd}, want {fam} {addr}:{port}: {e}")
+    check(bport > 0, "the unbound socket got no port")
+    check(ls[ufd].get("path") == path and ls[ufd]["family"] == "unix" and ls[ufd]["result"] == 0,
+          f"the UNIX socket: {ls[ufd]}")
+    check(ls[vfd].get("path") == f"\0warden-{m}", f"the abstract socket: {ls[vfd]}")
+    check(ls[dfd]["result"] == -95 and ls[dfd]["error"] == "EOPNOTSUPP", f"UDP: {ls[dfd]}")
+    check(ls[ffd]["result"] == -88 and ls[ffd]["error"] == "ENOTSOCK"
+          and "laddr" not in ls[ffd], f"a file: {ls[ffd]}")
+    stats = [e for e in w.events if e["type"] == "agent.stats"][-1]
+    check(stats["drops"].get("listen") == 0, f"drops: {stats['drops']}")
+
+
 def t_tls_large_full():
     size = 1 << 20
     with Wardend("--tls-capture-max", "1M") as w:
@@ -671,7 +724,7 @@ def t_cli():
 
 TESTS = [t_tls_python, t_tls_curl, t_tls_io_hooks, t_tls_node, t_tls_dlopen_private_libssl, t_process_echo,
          t_process_exit_code_and_signal, t_process_exit_once, t_batched_wakeups, t_ring_wakeups, t_connect_refused, t_connect_nonblocking_outcome, t_connect_late_outcome, t_connect_interrupted_outcome,
-         t_connect_addresses,
+         t_connect_addresses, t_listen,
          t_tls_large_full, t_tls_large_truncated, t_existing_process, t_stats_on_exit, t_cli]
 
 

@@ -496,6 +496,22 @@ def t_io_uring_ops():
           f"warden timeline ({rc}) lacks the io_uring paths: {err} {tl[-1500:]}")
 
 
+def t_member_listen():
+    """A member's tool that opens a port to the network (a bind shell's first step): its
+    net.listen is in the session and in the timeline."""
+    m = marker()
+    w, pid, out, sid, _ = named_agent(
+        m, "#!/bin/sh\n"
+           "python3 -c \"import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+           "s.listen(1); print('port', s.getsockname()[1])\"\n")
+    port = int(out.split()[-1])
+    ls = [e for e in of_type(w.events, "net.listen") if e.get("lport") == port]
+    check(ls and ls[0]["pid"] != pid and ls[0]["session"] == sid and ls[0]["result"] == 0,
+          f"the member's listen on {port}: {ls}")
+    _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
+    check(rc == 0 and f"listen 127.0.0.1:{port}" in tl, f"warden timeline ({rc}): {err} {tl[-800:]}")
+
+
 def t_candidate_not_agent():
     """--agent NAME matches in the kernel by comm, NAME's first 15 bytes: a program whose
     name only begins so is traced from its exec until wardend reads the exec and finds the
@@ -667,7 +683,8 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_io_uring_ops, t_candidate_not_agent,
+         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_io_uring_ops, t_member_listen,
+         t_candidate_not_agent,
          t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 
 

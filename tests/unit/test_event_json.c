@@ -563,6 +563,48 @@ static void io_uring_fields(void **state)
 	json_decref(o);
 }
 
+static void listen_fields(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_NET_LISTEN);
+	ev.listen.fd = 3;
+	ev.listen.backlog = 5;
+	ev.listen.local.family = AF_INET6;
+	ev.listen.local.port = 8080;
+	ev.listen.local.addr[15] = 1; /* ::1 */
+	o = to_json(&ev);
+	check_common(o, "net.listen");
+	assert_int_equal(get_int(o, "fd"), 3);
+	assert_string_equal(get_str(o, "family"), "inet6");
+	assert_string_equal(get_str(o, "laddr"), "::1");
+	assert_int_equal(get_int(o, "lport"), 8080);
+	assert_int_equal(get_int(o, "backlog"), 5);
+	assert_int_equal(get_int(o, "result"), 0);
+	assert_null(json_object_get(o, "error"));
+	assert_null(json_object_get(o, "path"));
+	json_decref(o);
+
+	/* A UNIX socket: its path; a failure: its error, and no address for no socket. */
+	ev.listen.local.family = AF_UNIX;
+	ev.listen.unix_path = "/run/a.sock";
+	ev.listen.unix_path_len = 11;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "path"), "/run/a.sock");
+	assert_null(json_object_get(o, "laddr"));
+	json_decref(o);
+	memset(&ev.listen.local, 0, sizeof(ev.listen.local));
+	ev.listen.result = -88;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "error"), "ENOTSOCK");
+	assert_string_equal(get_str(o, "family"), "unknown");
+	assert_null(json_object_get(o, "laddr"));
+	assert_null(json_object_get(o, "path"));
+	json_decref(o);
+}
+
 static void file_open_fields(void **state)
 {
 	struct event ev;
@@ -1156,6 +1198,7 @@ int main(void)
 		cmocka_unit_test(type_names),
 		cmocka_unit_test(file_open_fields),
 		cmocka_unit_test(io_uring_fields),
+		cmocka_unit_test(listen_fields),
 		cmocka_unit_test(session_fields),
 		cmocka_unit_test(addr_str),
 		cmocka_unit_test(write_json_one_line),

@@ -168,6 +168,53 @@ static void io_uring_record(void **state)
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
 }
 
+static void listen_record(void **state)
+{
+	struct warden_rec_listen r;
+	struct event ev;
+	void *copy;
+
+	(void)state;
+	assert_int_equal(sizeof(r), 216);
+	memset(&r, 0, sizeof(r));
+	fill_hdr(&r.hdr, WARDEN_REC_LISTEN, 0, sizeof(r));
+	fill_task(&r.task);
+	r.fd = 5;
+	r.backlog = 128;
+	r.local.family = AF_INET;
+	r.local.port = 4444;
+	memcpy(r.local.addr, "\0\0\0\0", 4);
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_NET_LISTEN);
+	check_task(&ev);
+	assert_int_equal(ev.listen.fd, 5);
+	assert_int_equal(ev.listen.backlog, 128);
+	assert_int_equal(ev.listen.result, 0);
+	assert_int_equal(ev.listen.local.family, AF_INET);
+	assert_int_equal(ev.listen.local.port, 4444);
+	assert_int_equal(ev.listen.unix_path_len, 0);
+	free(copy);
+
+	/* A UNIX socket's path ends at its NUL; an abstract one keeps its leading NUL. */
+	memset(&r.local, 0, sizeof(r.local));
+	r.local.family = AF_UNIX;
+	memcpy(r.unix_path, "/run/x.sock\0junk", 16);
+	r.unix_path_len = 16;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.listen.unix_path_len, 11);
+	assert_memory_equal(ev.listen.unix_path, "/run/x.sock", 11);
+	free(copy);
+	r.unix_path[0] = 0;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.listen.unix_path_len, 16);
+	free(copy);
+
+	/* Lies: another size, a path longer than its array. */
+	assert_int_equal(decode_err(&r, sizeof(r) - 8), -EBADMSG);
+	r.unix_path_len = WARDEN_UNIX_PATH_MAX + 1;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+}
+
 static void file_open_record(void **state)
 {
 	struct warden_rec_file_open r;
@@ -1272,6 +1319,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(file_open_record),
 		cmocka_unit_test(io_uring_record),
+		cmocka_unit_test(listen_record),
 		cmocka_unit_test(fork_record),
 		cmocka_unit_test(exec_record),
 		cmocka_unit_test(exec_record_limits),
