@@ -10,6 +10,9 @@
 #define WARDEN_PATH_BPF_H
 
 #include "common.bpf.h"
+#include "fd.bpf.h"
+
+#define AT_FDCWD_ (-100)
 
 /* Directories and mount points walked at most: deeper paths keep their tail. */
 #define PATH_DEPTH_MAX 32
@@ -175,6 +178,33 @@ static __always_inline __u8 file_path_resolve(struct task_struct *t, struct file
 	}
 	return path_resolve(t, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), out,
 			    out_len);
+}
+
+/*
+ * Where a relative path points when there is no file to walk (an open that
+ * failed, a file just removed): the path of the directory it is relative
+ * to, dfd's or t's working directory, into out for userspace to join path
+ * to. WARDEN_RESOLVED_DIR_FULL or _DIR_CUT; NONE for an absolute path (it
+ * says so itself) or an unreadable one (path[0] 0).
+ */
+static __always_inline __u8 relative_path_dir(struct task_struct *t, __s32 dfd, const char *path,
+					      char out[WARDEN_OPEN_PATH_MAX], __u16 *out_len)
+{
+	__u8 state;
+
+	*out_len = 0;
+	out[0] = 0;
+	if (path[0] == '/' || path[0] == 0)
+		return WARDEN_RESOLVED_NONE;
+	if (dfd == AT_FDCWD_)
+		state = path_resolve(t, t->fs->pwd.dentry, t->fs->pwd.mnt, out, out_len);
+	else
+		state = file_path_resolve(t, fd_file(t, dfd), out, out_len);
+	if (state == WARDEN_RESOLVED_FULL)
+		return WARDEN_RESOLVED_DIR_FULL;
+	if (state == WARDEN_RESOLVED_CUT)
+		return WARDEN_RESOLVED_DIR_CUT;
+	return WARDEN_RESOLVED_NONE;
 }
 
 #endif

@@ -37,8 +37,6 @@
 #include "path.bpf.h"
 #include "session.bpf.h"
 
-#define AT_FDCWD_ (-100)
-
 struct open_stash {
 	__u64 session;
 	__u64 upath; /* the caller's pointer, for a path not paged in at entry */
@@ -117,16 +115,6 @@ int warden_session_exit(struct trace_event_raw_sched_process_exit *ctx)
 	if (bpf_map_update_elem(&session_handover, &tgid, m, BPF_ANY))
 		stat_inc(WARDEN_STAT_SESSION_INHERIT_FAIL);
 	return 0;
-}
-
-/* The session of the current process, 0 when it is in none. */
-static __always_inline __u64 current_session(void)
-{
-	struct warden_session_member *m = member_of_current();
-
-	if (!m || m->session == WARDEN_SESSION_NONE)
-		return 0;
-	return m->session; /* 0 too for an entry made and left unset */
 }
 
 static __always_inline int open_enter(__s32 dirfd, __u64 upath, __s32 flags, __u32 mode,
@@ -232,33 +220,6 @@ static __always_inline void open_how_late(struct warden_rec_file_open *r, __u64 
 	stat_inc(WARDEN_STAT_FILE_LATE_READ);
 }
 
-/*
- * A failed open names no file, but one of a relative path still says where
- * it looked: the directory it was relative to, for userspace to join the
- * path to (a probe for ../../.ssh/id_rsa that failed is worth as much as one
- * that did not). An absolute path says so itself; an unreadable one, nothing.
- */
-static __always_inline __u8 failed_open_dir(struct task_struct *t, struct warden_rec_file_open *r)
-{
-	__u8 state;
-
-	r->resolved_path[0] = 0;
-	r->resolved_len = 0;
-	if (r->path[0] == '/' || r->path[0] == 0)
-		return WARDEN_RESOLVED_NONE;
-	if (r->dirfd == AT_FDCWD_)
-		state = path_resolve(t, t->fs->pwd.dentry, t->fs->pwd.mnt, r->resolved_path,
-				     &r->resolved_len);
-	else
-		state = file_path_resolve(t, fd_file(t, r->dirfd), r->resolved_path,
-					  &r->resolved_len);
-	if (state == WARDEN_RESOLVED_FULL)
-		return WARDEN_RESOLVED_DIR_FULL;
-	if (state == WARDEN_RESOLVED_CUT)
-		return WARDEN_RESOLVED_DIR_CUT;
-	return WARDEN_RESOLVED_NONE;
-}
-
 static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -291,8 +252,9 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret >= 0)
 		r->resolved = file_path_resolve(t, fd_file(t, ctx->ret), r->resolved_path,
 						&r->resolved_len);
-	else
-		r->resolved = failed_open_dir(t, r);
+	else /* no file: where a relative path pointed (a failed probe for a secret counts) */
+		r->resolved =
+			relative_path_dir(t, r->dirfd, r->path, r->resolved_path, &r->resolved_len);
 	r->_pad0[0] = r->_pad0[1] = 0;
 	rb_submit(r);
 out:

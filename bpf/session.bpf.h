@@ -37,6 +37,16 @@ static __always_inline struct warden_session_member *member_of_current(void)
 	return member_get(bpf_get_current_task_btf()->group_leader, 0);
 }
 
+/* The session of the current process, 0 when it is in none (or a candidate's unset). */
+static __always_inline __u64 current_session(void)
+{
+	struct warden_session_member *m = member_of_current();
+
+	if (!m || m->session == WARDEN_SESSION_NONE)
+		return 0;
+	return m->session; /* 0 too for an entry made and left unset */
+}
+
 /*
  * A member whose exec ran on a thread other than its leader: the kernel
  * frees the old leader, storage and all, and the exec'ing thread takes its

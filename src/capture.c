@@ -50,6 +50,8 @@ static uint32_t abi_fingerprint(void)
 		sizeof(struct warden_rec_io_uring),
 		offsetof(struct warden_rec_io_uring, path2),
 		sizeof(struct warden_rec_listen),
+		sizeof(struct warden_rec_file_change),
+		offsetof(struct warden_rec_file_change, resolved_path),
 	};
 	uint32_t h = 2166136261u;
 

@@ -76,6 +76,13 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_NET_CONNECT_RESULT] = "net.connect.result",
 	[EVENT_IO_URING] = "io_uring.submit",
 	[EVENT_NET_LISTEN] = "net.listen",
+	[EVENT_FILE_UNLINK] = "file.unlink",
+	[EVENT_FILE_RMDIR] = "file.rmdir",
+	[EVENT_FILE_RENAME] = "file.rename",
+	[EVENT_FILE_MKDIR] = "file.mkdir",
+	[EVENT_FILE_LINK] = "file.link",
+	[EVENT_FILE_SYMLINK] = "file.symlink",
+	[EVENT_FILE_CHMOD] = "file.chmod",
 };
 
 void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v)
@@ -908,6 +915,77 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 		write_io_uring_paths(w, ev);
 }
 
+/*
+ * rel joined as text to the directory the kernel walked for it, under key
+ * (with <key>_cut when only the directory's tail was had): where a path
+ * points with no file to walk. Nothing for an absolute path (no dir).
+ */
+static bool write_joined(struct jw *w, const char *key, const char *dir, size_t dir_len, bool cut,
+			 const char *rel, size_t rel_len)
+{
+	char joined[2 * WARDEN_OPEN_PATH_MAX], k[40];
+	int n;
+
+	if (!dir || !rel_len || rel[0] == '/')
+		return false;
+	n = bufutil_path_join(dir, dir_len, rel, rel_len, joined, sizeof(joined));
+	if (n < 0)
+		return false;
+	jw_bytes(w, key, joined, n);
+	if (cut) {
+		snprintf(k, sizeof(k), "%s_cut", key);
+		jw_bool(w, k, true);
+	}
+	return true;
+}
+
+static void write_file_change(struct jw *w, const struct event *ev)
+{
+	static const struct flag_name rename_flags[] = { { 1, "RENAME_NOREPLACE" },
+							 { 2, "RENAME_EXCHANGE" },
+							 { 4, "RENAME_WHITEOUT" } };
+	static const struct flag_name link_flags[] = { { 0x400, "AT_SYMLINK_FOLLOW" },
+						       { 0x1000, "AT_EMPTY_PATH" } };
+	const typeof(ev->fchange) *c = &ev->fchange;
+
+	write_path(w, c->path, c->path_len, c->path_truncated, c->path_fault);
+	jw_int(w, "dirfd", c->dfd);
+	/* Lexical: the file may be gone (unlink, rename) or be made only now. */
+	write_joined(w, "resolved_path", c->dir, c->dir_len, c->dir_cut, c->path, c->path_len);
+	switch (ev->type) {
+	case EVENT_FILE_RENAME:
+	case EVENT_FILE_LINK:
+		write_path_as(w, "new_path", c->path2, c->path2_len, c->path2_truncated,
+			      c->path2_fault);
+		jw_int(w, "new_dirfd", c->dfd2);
+		/* The directory walked is dfd's: it serves the new path only when that is dfd's too. */
+		if (c->dfd2 == c->dfd)
+			write_joined(w, "new_resolved_path", c->dir, c->dir_len, c->dir_cut,
+				     c->path2, c->path2_len);
+		if (ev->type == EVENT_FILE_RENAME)
+			write_flag_list(w, "flags", c->flags, rename_flags, 3);
+		else
+			write_flag_list(w, "flags", c->flags, link_flags, 2);
+		break;
+	case EVENT_FILE_SYMLINK:
+		write_path_as(w, "target", c->path2, c->path2_len, c->path2_truncated,
+			      c->path2_fault);
+		break;
+	case EVENT_FILE_MKDIR:
+	case EVENT_FILE_CHMOD:
+		jw_uint(w, "mode", c->mode);
+		break;
+	default:
+		break;
+	}
+	jw_int(w, "result", c->result);
+	if (c->result < 0) {
+		const char *name = errno_name(c->result);
+
+		jw_cstr(w, "error", name ? name : "EUNKNOWN");
+	}
+}
+
 static void write_listen(struct jw *w, const struct event *ev)
 {
 	jw_int(w, "fd", ev->listen.fd);
@@ -933,16 +1011,9 @@ static void write_file_open(struct jw *w, const struct event *ev)
 		jw_bool(w, "read_at_exit", true);
 	if (ev->file.resolved && ev->file.resolved_dir) {
 		/* No file: where the path pointed, joined as text to its directory. */
-		char joined[2 * WARDEN_OPEN_PATH_MAX];
-		int n = bufutil_path_join(ev->file.resolved, ev->file.resolved_len, ev->file.path,
-					  ev->file.path_len, joined, sizeof(joined));
-
-		if (n >= 0) {
-			jw_bytes(w, "resolved_path", joined, n);
+		if (write_joined(w, "resolved_path", ev->file.resolved, ev->file.resolved_len,
+				 ev->file.resolved_cut, ev->file.path, ev->file.path_len))
 			jw_bool(w, "resolved_path_lexical", true);
-			if (ev->file.resolved_cut)
-				jw_bool(w, "resolved_path_cut", true);
-		}
 	} else if (ev->file.resolved) {
 		jw_bytes(w, "resolved_path", ev->file.resolved, ev->file.resolved_len);
 		if (ev->file.resolved_cut)
@@ -1055,6 +1126,15 @@ int event_format_json(const struct event *ev, struct event_json *out)
 		break;
 	case EVENT_NET_LISTEN:
 		write_listen(&w, ev);
+		break;
+	case EVENT_FILE_UNLINK:
+	case EVENT_FILE_RMDIR:
+	case EVENT_FILE_RENAME:
+	case EVENT_FILE_MKDIR:
+	case EVENT_FILE_LINK:
+	case EVENT_FILE_SYMLINK:
+	case EVENT_FILE_CHMOD:
+		write_file_change(&w, ev);
 		break;
 	case EVENT_TLS_WRITE:
 	case EVENT_TLS_READ:

@@ -65,6 +65,29 @@ static void write_event(struct pipeline *p, struct event *ev)
 }
 
 /* A Host header names the address for later connects, as a DNS answer would. */
+/*
+ * The events the kernel side reports for session members only. It traces
+ * candidates too (see WARDEN_SESSION_CANDIDATE): those of a process that
+ * turned out not to be an agent are dropped here.
+ */
+static bool member_only(enum event_type type)
+{
+	switch (type) {
+	case EVENT_FILE_OPEN:
+	case EVENT_IO_URING:
+	case EVENT_FILE_UNLINK:
+	case EVENT_FILE_RMDIR:
+	case EVENT_FILE_RENAME:
+	case EVENT_FILE_MKDIR:
+	case EVENT_FILE_LINK:
+	case EVENT_FILE_SYMLINK:
+	case EVENT_FILE_CHMOD:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void learn_host_header(struct pipeline *p, const struct event *ev)
 {
 	const struct event_flow *f = NULL;
@@ -166,17 +189,14 @@ int pipeline_event(struct event *ev, void *arg)
 	}
 	if (print) {
 		session_before(p->sess, ev);
-		/*
-		 * Opens and io_uring requests are traced for candidates too (see
-		 * WARDEN_SESSION_CANDIDATE): those of a process that turned out not
-		 * to be an agent are dropped.
-		 */
-		if ((ev->type == EVENT_FILE_OPEN || ev->type == EVENT_IO_URING) && !ev->session) {
+		if (member_only(ev->type) && !ev->session) {
 			ev->id = ++p->next_id;
 			if (ev->type == EVENT_FILE_OPEN)
 				p->stats.file_opens_dropped++;
-			else
+			else if (ev->type == EVENT_IO_URING)
 				p->stats.io_uring_dropped++;
+			else
+				p->stats.file_changes_dropped++;
 		} else {
 			write_event(p, ev);
 			session_after(p->sess, ev);
@@ -405,6 +425,7 @@ void pipeline_add_counters(const struct pipeline *p, struct event_stats_tables *
 	event_stats_add(t, false, "output_errors", p->stats.output_errors);
 	event_stats_add(t, false, "file_opens_not_in_session", p->stats.file_opens_dropped);
 	event_stats_add(t, false, "io_uring_not_in_session", p->stats.io_uring_dropped);
+	event_stats_add(t, false, "file_changes_not_in_session", p->stats.file_changes_dropped);
 	event_stats_add(t, false, "proc_table_live", ps.live);
 	event_stats_add(t, false, "proc_table_full", ps.full);
 	event_stats_add(t, false, "proc_table_pid_reused", ps.stale);

@@ -527,6 +527,22 @@ static void summarize(struct line *l, const char *type, json_t *j)
 			line_add(l, "(path not captured)"); /* a bad pointer: the open failed too */
 		if (jstr(j, "error"))
 			line_add(l, " %s", jstr(j, "error"));
+	} else if (!strncmp(type, "file.", 5) && strcmp(type, "file.open")) {
+		/* A change: the file it names, where it can be told, and the new name or target. */
+		const char *path = jstr(j, "resolved_path") ? jstr(j, "resolved_path") :
+							      jstr(j, "path");
+		const char *to = jstr(j, "new_resolved_path") ? jstr(j, "new_resolved_path") :
+				 jstr(j, "new_path")	      ? jstr(j, "new_path") :
+								jstr(j, "target");
+
+		line_tag(l, C_YELLOW, type + 5);
+		if (jint(j, "mode") || !strcmp(type, "file.chmod"))
+			line_add(l, "%04llo ", (unsigned long long)jint(j, "mode"));
+		line_add(l, "%s", path ? path : "?");
+		if (to)
+			line_add(l, " -> %s", to);
+		if (jstr(j, "error"))
+			line_add(l, " %s", jstr(j, "error"));
 	} else if (!strcmp(type, "io_uring.submit")) {
 		line_tag(l, C_YELLOW, "io_uring");
 		line_add(l, "%s", jstr(j, "op") ? jstr(j, "op") : "?");

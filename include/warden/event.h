@@ -37,6 +37,14 @@ enum event_type {
 	EVENT_NET_CONNECT_RESULT, /* the outcome of a non-blocking connect (connect member) */
 	EVENT_IO_URING, /* an io_uring request a member submitted (io_uring member) */
 	EVENT_NET_LISTEN, /* listen() (listen member) */
+	/* A member's changes to the file tree (fchange member), in enum warden_file_change_op order. */
+	EVENT_FILE_UNLINK,
+	EVENT_FILE_RMDIR,
+	EVENT_FILE_RENAME,
+	EVENT_FILE_MKDIR,
+	EVENT_FILE_LINK,
+	EVENT_FILE_SYMLINK,
+	EVENT_FILE_CHMOD,
 	EVENT_TYPE_MAX,
 };
 
@@ -139,6 +147,24 @@ struct event {
 			const char *unix_path; /* AF_UNIX: its bound name; abstract: leading NUL */
 			uint16_t unix_path_len;
 		} listen;
+		struct {
+			/*
+			 * path: what unlink, rmdir, mkdir and chmod name, a rename's or
+			 * link's old path, the link a symlink makes; path2: a rename's
+			 * or link's new path, a symlink's target; NULL when none.
+			 */
+			const char *path, *path2;
+			uint32_t path_len, path2_len;
+			bool path_truncated, path_fault, path2_truncated, path2_fault;
+			int dfd, dfd2; /* the directories path and path2 are relative to */
+			uint32_t flags; /* AT_REMOVEDIR, RENAME_*, AT_* as passed */
+			uint32_t mode; /* mkdir, chmod */
+			int result; /* 0 or -errno */
+			/* A relative path's directory (the kernel's walk); NULL when none. */
+			const char *dir;
+			uint32_t dir_len;
+			bool dir_cut; /* only the directory's tail: too long or too deep */
+		} fchange;
 		struct {
 			uint8_t opcode; /* IORING_OP_* */
 			bool sq_thread; /* submitted by the ring's SQPOLL thread */

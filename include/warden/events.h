@@ -34,6 +34,7 @@ enum warden_rec_type {
 	WARDEN_REC_FILE_OPEN = 8,
 	WARDEN_REC_IO_URING = 9,
 	WARDEN_REC_LISTEN = 10,
+	WARDEN_REC_FILE_CHANGE = 11,
 	WARDEN_REC_TYPE_MAX = 16, /* size of the per-type drop counters */
 };
 
@@ -265,6 +266,49 @@ struct warden_rec_file_open {
 	char resolved_path[WARDEN_OPEN_PATH_MAX];
 };
 
+/* What a file change did (warden_rec_file_change.op). Append only. */
+enum warden_file_change_op {
+	WARDEN_FCHANGE_UNLINK = 1, /* unlink, unlinkat */
+	WARDEN_FCHANGE_RMDIR = 2, /* rmdir, unlinkat(AT_REMOVEDIR) */
+	WARDEN_FCHANGE_RENAME = 3, /* rename, renameat, renameat2 */
+	WARDEN_FCHANGE_MKDIR = 4, /* mkdir, mkdirat */
+	WARDEN_FCHANGE_LINK = 5, /* link, linkat */
+	WARDEN_FCHANGE_SYMLINK = 6, /* symlink, symlinkat */
+	WARDEN_FCHANGE_CHMOD = 7, /* chmod, fchmodat */
+};
+
+/*
+ * A session member's change to the file tree (see bpf/file.bpf.c), at the
+ * syscall's exit with its result; the arguments from the caller's
+ * registers and memory then, as connect()'s. Only members are reported.
+ */
+struct warden_rec_file_change {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__u64 session; /* the session id the kernel has for the process */
+	__u8 op; /* enum warden_file_change_op */
+	__u8 resolved; /* enum warden_resolved: WARDEN_RESOLVED_DIR_* or NONE */
+	__u16 path_len; /* bytes in path[], NUL excluded */
+	__u16 path2_len; /* bytes in path2[], NUL excluded */
+	__u16 resolved_len; /* bytes in resolved_path[], NUL excluded */
+	__s32 dfd; /* the directory path is relative to (AT_FDCWD: the working directory) */
+	__s32 dfd2; /* rename, link: the directory path2 is relative to */
+	__u32 flags; /* unlinkat: AT_REMOVEDIR; renameat2: RENAME_*; linkat: AT_* */
+	__u32 mode; /* mkdir, chmod */
+	__s32 ret; /* 0 or -errno */
+	__u32 _pad0;
+	/* unlink, rmdir, mkdir, chmod: the path; rename, link: the old path; symlink: the link */
+	char path[WARDEN_OPEN_PATH_MAX];
+	/* rename, link: the new path; symlink: what the link points to */
+	char path2[WARDEN_OPEN_PATH_MAX];
+	/*
+	 * A relative path's directory, walked from its dentries (the file may
+	 * be gone, or never have been), for userspace to join path, and a
+	 * rename's or link's path2 when dfd2 is dfd, to.
+	 */
+	char resolved_path[WARDEN_OPEN_PATH_MAX];
+};
+
 /*
  * An io_uring request a session member submitted, of the kinds that reach
  * out (opens, connects, sockets, renames, links, unlinks: see session.bpf.c),
@@ -357,6 +401,7 @@ WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_listen, 216);
+WARDEN_ASSERT_SIZE(struct warden_rec_file_change, 104 + 3 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
@@ -373,7 +418,8 @@ _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, remote) == 104, "i
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path2) == 128 + WARDEN_OPEN_PATH_MAX,
 	       "io_uring path2 last");
 _Static_assert(__builtin_offsetof(struct warden_rec_listen, local) == 80, "listen local offset");
-_Static_assert(WARDEN_REC_LISTEN < WARDEN_REC_TYPE_MAX, "record types exhausted");
+_Static_assert(__builtin_offsetof(struct warden_rec_file_change, path) == 104, "file change path");
+_Static_assert(WARDEN_REC_FILE_CHANGE < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
 

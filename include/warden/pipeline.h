@@ -42,6 +42,7 @@ struct pipeline_stats {
 	/* Traced for a candidate that turned out to be no agent (WARDEN_SESSION_CANDIDATE). */
 	uint64_t file_opens_dropped;
 	uint64_t io_uring_dropped;
+	uint64_t file_changes_dropped;
 };
 
 struct pipeline;

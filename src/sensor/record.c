@@ -131,6 +131,42 @@ static int decode_listen(const struct warden_rec_listen *r, size_t size, struct 
 	return 0;
 }
 
+static int decode_file_change(const struct warden_rec_file_change *r, size_t size, struct event *ev)
+{
+	if (size != sizeof(*r) || r->op < WARDEN_FCHANGE_UNLINK || r->op > WARDEN_FCHANGE_CHMOD ||
+	    r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0 ||
+	    r->path2_len >= WARDEN_OPEN_PATH_MAX || r->path2[r->path2_len] != 0)
+		return -EBADMSG;
+	/* Only a directory is walked here: no file is left (or made yet) to walk. */
+	if (r->resolved == WARDEN_RESOLVED_FULL || r->resolved == WARDEN_RESOLVED_CUT ||
+	    !resolved_valid(r->resolved, WARDEN_RESOLVED_DIR_CUT, r->resolved_len,
+			    r->resolved_path))
+		return -EBADMSG;
+	ev->type = EVENT_FILE_UNLINK + (r->op - WARDEN_FCHANGE_UNLINK);
+	ev->fchange.path = r->path;
+	ev->fchange.path_len = r->path_len;
+	ev->fchange.path_truncated = r->hdr.flags & WARDEN_F_TRUNCATED;
+	ev->fchange.path_fault = r->hdr.flags & WARDEN_F_READ_FAULT;
+	if (r->op == WARDEN_FCHANGE_RENAME || r->op == WARDEN_FCHANGE_LINK ||
+	    r->op == WARDEN_FCHANGE_SYMLINK) {
+		ev->fchange.path2 = r->path2;
+		ev->fchange.path2_len = r->path2_len;
+		ev->fchange.path2_truncated = r->hdr.flags & WARDEN_F_TRUNCATED2;
+		ev->fchange.path2_fault = r->hdr.flags & WARDEN_F_READ_FAULT2;
+	}
+	ev->fchange.dfd = r->dfd;
+	ev->fchange.dfd2 = r->dfd2;
+	ev->fchange.flags = r->flags;
+	ev->fchange.mode = r->mode;
+	ev->fchange.result = r->ret;
+	if (r->resolved != WARDEN_RESOLVED_NONE) {
+		ev->fchange.dir = r->resolved_path;
+		ev->fchange.dir_len = r->resolved_len;
+		ev->fchange.dir_cut = r->resolved == WARDEN_RESOLVED_DIR_CUT;
+	}
+	return 0;
+}
+
 static int decode_tls(const struct warden_rec_tls *r, size_t size, struct event *ev)
 {
 	size_t fixed = offsetof(struct warden_rec_tls, data);
@@ -319,6 +355,8 @@ int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct
 		return decode_io_uring(data, size, ev);
 	case WARDEN_REC_LISTEN:
 		return decode_listen(data, size, ev);
+	case WARDEN_REC_FILE_CHANGE:
+		return decode_file_change(data, size, ev);
 	default:
 		return -EPROTONOSUPPORT;
 	}

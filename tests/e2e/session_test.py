@@ -512,6 +512,75 @@ def t_member_listen():
     check(rc == 0 and f"listen 127.0.0.1:{port}" in tl, f"warden timeline ({rc}): {err} {tl[-800:]}")
 
 
+def t_file_changes():
+    """What a member's tool does to the file tree through its own syscalls, no rm or mv run:
+    mkdir, chmod, rename, symlink, link, unlink, a failed unlink, and what an rm -rf it runs
+    does; the old syscalls (glibc's unlink(), rename()...) and the *at ones through a dirfd.
+    Each gives its paths, the directory-joined path for a relative one, its mode or flags and
+    its result. A process in no session that removes a file gives nothing."""
+    m = marker()
+    work = os.path.join(d.TMP, f"changes-{m}")
+    os.mkdir(work)
+    outside = os.path.join(d.TMP, f"outside-{m}")
+    open(outside, "w").close()
+    w, pid, out, sid, tpid = named_agent(
+        m, "#!/usr/bin/python3\n"
+                "import os, subprocess\n"
+                f"os.chdir({work!r})\n"
+                "os.mkdir('d', 0o750)\n"
+                "open('d/f', 'w').close()\n"
+                "os.chmod('d/f', 0o755)\n"
+                "os.rename('d/f', 'd/g')                       # rename(2)\n"
+                "os.symlink('/etc/passwd', 'd/l')\n"
+                "dfd = os.open('d', os.O_RDONLY | os.O_DIRECTORY)\n"
+                "os.link('g', 'h', src_dir_fd=dfd, dst_dir_fd=dfd)   # linkat(2)\n"
+                "os.rename('h', '../h2', src_dir_fd=dfd, dst_dir_fd=dfd)  # renameat(2)\n"
+                "os.unlink('d/l')                              # unlink(2)\n"
+                "try:\n"
+                "    os.unlink('../no-such-' + os.path.basename(os.getcwd()))\n"
+                "except FileNotFoundError:\n"
+                "    pass\n"
+                "subprocess.run(['rm', '-rf', 'd'], check=True)  # unlinkat(2), rmdir via AT_REMOVEDIR\n"
+                "print('done', flush=True)\n",
+        then=lambda: h.run(["rm", outside])[0])
+    check("done" in out, f"the agent failed: {out}")
+    ev = w.events
+    changes = [e for e in ev if e["type"].startswith("file.") and e["type"] != "file.open"]
+    seen = [(e["type"], e["path"], e.get("new_path") or e.get("target"), e["result"])
+            for e in changes]
+    mine = [e for e in changes if e.get("session") == sid]
+
+    def one(kind, path, **want):
+        got = [e for e in mine if e["type"] == kind and e["path"] == path]
+        check(got and all(got[0].get(k) == v for k, v in want.items()) and got[0]["result"] == 0,
+              f"{kind} of {path!r}, want {want}: {seen}")
+        return got[0]
+
+    dd = os.path.join(work, "d")
+    one("file.mkdir", "d", resolved_path=dd, mode=0o750, dirfd=-100)
+    one("file.chmod", "d/f", resolved_path=os.path.join(dd, "f"), mode=0o755)
+    one("file.rename", "d/f", new_path="d/g", new_resolved_path=os.path.join(dd, "g"), flags=[])
+    one("file.symlink", "d/l", target="/etc/passwd", resolved_path=os.path.join(dd, "l"))
+    ln = one("file.link", "g", new_path="h", resolved_path=os.path.join(dd, "g"),
+             new_resolved_path=os.path.join(dd, "h"))
+    check(ln["dirfd"] >= 0 and ln["new_dirfd"] == ln["dirfd"], f"linkat's dirfds: {ln}")
+    one("file.rename", "h", new_path="../h2", new_resolved_path=os.path.join(work, "h2"))
+    one("file.unlink", "d/l", resolved_path=os.path.join(dd, "l"))
+    failed = [e for e in mine if e["type"] == "file.unlink" and e["path"].startswith("../no-such-")]
+    check(failed and failed[0]["result"] == -2 and failed[0]["error"] == "ENOENT"
+          and failed[0]["resolved_path"] == os.path.join(d.TMP, failed[0]["path"][3:]),
+          f"the failed unlink: {failed}")
+    rm = [e for e in mine if e["comm"] == "rm"]
+    check([e for e in rm if e["type"] == "file.unlink" and e["path"] == "g"]
+          and [e for e in rm if e["type"] == "file.rmdir" and e.get("resolved_path") == dd],
+          f"rm -rf's unlinkat calls: {[(e['type'], e['path']) for e in rm]}")
+    check(not [e for e in changes if e["pid"] == tpid], f"a change outside any session: {seen}")
+    _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
+    print("  timeline:\n" + "\n".join("    " + l for l in tl.splitlines()[-16:]), flush=True)
+    check(rc == 0 and "chmod 0755 " in tl and "mkdir 0750 " in tl and "rmdir " in tl,
+          f"warden timeline ({rc}): {err} {tl[-1500:]}")
+
+
 def t_candidate_not_agent():
     """--agent NAME matches in the kernel by comm, NAME's first 15 bytes: a program whose
     name only begins so is traced from its exec until wardend reads the exec and finds the
@@ -683,7 +752,7 @@ def t_restart_keeps_sessions():
 
 
 TESTS = [t_tool_call_causes, t_two_agents_no_crossing, t_no_session_no_file_open,
-         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_io_uring_ops, t_member_listen,
+         t_named_agent, t_named_agent_at_exec, t_open_args_not_paged_in, t_resolved_paths, t_io_uring_ops, t_member_listen, t_file_changes,
          t_candidate_not_agent,
          t_exec_from_thread, t_adopt_running_agent, t_restart_keeps_sessions, t_thousand_sessions]
 

@@ -605,6 +605,77 @@ static void listen_fields(void **state)
 	json_decref(o);
 }
 
+static void file_change_fields(void **state)
+{
+	struct event ev;
+	json_t *o, *f;
+
+	(void)state;
+	/* A rename through one dirfd: both paths joined to its directory, flags by name. */
+	base_event(&ev, EVENT_FILE_RENAME);
+	ev.session = 40;
+	ev.fchange.path = "a";
+	ev.fchange.path_len = 1;
+	ev.fchange.path2 = "../b";
+	ev.fchange.path2_len = 4;
+	ev.fchange.dfd = ev.fchange.dfd2 = 3;
+	ev.fchange.flags = 1;
+	ev.fchange.dir = "/w/x";
+	ev.fchange.dir_len = 4;
+	o = to_json(&ev);
+	check_common(o, "file.rename");
+	assert_string_equal(get_str(o, "path"), "a");
+	assert_string_equal(get_str(o, "resolved_path"), "/w/x/a");
+	assert_string_equal(get_str(o, "new_path"), "../b");
+	assert_string_equal(get_str(o, "new_resolved_path"), "/w/b");
+	assert_int_equal(get_int(o, "dirfd"), 3);
+	assert_int_equal(get_int(o, "new_dirfd"), 3);
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 1);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "RENAME_NOREPLACE");
+	assert_int_equal(get_int(o, "result"), 0);
+	assert_null(json_object_get(o, "mode"));
+	json_decref(o);
+
+	/* Another directory for the new path: the walked one does not serve it. */
+	ev.fchange.dfd2 = -100;
+	o = to_json(&ev);
+	assert_null(json_object_get(o, "new_resolved_path"));
+	json_decref(o);
+
+	/* An absolute path is its own; a failure its error; a chmod its mode. */
+	base_event(&ev, EVENT_FILE_CHMOD);
+	ev.fchange.path = "/etc/x";
+	ev.fchange.path_len = 6;
+	ev.fchange.dfd = -100;
+	ev.fchange.mode = 04755;
+	ev.fchange.result = -1;
+	o = to_json(&ev);
+	check_common(o, "file.chmod");
+	assert_null(json_object_get(o, "resolved_path"));
+	assert_int_equal(get_int(o, "mode"), 04755);
+	assert_string_equal(get_str(o, "error"), "EPERM");
+	assert_null(json_object_get(o, "new_path"));
+	json_decref(o);
+
+	/* A symlink: the link made, and its target as written; a cut directory says so. */
+	base_event(&ev, EVENT_FILE_SYMLINK);
+	ev.fchange.path = "l";
+	ev.fchange.path_len = 1;
+	ev.fchange.path2 = "/etc/shadow";
+	ev.fchange.path2_len = 11;
+	ev.fchange.dfd = -100;
+	ev.fchange.dir = "deep/er";
+	ev.fchange.dir_len = 7;
+	ev.fchange.dir_cut = true;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "target"), "/etc/shadow");
+	assert_string_equal(get_str(o, "resolved_path"), "deep/er/l");
+	assert_true(get_bool(o, "resolved_path_cut"));
+	assert_null(json_object_get(o, "new_dirfd"));
+	json_decref(o);
+}
+
 static void file_open_fields(void **state)
 {
 	struct event ev;
@@ -1199,6 +1270,7 @@ int main(void)
 		cmocka_unit_test(file_open_fields),
 		cmocka_unit_test(io_uring_fields),
 		cmocka_unit_test(listen_fields),
+		cmocka_unit_test(file_change_fields),
 		cmocka_unit_test(session_fields),
 		cmocka_unit_test(addr_str),
 		cmocka_unit_test(write_json_one_line),

@@ -215,6 +215,90 @@ static void listen_record(void **state)
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
 }
 
+static void file_change_record(void **state)
+{
+	struct warden_rec_file_change r;
+	struct event ev;
+	void *copy;
+
+	(void)state;
+	assert_int_equal(sizeof(r), 872);
+	memset(&r, 0, sizeof(r));
+	fill_hdr(&r.hdr, WARDEN_REC_FILE_CHANGE, WARDEN_F_TRUNCATED2, sizeof(r));
+	fill_task(&r.task);
+	r.session = 9;
+	r.op = WARDEN_FCHANGE_RENAME;
+	r.dfd = r.dfd2 = -100;
+	r.flags = 1;
+	r.ret = -18;
+	strcpy(r.path, "a/b");
+	r.path_len = 3;
+	strcpy(r.path2, "c");
+	r.path2_len = 1;
+	r.resolved = WARDEN_RESOLVED_DIR_FULL;
+	strcpy(r.resolved_path, "/w");
+	r.resolved_len = 2;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_RENAME);
+	check_task(&ev);
+	assert_string_equal(ev.fchange.path, "a/b");
+	assert_ptr_equal(ev.fchange.path, (const char *)copy + 104);
+	assert_string_equal(ev.fchange.path2, "c");
+	assert_true(ev.fchange.path2_truncated);
+	assert_false(ev.fchange.path_truncated || ev.fchange.path_fault);
+	assert_int_equal(ev.fchange.flags, 1);
+	assert_int_equal(ev.fchange.result, -18);
+	assert_string_equal(ev.fchange.dir, "/w");
+	assert_int_equal(ev.fchange.dir_len, 2);
+	assert_false(ev.fchange.dir_cut);
+	free(copy);
+
+	/* Each op its own event type; one path only where the op names one. */
+	r.op = WARDEN_FCHANGE_UNLINK;
+	r.resolved = WARDEN_RESOLVED_DIR_CUT;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_UNLINK);
+	assert_null(ev.fchange.path2);
+	assert_true(ev.fchange.dir_cut);
+	free(copy);
+	r.op = WARDEN_FCHANGE_CHMOD;
+	r.resolved = WARDEN_RESOLVED_NONE;
+	r.mode = 0755;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_CHMOD);
+	assert_int_equal(ev.fchange.mode, 0755);
+	assert_null(ev.fchange.dir);
+	free(copy);
+	r.op = WARDEN_FCHANGE_SYMLINK;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_SYMLINK);
+	assert_string_equal(ev.fchange.path2, "c");
+	free(copy);
+
+	/* Lies: an op past the enum, a file's walk (no file here), lengths past arrays or NULs. */
+	r.op = 0;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.op = WARDEN_FCHANGE_CHMOD + 1;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.op = WARDEN_FCHANGE_MKDIR;
+	r.resolved = WARDEN_RESOLVED_FULL;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved = WARDEN_RESOLVED_DIR_FULL;
+	r.resolved_len = 1; /* not at its NUL */
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved_len = 2;
+	r.path2_len = 0; /* not at its NUL */
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.path2_len = 1;
+	r.path_len = WARDEN_OPEN_PATH_MAX;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.path_len = 3;
+	assert_int_equal(decode_err(&r, sizeof(r) - 8), -EBADMSG);
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_MKDIR);
+	free(copy);
+}
+
 static void file_open_record(void **state)
 {
 	struct warden_rec_file_open r;
@@ -1320,6 +1404,7 @@ int main(void)
 		cmocka_unit_test(file_open_record),
 		cmocka_unit_test(io_uring_record),
 		cmocka_unit_test(listen_record),
+		cmocka_unit_test(file_change_record),
 		cmocka_unit_test(fork_record),
 		cmocka_unit_test(exec_record),
 		cmocka_unit_test(exec_record_limits),
