@@ -21,26 +21,6 @@
 #define AT_REMOVEDIR_ 0x200
 
 /*
- * A path from the caller's memory into dst (a path array of r); its length.
- * trunc, fault: r's flags for that path.
- */
-static __always_inline __u16 change_path(struct warden_rec_file_change *r, char *dst, __u64 upath,
-					 __u16 trunc, __u16 fault)
-{
-	long n = bpf_probe_read_user_str(dst, WARDEN_OPEN_PATH_MAX, (void *)upath);
-
-	if (n <= 0) {
-		stat_inc(WARDEN_STAT_READ_FAULT);
-		r->hdr.flags |= fault;
-		dst[0] = 0;
-		return 0;
-	}
-	if (n == WARDEN_OPEN_PATH_MAX)
-		r->hdr.flags |= trunc;
-	return n - 1;
-}
-
-/*
  * The record of a change by a member of session, its syscall's return in
  * ctx. upath2 0: the change names one path. A relative path also gives the
  * directory it is relative to (the file may be gone, or never have been).
@@ -65,10 +45,11 @@ static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, __u
 	r->mode = mode;
 	r->ret = ctx->ret;
 	r->_pad0 = 0;
-	r->path_len = change_path(r, r->path, upath, WARDEN_F_TRUNCATED, WARDEN_F_READ_FAULT);
+	r->path_len = path_str_read(&r->hdr, r->path, (void *)upath, true, WARDEN_F_TRUNCATED,
+				    WARDEN_F_READ_FAULT);
 	if (upath2) {
-		r->path2_len =
-			change_path(r, r->path2, upath2, WARDEN_F_TRUNCATED2, WARDEN_F_READ_FAULT2);
+		r->path2_len = path_str_read(&r->hdr, r->path2, (void *)upath2, true,
+					     WARDEN_F_TRUNCATED2, WARDEN_F_READ_FAULT2);
 	} else {
 		r->path2_len = 0;
 		r->path2[0] = 0;
@@ -78,198 +59,50 @@ static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, __u
 	return 0;
 }
 
-/* The syscall's arguments, for a member only: everyone else has left before. */
-static __always_inline struct pt_regs *caller_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
+/*
+ * The program at sys_exit_<sys>: for a member, the record of op with the
+ * arguments given as expressions of regs, the caller's registers (fetched
+ * once the caller is known to be one: everyone else has left before).
+ */
+#define FILE_CHANGE_PROG(sys, op, dfd, upath, dfd2, upath2, flags, mode)                     \
+	SEC("tp/syscalls/sys_exit_" #sys)                                                    \
+	int warden_##sys##_exit(struct trace_event_raw_sys_exit *ctx)                        \
+	{                                                                                    \
+		__u64 session = current_session();                                           \
+		struct pt_regs *regs;                                                        \
+                                                                                             \
+		if (!session)                                                                \
+			return 0;                                                            \
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());       \
+		return change_emit(ctx, session, op, dfd, upath, dfd2, upath2, flags, mode); \
+	}
 
-#define ARG(regs, n) PT_REGS_PARM##n##_SYSCALL(regs)
+#define ARG(n) PT_REGS_PARM##n##_SYSCALL(regs)
 
-SEC("tp/syscalls/sys_exit_unlinkat")
-int warden_unlinkat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-	__u32 flags;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	flags = ARG(regs, 3);
-	return change_emit(ctx, session,
-			   flags & AT_REMOVEDIR_ ? WARDEN_FCHANGE_RMDIR : WARDEN_FCHANGE_UNLINK,
-			   ARG(regs, 1), ARG(regs, 2), 0, 0, flags, 0);
-}
-
-SEC("tp/syscalls/sys_exit_renameat2")
-int warden_renameat2_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_RENAME, ARG(regs, 1), ARG(regs, 2),
-			   ARG(regs, 3), ARG(regs, 4), ARG(regs, 5), 0);
-}
-
-SEC("tp/syscalls/sys_exit_renameat")
-int warden_renameat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_RENAME, ARG(regs, 1), ARG(regs, 2),
-			   ARG(regs, 3), ARG(regs, 4), 0, 0);
-}
-
-SEC("tp/syscalls/sys_exit_mkdirat")
-int warden_mkdirat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_MKDIR, ARG(regs, 1), ARG(regs, 2), 0, 0, 0,
-			   ARG(regs, 3));
-}
-
-SEC("tp/syscalls/sys_exit_linkat")
-int warden_linkat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_LINK, ARG(regs, 1), ARG(regs, 2),
-			   ARG(regs, 3), ARG(regs, 4), ARG(regs, 5), 0);
-}
-
+/* unlinkat(dfd, path, flags): AT_REMOVEDIR makes it an rmdir. */
+FILE_CHANGE_PROG(unlinkat, ARG(3) & AT_REMOVEDIR_ ? WARDEN_FCHANGE_RMDIR : WARDEN_FCHANGE_UNLINK,
+		 ARG(1), ARG(2), 0, 0, ARG(3), 0)
+/* renameat2(olddfd, old, newdfd, new, flags), renameat() without flags */
+FILE_CHANGE_PROG(renameat2, WARDEN_FCHANGE_RENAME, ARG(1), ARG(2), ARG(3), ARG(4), ARG(5), 0)
+FILE_CHANGE_PROG(renameat, WARDEN_FCHANGE_RENAME, ARG(1), ARG(2), ARG(3), ARG(4), 0, 0)
+/* mkdirat(dfd, path, mode) */
+FILE_CHANGE_PROG(mkdirat, WARDEN_FCHANGE_MKDIR, ARG(1), ARG(2), 0, 0, 0, ARG(3))
+/* linkat(olddfd, old, newdfd, new, flags) */
+FILE_CHANGE_PROG(linkat, WARDEN_FCHANGE_LINK, ARG(1), ARG(2), ARG(3), ARG(4), ARG(5), 0)
 /* symlinkat(target, newdfd, linkpath): the link made is the path; its target, path2. */
-SEC("tp/syscalls/sys_exit_symlinkat")
-int warden_symlinkat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_SYMLINK, ARG(regs, 2), ARG(regs, 3), 0,
-			   ARG(regs, 1), 0, 0);
-}
-
-SEC("tp/syscalls/sys_exit_fchmodat")
-int warden_fchmodat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_CHMOD, ARG(regs, 1), ARG(regs, 2), 0, 0, 0,
-			   ARG(regs, 3));
-}
+FILE_CHANGE_PROG(symlinkat, WARDEN_FCHANGE_SYMLINK, ARG(2), ARG(3), 0, ARG(1), 0, 0)
+/* fchmodat(dfd, path, mode) */
+FILE_CHANGE_PROG(fchmodat, WARDEN_FCHANGE_CHMOD, ARG(1), ARG(2), 0, 0, 0, ARG(3))
 
 #if defined(__TARGET_ARCH_x86)
-/* The old syscalls: relative to the working directory. */
-
-SEC("tp/syscalls/sys_exit_unlink")
-int warden_unlink_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-
-	if (!session)
-		return 0;
-	return change_emit(ctx, session, WARDEN_FCHANGE_UNLINK, AT_FDCWD_, ARG(caller_regs(), 1), 0,
-			   0, 0, 0);
-}
-
-SEC("tp/syscalls/sys_exit_rmdir")
-int warden_rmdir_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-
-	if (!session)
-		return 0;
-	return change_emit(ctx, session, WARDEN_FCHANGE_RMDIR, AT_FDCWD_, ARG(caller_regs(), 1), 0,
-			   0, AT_REMOVEDIR_, 0);
-}
-
-SEC("tp/syscalls/sys_exit_rename")
-int warden_rename_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_RENAME, AT_FDCWD_, ARG(regs, 1), AT_FDCWD_,
-			   ARG(regs, 2), 0, 0);
-}
-
-SEC("tp/syscalls/sys_exit_mkdir")
-int warden_mkdir_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_MKDIR, AT_FDCWD_, ARG(regs, 1), 0, 0, 0,
-			   ARG(regs, 2));
-}
-
-SEC("tp/syscalls/sys_exit_link")
-int warden_link_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_LINK, AT_FDCWD_, ARG(regs, 1), AT_FDCWD_,
-			   ARG(regs, 2), 0, 0);
-}
-
-SEC("tp/syscalls/sys_exit_symlink")
-int warden_symlink_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_SYMLINK, AT_FDCWD_, ARG(regs, 2), 0,
-			   ARG(regs, 1), 0, 0);
-}
-
-SEC("tp/syscalls/sys_exit_chmod")
-int warden_chmod_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 session = current_session();
-	struct pt_regs *regs;
-
-	if (!session)
-		return 0;
-	regs = caller_regs();
-	return change_emit(ctx, session, WARDEN_FCHANGE_CHMOD, AT_FDCWD_, ARG(regs, 1), 0, 0, 0,
-			   ARG(regs, 2));
-}
+/* The old syscalls, relative to the working directory. */
+FILE_CHANGE_PROG(unlink, WARDEN_FCHANGE_UNLINK, AT_FDCWD_, ARG(1), 0, 0, 0, 0)
+FILE_CHANGE_PROG(rmdir, WARDEN_FCHANGE_RMDIR, AT_FDCWD_, ARG(1), 0, 0, AT_REMOVEDIR_, 0)
+FILE_CHANGE_PROG(rename, WARDEN_FCHANGE_RENAME, AT_FDCWD_, ARG(1), AT_FDCWD_, ARG(2), 0, 0)
+FILE_CHANGE_PROG(mkdir, WARDEN_FCHANGE_MKDIR, AT_FDCWD_, ARG(1), 0, 0, 0, ARG(2))
+FILE_CHANGE_PROG(link, WARDEN_FCHANGE_LINK, AT_FDCWD_, ARG(1), AT_FDCWD_, ARG(2), 0, 0)
+FILE_CHANGE_PROG(symlink, WARDEN_FCHANGE_SYMLINK, AT_FDCWD_, ARG(2), 0, ARG(1), 0, 0)
+FILE_CHANGE_PROG(chmod, WARDEN_FCHANGE_CHMOD, AT_FDCWD_, ARG(1), 0, 0, 0, ARG(2))
 #endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -181,6 +181,30 @@ static __always_inline __u8 file_path_resolve(struct task_struct *t, struct file
 }
 
 /*
+ * A path string a syscall or request names, into dst (WARDEN_OPEN_PATH_MAX
+ * bytes of the record whose header is h), from the caller's memory (user)
+ * or the kernel's copy; its length. trunc, fault: h's flags that say the
+ * path was cut or could not be read (a record with two paths has two of
+ * each), the latter counted too.
+ */
+static __always_inline __u16 path_str_read(struct warden_rec_hdr *h, char *dst, const void *src,
+					   bool user, __u16 trunc, __u16 fault)
+{
+	long n = user ? bpf_probe_read_user_str(dst, WARDEN_OPEN_PATH_MAX, src) :
+			bpf_probe_read_kernel_str(dst, WARDEN_OPEN_PATH_MAX, src);
+
+	if (n <= 0) {
+		stat_inc(WARDEN_STAT_READ_FAULT);
+		h->flags |= fault;
+		dst[0] = 0;
+		return 0;
+	}
+	if (n == WARDEN_OPEN_PATH_MAX)
+		h->flags |= trunc;
+	return n - 1;
+}
+
+/*
  * Where a relative path points when there is no file to walk (an open that
  * failed, a file just removed): the path of the directory it is relative
  * to, dfd's or t's working directory, into out for userspace to join path

@@ -285,29 +285,19 @@ int warden_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 #define IOU_CMD(req, type) \
 	((struct type *)((void *)(req) + bpf_core_field_offset(struct io_kiocb, cmd)))
 
-/*
- * A path the request's preparation copied in (getname), into dst (path or
- * path2 of r); its length. trunc, fault: r's flags for that path.
- */
-static __always_inline __u16 io_uring_name(struct warden_rec_io_uring *r, char *dst,
-					   const struct filename *f, __u16 trunc, __u16 fault)
+/* The name a struct filename holds: what getname() copied in. */
+static __always_inline const char *filename_name(const struct filename *f)
 {
-	const char *name = BPF_CORE_READ(f, name);
-	long n = bpf_probe_read_kernel_str(dst, WARDEN_OPEN_PATH_MAX, name);
-
-	if (n <= 0) {
-		stat_inc(WARDEN_STAT_READ_FAULT);
-		r->hdr.flags |= fault;
-		dst[0] = 0;
-		return 0;
-	}
-	if (n == WARDEN_OPEN_PATH_MAX)
-		r->hdr.flags |= trunc;
-	return n - 1;
+	return BPF_CORE_READ(f, name);
 }
 
-#define IOU_PATH(r, f) io_uring_name(r, (r)->path, f, WARDEN_F_TRUNCATED, WARDEN_F_READ_FAULT)
-#define IOU_PATH2(r, f) io_uring_name(r, (r)->path2, f, WARDEN_F_TRUNCATED2, WARDEN_F_READ_FAULT2)
+/* A path the request's preparation copied in (getname): f is its struct filename *. */
+#define IOU_PATH(r, f)                                                                   \
+	path_str_read(&(r)->hdr, (r)->path, filename_name(f), false, WARDEN_F_TRUNCATED, \
+		      WARDEN_F_READ_FAULT)
+#define IOU_PATH2(r, f)                                                                    \
+	path_str_read(&(r)->hdr, (r)->path2, filename_name(f), false, WARDEN_F_TRUNCATED2, \
+		      WARDEN_F_READ_FAULT2)
 
 /*
  * The paths of a request that names files, with their directories and

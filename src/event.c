@@ -818,6 +818,14 @@ struct flag_name {
 	const char *name;
 };
 
+/* The flags of unlinkat, renameat2 and linkat, by the names their man pages give them. */
+static const struct flag_name unlink_flags[] = { { 0x200, "AT_REMOVEDIR" } };
+static const struct flag_name rename_flags[] = { { 1, "RENAME_NOREPLACE" },
+						 { 2, "RENAME_EXCHANGE" },
+						 { 4, "RENAME_WHITEOUT" } };
+static const struct flag_name link_flags[] = { { 0x400, "AT_SYMLINK_FOLLOW" },
+					       { 0x1000, "AT_EMPTY_PATH" } };
+
 /* flags as a list of the names in names[n], and the hex of any bits left. */
 static void write_flag_list(struct jw *w, const char *key, unsigned int flags,
 			    const struct flag_name *names, size_t n)
@@ -852,12 +860,6 @@ static void write_flag_list(struct jw *w, const char *key, unsigned int flags,
  */
 static void write_io_uring_paths(struct jw *w, const struct event *ev)
 {
-	static const struct flag_name unlink_flags[] = { { 0x200, "AT_REMOVEDIR" } };
-	static const struct flag_name rename_flags[] = { { 1, "RENAME_NOREPLACE" },
-							 { 2, "RENAME_EXCHANGE" },
-							 { 4, "RENAME_WHITEOUT" } };
-	static const struct flag_name link_flags[] = { { 0x400, "AT_SYMLINK_FOLLOW" },
-						       { 0x1000, "AT_EMPTY_PATH" } };
 	const typeof(ev->io_uring) *u = &ev->io_uring;
 
 	write_path(w, u->path, u->path_len, u->path_truncated, u->path_fault);
@@ -870,7 +872,8 @@ static void write_io_uring_paths(struct jw *w, const struct event *ev)
 		write_open_flags(w, (int)u->flags);
 		break;
 	case IORING_OP_UNLINKAT:
-		write_flag_list(w, "flags", u->flags, unlink_flags, 1);
+		write_flag_list(w, "flags", u->flags, unlink_flags,
+				sizeof(unlink_flags) / sizeof(unlink_flags[0]));
 		break;
 	case IORING_OP_MKDIRAT:
 		jw_uint(w, "mode", u->flags);
@@ -885,9 +888,11 @@ static void write_io_uring_paths(struct jw *w, const struct event *ev)
 			      u->path2_fault);
 		jw_int(w, "new_dirfd", u->dfd2);
 		if (u->opcode == IORING_OP_RENAMEAT)
-			write_flag_list(w, "flags", u->flags, rename_flags, 3);
+			write_flag_list(w, "flags", u->flags, rename_flags,
+					sizeof(rename_flags) / sizeof(rename_flags[0]));
 		else
-			write_flag_list(w, "flags", u->flags, link_flags, 2);
+			write_flag_list(w, "flags", u->flags, link_flags,
+					sizeof(link_flags) / sizeof(link_flags[0]));
 		break;
 	default:
 		break;
@@ -941,11 +946,6 @@ static bool write_joined(struct jw *w, const char *key, const char *dir, size_t 
 
 static void write_file_change(struct jw *w, const struct event *ev)
 {
-	static const struct flag_name rename_flags[] = { { 1, "RENAME_NOREPLACE" },
-							 { 2, "RENAME_EXCHANGE" },
-							 { 4, "RENAME_WHITEOUT" } };
-	static const struct flag_name link_flags[] = { { 0x400, "AT_SYMLINK_FOLLOW" },
-						       { 0x1000, "AT_EMPTY_PATH" } };
 	const typeof(ev->fchange) *c = &ev->fchange;
 
 	write_path(w, c->path, c->path_len, c->path_truncated, c->path_fault);
@@ -963,9 +963,11 @@ static void write_file_change(struct jw *w, const struct event *ev)
 			write_joined(w, "new_resolved_path", c->dir, c->dir_len, c->dir_cut,
 				     c->path2, c->path2_len);
 		if (ev->type == EVENT_FILE_RENAME)
-			write_flag_list(w, "flags", c->flags, rename_flags, 3);
+			write_flag_list(w, "flags", c->flags, rename_flags,
+					sizeof(rename_flags) / sizeof(rename_flags[0]));
 		else
-			write_flag_list(w, "flags", c->flags, link_flags, 2);
+			write_flag_list(w, "flags", c->flags, link_flags,
+					sizeof(link_flags) / sizeof(link_flags[0]));
 		break;
 	case EVENT_FILE_SYMLINK:
 		write_path_as(w, "target", c->path2, c->path2_len, c->path2_truncated,
@@ -1127,15 +1129,6 @@ int event_format_json(const struct event *ev, struct event_json *out)
 	case EVENT_NET_LISTEN:
 		write_listen(&w, ev);
 		break;
-	case EVENT_FILE_UNLINK:
-	case EVENT_FILE_RMDIR:
-	case EVENT_FILE_RENAME:
-	case EVENT_FILE_MKDIR:
-	case EVENT_FILE_LINK:
-	case EVENT_FILE_SYMLINK:
-	case EVENT_FILE_CHMOD:
-		write_file_change(&w, ev);
-		break;
 	case EVENT_TLS_WRITE:
 	case EVENT_TLS_READ:
 		write_tls(&w, ev);
@@ -1180,6 +1173,8 @@ int event_format_json(const struct event *ev, struct event_json *out)
 		break;
 	}
 	default:
+		if (event_is_file_change(ev->type))
+			write_file_change(&w, ev);
 		break;
 	}
 	jw_ch(&w, '}');

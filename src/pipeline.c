@@ -72,20 +72,7 @@ static void write_event(struct pipeline *p, struct event *ev)
  */
 static bool member_only(enum event_type type)
 {
-	switch (type) {
-	case EVENT_FILE_OPEN:
-	case EVENT_IO_URING:
-	case EVENT_FILE_UNLINK:
-	case EVENT_FILE_RMDIR:
-	case EVENT_FILE_RENAME:
-	case EVENT_FILE_MKDIR:
-	case EVENT_FILE_LINK:
-	case EVENT_FILE_SYMLINK:
-	case EVENT_FILE_CHMOD:
-		return true;
-	default:
-		return false;
-	}
+	return type == EVENT_FILE_OPEN || type == EVENT_IO_URING || event_is_file_change(type);
 }
 
 static void learn_host_header(struct pipeline *p, const struct event *ev)

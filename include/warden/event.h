@@ -48,6 +48,12 @@ enum event_type {
 	EVENT_TYPE_MAX,
 };
 
+/* The file.* changes: contiguous in the enum, in enum warden_file_change_op order. */
+static inline bool event_is_file_change(enum event_type t)
+{
+	return t >= EVENT_FILE_UNLINK && t <= EVENT_FILE_CHMOD;
+}
+
 struct event_addr {
 	uint16_t family; /* AF_INET, AF_INET6, AF_UNIX, 0 = unknown */
 	uint16_t port;

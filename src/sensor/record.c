@@ -94,6 +94,12 @@ static int decode_exec(const struct warden_rec_exec *r, size_t size, struct even
 	return 0;
 }
 
+/* The bytes of a UNIX socket's name: a pathname one ends at its NUL, an abstract one starts with NUL. */
+static uint16_t unix_path_len(const char *path, uint16_t len)
+{
+	return len && path[0] ? strnlen(path, len) : len;
+}
+
 static int decode_connect(const struct warden_rec_connect *r, size_t size, struct event *ev)
 {
 	const size_t fixed = WARDEN_CONNECT_INET_SIZE;
@@ -107,10 +113,7 @@ static int decode_connect(const struct warden_rec_connect *r, size_t size, struc
 	ev->connect.result = r->ret;
 	addr_copy(&ev->connect.remote, &r->remote);
 	ev->connect.unix_path = r->unix_path;
-	ev->connect.unix_path_len = r->unix_path_len;
-	/* A pathname socket ends at its NUL; an abstract one starts with NUL. */
-	if (r->unix_path_len && r->unix_path[0])
-		ev->connect.unix_path_len = strnlen(r->unix_path, r->unix_path_len);
+	ev->connect.unix_path_len = unix_path_len(r->unix_path, r->unix_path_len);
 	return 0;
 }
 
@@ -124,10 +127,7 @@ static int decode_listen(const struct warden_rec_listen *r, size_t size, struct 
 	ev->listen.backlog = r->backlog;
 	addr_copy(&ev->listen.local, &r->local);
 	ev->listen.unix_path = r->unix_path;
-	ev->listen.unix_path_len = r->unix_path_len;
-	/* As a connect's: a pathname socket ends at its NUL; an abstract one starts with NUL. */
-	if (r->unix_path_len && r->unix_path[0])
-		ev->listen.unix_path_len = strnlen(r->unix_path, r->unix_path_len);
+	ev->listen.unix_path_len = unix_path_len(r->unix_path, r->unix_path_len);
 	return 0;
 }
 

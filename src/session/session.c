@@ -710,6 +710,8 @@ void session_before(struct session_table *st, struct event *ev)
 	ev->session_nested = m->nested;
 	s->events++;
 
+	if (event_is_file_change(ev->type))
+		ev->cause = m->cause_exec; /* as a file.open's, below */
 	switch (ev->type) {
 	case EVENT_PROCESS_EXEC:
 		ev->cause = exec_cause(s, m, ev);
@@ -721,13 +723,6 @@ void session_before(struct session_table *st, struct event *ev)
 	case EVENT_FILE_OPEN:
 	case EVENT_IO_URING:
 	case EVENT_NET_LISTEN:
-	case EVENT_FILE_UNLINK:
-	case EVENT_FILE_RMDIR:
-	case EVENT_FILE_RENAME:
-	case EVENT_FILE_MKDIR:
-	case EVENT_FILE_LINK:
-	case EVENT_FILE_SYMLINK:
-	case EVENT_FILE_CHMOD:
 	case EVENT_NET_CONNECT_RESULT:
 	case EVENT_PROCESS_FORK:
 	case EVENT_PROCESS_EXIT:
