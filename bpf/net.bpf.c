@@ -402,7 +402,8 @@ int warden_listen_exit(struct trace_event_raw_sys_exit *ctx)
 	r->_pad0[0] = r->_pad0[1] = 0;
 	__builtin_memset(&r->local, 0, sizeof(r->local));
 	__builtin_memset(r->_pad1, 0, sizeof(r->_pad1));
-	r->unix_path[0] = 0;
+	/* Sent whole: no byte of an earlier record left in it (listens are rare). */
+	__builtin_memset(r->unix_path, 0, sizeof(r->unix_path));
 	sk = fd_sock(t, r->fd);
 	if (!sk)
 		goto out; /* not a socket (ENOTSOCK), or closed meanwhile */
