@@ -26,7 +26,7 @@ struct sensor {
 	struct ring_buffer *rb;
 	struct tls_attach *tls;
 	enum sensor_io_hooks io_hooks;
-	struct bpf_link *links[32];
+	struct bpf_link **links; /* one per program attached here, as many as the object has */
 	unsigned int nlinks;
 	int64_t mono_to_unix_ns;
 	sensor_raw_fn raw_fn;
@@ -165,8 +165,6 @@ static int attach_prog(struct sensor *s, struct bpf_program *p)
 {
 	struct bpf_link *l;
 
-	if (s->nlinks >= sizeof(s->links) / sizeof(s->links[0]))
-		return -E2BIG;
 	l = bpf_program__attach(p);
 	if (!l)
 		return -errno;
@@ -183,8 +181,16 @@ static int attach_loaded(struct sensor *s, const char **stage)
 {
 	static char what[96]; /* *stage outlives s: sensor_open runs once */
 	struct bpf_program *p;
+	unsigned int n = 0;
 	int r;
 
+	/* Room for every program: a fixed array ran out as hooks were added. */
+	bpf_object__for_each_program(p, s->skel->obj) n++;
+	s->links = calloc(n, sizeof(*s->links));
+	if (!s->links) {
+		*stage = "allocating the program links";
+		return -ENOMEM;
+	}
 	bpf_object__for_each_program(p, s->skel->obj)
 	{
 		if (!bpf_program__autoload(p) || bpf_program__type(p) == BPF_PROG_TYPE_KPROBE)
@@ -325,6 +331,7 @@ void sensor_free(struct sensor *s)
 	tls_attach_free(s->tls);
 	for (unsigned int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
+	free(s->links);
 	warden_bpf__destroy(s->skel);
 	free(s->percpu);
 	free(s);
