@@ -64,7 +64,6 @@ static void write_event(struct pipeline *p, struct event *ev)
 		p->stats.events_out++;
 }
 
-/* A Host header names the address for later connects, as a DNS answer would. */
 /*
  * The events the kernel side reports for session members only. It traces
  * candidates too (see WARDEN_SESSION_CANDIDATE): those of a process that
@@ -75,6 +74,7 @@ static bool member_only(enum event_type type)
 	return type == EVENT_FILE_OPEN || type == EVENT_IO_URING || event_is_file_change(type);
 }
 
+/* A Host header names the address for later connects, as a DNS answer would. */
 static void learn_host_header(struct pipeline *p, const struct event *ev)
 {
 	const struct event_flow *f = NULL;

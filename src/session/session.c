@@ -710,8 +710,6 @@ void session_before(struct session_table *st, struct event *ev)
 	ev->session_nested = m->nested;
 	s->events++;
 
-	if (event_is_file_change(ev->type))
-		ev->cause = m->cause_exec; /* as a file.open's, below */
 	switch (ev->type) {
 	case EVENT_PROCESS_EXEC:
 		ev->cause = exec_cause(s, m, ev);
@@ -738,6 +736,8 @@ void session_before(struct session_table *st, struct event *ev)
 			ev->cause = m->cause_exec;
 		break;
 	default:
+		if (event_is_file_change(ev->type))
+			ev->cause = m->cause_exec; /* as a file.open's */
 		break;
 	}
 	if (ev->cause)

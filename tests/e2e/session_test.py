@@ -65,7 +65,9 @@ def tree(events, root):
 def t_tool_call_causes():
     m = marker()
     tmp = secret_file(m)
-    cmd = f"sh -c 'curl -sk https://127.0.0.1:{d.MOCK['port']}/health; cat {tmp}'"
+    doomed = os.path.join(d.TMP, f"doomed-{m}")
+    open(doomed, "w").close()
+    cmd = f"sh -c 'curl -sk https://127.0.0.1:{d.MOCK['port']}/health; cat {tmp}; rm {doomed}'"
     with h.Wardend(raw_tls=False) as w:
         pid, rc, out, err = h.run(agent_argv("openai", f"RUN: {cmd}"), env=d.agent_env(),
                                   timeout=120)
@@ -106,6 +108,12 @@ def t_tool_call_causes():
           f"file.open cause {op.get('cause')} is not cat's exec: {cat}")
     check(op["session"] == sid and op["result"] >= 0 and "O_RDONLY" in op["flags"], f"{op}")
     check(rid in chain(by_id, cat), f"cat exec chain {chain(by_id, cat)} misses response {rid}")
+    # A change to the file tree hangs under the exec that made it, as an open does.
+    gone = [e for e in of_type(ev, "file.unlink") if e["path"] == doomed]
+    rm = by_id.get(gone[0].get("cause")) if gone else None
+    check(gone and gone[0]["session"] == sid and gone[0]["result"] == 0 and rm
+          and rm["type"] == "process.exec" and os.path.basename(rm["argv"][0]) == "rm"
+          and rid in chain(by_id, rm), f"the rm's file.unlink and its cause: {gone} {rm}")
     reqs = [e for e in of_type(ev, "llm.request", pid) if e.get("tool_results")]
     check(reqs, f"no llm.request with tool results: {d.brief(ev, pid)}")
     check(reqs[0].get("cause") == sh["id"], f"tool result request cause {reqs[0].get('cause')} "
