@@ -21,15 +21,14 @@
 #define AT_REMOVEDIR_ 0x200
 
 /*
- * The record of a change by a member of session, its syscall's return in
- * ctx. upath2 0: the change names one path. A relative path also gives the
+ * The record of a change by t, a member of session, its syscall's return
+ * in ctx. upath2 0: the change names one path. A relative path also gives the
  * directory it is relative to (the file may be gone, or never have been).
  */
-static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, __u64 session, __u8 op,
-				       __s32 dfd, __u64 upath, __s32 dfd2, __u64 upath2,
-				       __u32 flags, __u32 mode)
+static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, struct task_struct *t,
+				       __u64 session, __u8 op, __s32 dfd, __u64 upath, __s32 dfd2,
+				       __u64 upath2, __u32 flags, __u32 mode)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct warden_rec_file_change *r;
 
 	r = rb_reserve(sizeof(*r), WARDEN_REC_FILE_CHANGE);
@@ -64,17 +63,19 @@ static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, __u
  * arguments given as expressions of regs, the caller's registers (fetched
  * once the caller is known to be one: everyone else has left before).
  */
-#define FILE_CHANGE_PROG(sys, op, dfd, upath, dfd2, upath2, flags, mode)                     \
-	SEC("tp/syscalls/sys_exit_" #sys)                                                    \
-	int warden_##sys##_exit(struct trace_event_raw_sys_exit *ctx)                        \
-	{                                                                                    \
-		__u64 session = current_session();                                           \
-		struct pt_regs *regs;                                                        \
-                                                                                             \
-		if (!session)                                                                \
-			return 0;                                                            \
-		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());       \
-		return change_emit(ctx, session, op, dfd, upath, dfd2, upath2, flags, mode); \
+#define FILE_CHANGE_PROG(sys, op, dfd, upath, dfd2, upath2, flags, mode)                        \
+	SEC("tp/syscalls/sys_exit_" #sys)                                                       \
+	int warden_##sys##_exit(struct trace_event_raw_sys_exit *ctx)                           \
+	{                                                                                       \
+		__u64 session = current_session();                                              \
+		struct task_struct *t;                                                          \
+		struct pt_regs *regs;                                                           \
+                                                                                                \
+		if (!session)                                                                   \
+			return 0;                                                               \
+		t = bpf_get_current_task_btf();                                                 \
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);                                   \
+		return change_emit(ctx, t, session, op, dfd, upath, dfd2, upath2, flags, mode); \
 	}
 
 #define ARG(n) PT_REGS_PARM##n##_SYSCALL(regs)

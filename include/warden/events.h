@@ -46,8 +46,9 @@ enum warden_rec_flags {
 	WARDEN_F_ASYNC = 1 << 3, /* connect: the outcome of an earlier non-blocking connect */
 	WARDEN_F_AGENT_NAME = 1 << 4, /* exec: the new comm is in agent_names: made a CANDIDATE */
 	WARDEN_F_LATE_READ = 1 << 5, /* file open: path or open_how read at the syscall's exit */
-	WARDEN_F_TRUNCATED2 = 1 << 6, /* io_uring: path2 cut (path's is WARDEN_F_TRUNCATED) */
-	WARDEN_F_READ_FAULT2 = 1 << 7, /* io_uring: path2 unreadable */
+	WARDEN_F_TRUNCATED2 =
+		1 << 6, /* io_uring, file change: path2 cut (path's: WARDEN_F_TRUNCATED) */
+	WARDEN_F_READ_FAULT2 = 1 << 7, /* io_uring, file change: path2 unreadable */
 };
 
 /* Per-CPU statistics slots (map "stats"). Append only. */
@@ -104,13 +105,15 @@ struct warden_rec_fork {
 
 /* How much of a path a walk of its dentries gave (file opens, working directories). */
 enum warden_resolved {
-	WARDEN_RESOLVED_NONE = 0, /* none: a failed open, a process in no session */
+	WARDEN_RESOLVED_NONE =
+		0, /* none: an absolute or unreadable path, a process in no session */
 	WARDEN_RESOLVED_FULL = 1, /* the whole path */
 	WARDEN_RESOLVED_CUT = 2, /* the path's tail: too long or too deep */
 	/*
-	 * A failed open of a relative path (no file to walk from): the path of
-	 * the directory it was relative to (the working directory or dirfd's),
-	 * whole or its tail, for userspace to join the path to.
+	 * A relative path with no file to walk from (a failed open, a file
+	 * change): the path of the directory it was relative to (the working
+	 * directory or dirfd's), whole or its tail, for userspace to join the
+	 * path to.
 	 */
 	WARDEN_RESOLVED_DIR_FULL = 3,
 	WARDEN_RESOLVED_DIR_CUT = 4,

@@ -185,7 +185,10 @@ static int attach_loaded(struct sensor *s, const char **stage)
 	int r;
 
 	/* Room for every program: a fixed array ran out as hooks were added. */
-	bpf_object__for_each_program(p, s->skel->obj) n++;
+	bpf_object__for_each_program(p, s->skel->obj)
+	{
+		n++;
+	}
 	s->links = calloc(n, sizeof(*s->links));
 	if (!s->links) {
 		*stage = "allocating the program links";
