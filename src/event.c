@@ -83,6 +83,7 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_FILE_LINK] = "file.link",
 	[EVENT_FILE_SYMLINK] = "file.symlink",
 	[EVENT_FILE_CHMOD] = "file.chmod",
+	[EVENT_FILE_CHOWN] = "file.chown",
 };
 
 void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v)
@@ -825,6 +826,9 @@ static const struct flag_name rename_flags[] = { { 1, "RENAME_NOREPLACE" },
 						 { 4, "RENAME_WHITEOUT" } };
 static const struct flag_name link_flags[] = { { 0x400, "AT_SYMLINK_FOLLOW" },
 					       { 0x1000, "AT_EMPTY_PATH" } };
+/* fchmodat2's and fchownat's */
+static const struct flag_name owner_mode_flags[] = { { 0x100, "AT_SYMLINK_NOFOLLOW" },
+						     { 0x1000, "AT_EMPTY_PATH" } };
 
 /* flags as a list of the names in names[n], and the hex of any bits left. */
 static void write_flag_list(struct jw *w, const char *key, unsigned int flags,
@@ -948,18 +952,32 @@ static void write_file_change(struct jw *w, const struct event *ev)
 {
 	const typeof(ev->fchange) *c = &ev->fchange;
 
-	write_path(w, c->path, c->path_len, c->path_truncated, c->path_fault);
-	jw_int(w, "dirfd", c->dfd);
-	/* Lexical: the file may be gone (unlink, rename) or be made only now. */
-	write_joined(w, "resolved_path", c->dir, c->dir_len, c->dir_cut, c->path, c->path_len);
+	if (c->file || (c->flags & AT_EMPTY_PATH && !c->path_len && !c->path_fault)) {
+		/* fchmod(fd), fchown(fd) and the *at() calls given AT_EMPTY_PATH: no path. */
+		jw_int(w, "fd", c->dfd);
+		if (c->file) {
+			jw_bytes(w, "resolved_path", c->file, c->file_len);
+			if (c->file_cut)
+				jw_bool(w, "resolved_path_cut", true);
+		}
+	} else {
+		write_path(w, c->path, c->path_len, c->path_truncated, c->path_fault);
+		jw_int(w, "dirfd", c->dfd);
+		/* Lexical: the file may be gone (unlink, rename) or be made only now. */
+		write_joined(w, "resolved_path", c->dir, c->dir_len, c->dir_cut, c->path,
+			     c->path_len);
+	}
 	switch (ev->type) {
 	case EVENT_FILE_RENAME:
 	case EVENT_FILE_LINK:
 		write_path_as(w, "new_path", c->path2, c->path2_len, c->path2_truncated,
 			      c->path2_fault);
 		jw_int(w, "new_dirfd", c->dfd2);
-		/* The directory walked is dfd's: it serves the new path only when that is dfd's too. */
-		if (c->dfd2 == c->dfd)
+		/* dfd2's own directory, walked, or dfd's when dfd2 is dfd. */
+		if (c->dir2)
+			write_joined(w, "new_resolved_path", c->dir2, c->dir2_len, c->dir2_cut,
+				     c->path2, c->path2_len);
+		else if (c->dfd2 == c->dfd)
 			write_joined(w, "new_resolved_path", c->dir, c->dir_len, c->dir_cut,
 				     c->path2, c->path2_len);
 		if (ev->type == EVENT_FILE_RENAME)
@@ -974,8 +992,19 @@ static void write_file_change(struct jw *w, const struct event *ev)
 			      c->path2_fault);
 		break;
 	case EVENT_FILE_MKDIR:
-	case EVENT_FILE_CHMOD:
 		jw_uint(w, "mode", c->mode);
+		break;
+	case EVENT_FILE_CHMOD:
+	case EVENT_FILE_CHOWN:
+		if (ev->type == EVENT_FILE_CHMOD)
+			jw_uint(w, "mode", c->mode);
+		/* -1 leaves the owner or the group as it is: then there is no key. */
+		if (ev->type == EVENT_FILE_CHOWN && c->uid != UINT32_MAX)
+			jw_uint(w, "owner", c->uid);
+		if (ev->type == EVENT_FILE_CHOWN && c->gid != UINT32_MAX)
+			jw_uint(w, "group", c->gid);
+		write_flag_list(w, "flags", c->flags, owner_mode_flags,
+				sizeof(owner_mode_flags) / sizeof(owner_mode_flags[0]));
 		break;
 	default:
 		break;

@@ -538,6 +538,17 @@ static void summarize(struct line *l, const char *type, json_t *j)
 		line_tag(l, C_YELLOW, type + 5);
 		if (jint(j, "mode") || !strcmp(type, "file.chmod"))
 			line_add(l, "%04llo ", (unsigned long long)jint(j, "mode"));
+		if (!strcmp(type, "file.chown")) {
+			/* owner:group as chown(1) takes them; '-' for the one left as it was */
+			if (json_object_get(j, "owner"))
+				line_add(l, "%" JSON_INTEGER_FORMAT, jint(j, "owner"));
+			else
+				line_add(l, "-");
+			if (json_object_get(j, "group"))
+				line_add(l, ":%" JSON_INTEGER_FORMAT " ", jint(j, "group"));
+			else
+				line_add(l, ":- ");
+		}
 		line_add(l, "%s", path ? path : "?");
 		if (to)
 			line_add(l, " -> %s", to);

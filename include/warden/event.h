@@ -45,13 +45,14 @@ enum event_type {
 	EVENT_FILE_LINK,
 	EVENT_FILE_SYMLINK,
 	EVENT_FILE_CHMOD,
+	EVENT_FILE_CHOWN,
 	EVENT_TYPE_MAX,
 };
 
 /* The file.* changes: contiguous in the enum, in enum warden_file_change_op order. */
 static inline bool event_is_file_change(enum event_type t)
 {
-	return t >= EVENT_FILE_UNLINK && t <= EVENT_FILE_CHMOD;
+	return t >= EVENT_FILE_UNLINK && t <= EVENT_FILE_CHOWN;
 }
 
 struct event_addr {
@@ -155,9 +156,10 @@ struct event {
 		} listen;
 		struct {
 			/*
-			 * path: what unlink, rmdir, mkdir and chmod name, a rename's or
-			 * link's old path, the link a symlink makes; path2: a rename's
-			 * or link's new path, a symlink's target; NULL when none.
+			 * path: what unlink, rmdir, mkdir, chmod and chown name, a
+			 * rename's or link's old path, the link a symlink makes;
+			 * path2: a rename's or link's new path, a symlink's target;
+			 * NULL when none.
 			 */
 			const char *path, *path2;
 			uint32_t path_len, path2_len;
@@ -165,11 +167,27 @@ struct event {
 			int dfd, dfd2; /* the directories path and path2 are relative to */
 			uint32_t flags; /* AT_REMOVEDIR, RENAME_*, AT_* as passed */
 			uint32_t mode; /* mkdir, chmod */
+			/* chown: the new owner and group; (uint32_t)-1: left as it was */
+			uint32_t uid, gid;
 			int result; /* 0 or -errno */
 			/* A relative path's directory (the kernel's walk); NULL when none. */
 			const char *dir;
 			uint32_t dir_len;
 			bool dir_cut; /* only the directory's tail: too long or too deep */
+			/*
+			 * A relative path2's directory where dir is not it (dfd2 is
+			 * another directory, or path is absolute); NULL when none.
+			 */
+			const char *dir2;
+			uint32_t dir2_len;
+			bool dir2_cut;
+			/*
+			 * The file an fd names with AT_EMPTY_PATH and no path (fchmod,
+			 * fchown): its own path, walked; NULL when none.
+			 */
+			const char *file;
+			uint32_t file_len;
+			bool file_cut;
 		} fchange;
 		struct {
 			uint8_t opcode; /* IORING_OP_* */

@@ -277,7 +277,8 @@ enum warden_file_change_op {
 	WARDEN_FCHANGE_MKDIR = 4, /* mkdir, mkdirat */
 	WARDEN_FCHANGE_LINK = 5, /* link, linkat */
 	WARDEN_FCHANGE_SYMLINK = 6, /* symlink, symlinkat */
-	WARDEN_FCHANGE_CHMOD = 7, /* chmod, fchmodat */
+	WARDEN_FCHANGE_CHMOD = 7, /* chmod, fchmodat, fchmodat2, fchmod */
+	WARDEN_FCHANGE_CHOWN = 8, /* chown, lchown, fchownat, fchown */
 };
 
 /*
@@ -290,26 +291,44 @@ struct warden_rec_file_change {
 	struct warden_task task;
 	__u64 session; /* the session id the kernel has for the process */
 	__u8 op; /* enum warden_file_change_op */
-	__u8 resolved; /* enum warden_resolved: WARDEN_RESOLVED_DIR_* or NONE */
+	__u8 resolved; /* enum warden_resolved: see resolved_path */
 	__u16 path_len; /* bytes in path[], NUL excluded */
 	__u16 path2_len; /* bytes in path2[], NUL excluded */
 	__u16 resolved_len; /* bytes in resolved_path[], NUL excluded */
 	__s32 dfd; /* the directory path is relative to (AT_FDCWD: the working directory) */
 	__s32 dfd2; /* rename, link: the directory path2 is relative to */
-	__u32 flags; /* unlinkat: AT_REMOVEDIR; renameat2: RENAME_*; linkat: AT_* */
+	/*
+	 * unlinkat: AT_REMOVEDIR; renameat2: RENAME_*; linkat, fchmodat2,
+	 * fchownat: AT_*. fchmod and fchown set AT_EMPTY_PATH, as the kernel
+	 * reads them: the file is dfd's own, and path is empty.
+	 */
+	__u32 flags;
 	__u32 mode; /* mkdir, chmod */
 	__s32 ret; /* 0 or -errno */
-	__u32 _pad0;
-	/* unlink, rmdir, mkdir, chmod: the path; rename, link: the old path; symlink: the link */
+	__u32 uid; /* chown: the new owner; (__u32)-1: unchanged, as for any other op */
+	__u32 gid; /* chown: the new group; (__u32)-1: unchanged */
+	__u8 resolved2; /* enum warden_resolved: see resolved_path2 */
+	__u8 _pad0;
+	__u16 resolved2_len; /* bytes in resolved_path2[], NUL excluded */
+	/* unlink, rmdir, mkdir, chmod, chown: the path; rename, link: the old path; symlink: the link */
 	char path[WARDEN_OPEN_PATH_MAX];
 	/* rename, link: the new path; symlink: what the link points to */
 	char path2[WARDEN_OPEN_PATH_MAX];
 	/*
 	 * A relative path's directory, walked from its dentries (the file may
 	 * be gone, or never have been), for userspace to join path, and a
-	 * rename's or link's path2 when dfd2 is dfd, to.
+	 * rename's or link's path2 when dfd2 is dfd, to (WARDEN_RESOLVED_DIR_*).
+	 * With AT_EMPTY_PATH and no path, the file's own path, walked from
+	 * dfd's file (WARDEN_RESOLVED_FULL or _CUT).
 	 */
 	char resolved_path[WARDEN_OPEN_PATH_MAX];
+	/*
+	 * rename, link: a relative path2's directory where resolved_path's
+	 * does not serve it (dfd2 is another directory, as in mv(1)'s
+	 * renameat2(AT_FDCWD, "a", dirfd, "a") into a directory, or path is
+	 * absolute): WARDEN_RESOLVED_DIR_* or NONE.
+	 */
+	char resolved_path2[WARDEN_OPEN_PATH_MAX];
 };
 
 /*
@@ -404,7 +423,7 @@ WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_listen, 216);
-WARDEN_ASSERT_SIZE(struct warden_rec_file_change, 104 + 3 * WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_file_change, 112 + 4 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
@@ -421,7 +440,7 @@ _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, remote) == 104, "i
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path2) == 128 + WARDEN_OPEN_PATH_MAX,
 	       "io_uring path2 last");
 _Static_assert(__builtin_offsetof(struct warden_rec_listen, local) == 80, "listen local offset");
-_Static_assert(__builtin_offsetof(struct warden_rec_file_change, path) == 104, "file change path");
+_Static_assert(__builtin_offsetof(struct warden_rec_file_change, path) == 112, "file change path");
 _Static_assert(WARDEN_REC_FILE_CHANGE < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");

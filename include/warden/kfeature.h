@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the running kernel offers, found by probing its BTF, never by its
- * version. Shared by the sensor and the bench's empty-program floor, so
+ * What the running kernel offers, found by probing its BTF or tracefs,
+ * never by its version. Shared by the sensor and the bench's empty-program floor, so
  * both attach to the same hooks.
  */
 #ifndef WARDEN_KFEATURE_H
@@ -30,5 +30,14 @@ extern const char *const kfeature_syscall_io_progs[];
  */
 int kfeature_io_uring_tracepoint(void);
 extern const char *const kfeature_io_uring_progs[];
+
+/*
+ * 1 when tracefs has the syscall tracepoint name (sys_exit_fchmodat2, from
+ * Linux 6.6), else 0: a syscall younger than the kernel has none, and BTF
+ * names syscalls by architecture. kfeature_fchmodat2_progs: the programs
+ * on the one Warden hooks that may be missing.
+ */
+int kfeature_syscall_tracepoint(const char *name);
+extern const char *const kfeature_fchmodat2_progs[];
 
 #endif

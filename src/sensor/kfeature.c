@@ -3,7 +3,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/btf.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "warden/kfeature.h"
 
@@ -25,6 +28,11 @@ const char *const kfeature_syscall_io_progs[] = {
 
 const char *const kfeature_io_uring_progs[] = {
 	"warden_io_uring_submit",
+	NULL,
+};
+
+const char *const kfeature_fchmodat2_progs[] = {
+	"warden_fchmodat2_exit",
 	NULL,
 };
 
@@ -61,4 +69,18 @@ int kfeature_sock_length_tracepoints(void)
 					     "btf_trace_sock_recv_length", NULL };
 
 	return vmlinux_has_types(names, BTF_KIND_TYPEDEF);
+}
+
+int kfeature_syscall_tracepoint(const char *name)
+{
+	/* Where libbpf looks for a tracepoint's id when it attaches, in its order. */
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[PATH_MAX];
+
+	for (unsigned int i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/syscalls/%s", roots[i], name);
+		if (access(path, F_OK) == 0)
+			return 1;
+	}
+	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Raw BPF records -> events. See record.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/types.h>
 #include <string.h>
@@ -133,14 +134,27 @@ static int decode_listen(const struct warden_rec_listen *r, size_t size, struct 
 
 static int decode_file_change(const struct warden_rec_file_change *r, size_t size, struct event *ev)
 {
-	if (size != sizeof(*r) || r->op < WARDEN_FCHANGE_UNLINK || r->op > WARDEN_FCHANGE_CHMOD ||
+	bool own_file;
+
+	if (size != sizeof(*r) || r->op < WARDEN_FCHANGE_UNLINK || r->op > WARDEN_FCHANGE_CHOWN ||
 	    r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0 ||
 	    r->path2_len >= WARDEN_OPEN_PATH_MAX || r->path2[r->path2_len] != 0)
 		return -EBADMSG;
-	/* Only a directory is walked here: no file is left (or made yet) to walk. */
-	if (r->resolved == WARDEN_RESOLVED_FULL || r->resolved == WARDEN_RESOLVED_CUT ||
+	/*
+	 * A directory is walked, for a path to join (no file is left, or made
+	 * yet, to walk); the file itself only when an fd names it, no path.
+	 */
+	own_file = r->resolved == WARDEN_RESOLVED_FULL || r->resolved == WARDEN_RESOLVED_CUT;
+	if ((own_file && (r->path_len || !(r->flags & AT_EMPTY_PATH))) ||
 	    !resolved_valid(r->resolved, WARDEN_RESOLVED_DIR_CUT, r->resolved_len,
 			    r->resolved_path))
+		return -EBADMSG;
+	/* path2's directory: walked only for a rename's or link's new path. */
+	if ((r->resolved2 != WARDEN_RESOLVED_NONE &&
+	     (r->resolved2 < WARDEN_RESOLVED_DIR_FULL ||
+	      (r->op != WARDEN_FCHANGE_RENAME && r->op != WARDEN_FCHANGE_LINK))) ||
+	    !resolved_valid(r->resolved2, WARDEN_RESOLVED_DIR_CUT, r->resolved2_len,
+			    r->resolved_path2))
 		return -EBADMSG;
 	ev->type = EVENT_FILE_UNLINK + (r->op - WARDEN_FCHANGE_UNLINK);
 	ev->fchange.path = r->path;
@@ -154,12 +168,23 @@ static int decode_file_change(const struct warden_rec_file_change *r, size_t siz
 		ev->fchange.path2_truncated = r->hdr.flags & WARDEN_F_TRUNCATED2;
 		ev->fchange.path2_fault = r->hdr.flags & WARDEN_F_READ_FAULT2;
 	}
+	if (r->resolved2 != WARDEN_RESOLVED_NONE) {
+		ev->fchange.dir2 = r->resolved_path2;
+		ev->fchange.dir2_len = r->resolved2_len;
+		ev->fchange.dir2_cut = r->resolved2 == WARDEN_RESOLVED_DIR_CUT;
+	}
 	ev->fchange.dfd = r->dfd;
 	ev->fchange.dfd2 = r->dfd2;
 	ev->fchange.flags = r->flags;
 	ev->fchange.mode = r->mode;
+	ev->fchange.uid = r->uid;
+	ev->fchange.gid = r->gid;
 	ev->fchange.result = r->ret;
-	if (r->resolved != WARDEN_RESOLVED_NONE) {
+	if (own_file) {
+		ev->fchange.file = r->resolved_path;
+		ev->fchange.file_len = r->resolved_len;
+		ev->fchange.file_cut = r->resolved == WARDEN_RESOLVED_CUT;
+	} else if (r->resolved != WARDEN_RESOLVED_NONE) {
 		ev->fchange.dir = r->resolved_path;
 		ev->fchange.dir_len = r->resolved_len;
 		ev->fchange.dir_cut = r->resolved == WARDEN_RESOLVED_DIR_CUT;

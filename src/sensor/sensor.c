@@ -279,6 +279,11 @@ int sensor_open(const struct sensor_config *cfg, sensor_event_fn fn, void *arg,
 	r = r ? 0 : autoload_off_named(skel->obj, kfeature_io_uring_progs);
 	if (r)
 		goto cleanup;
+	*stage = "leaving out fchmodat2 (not in this kernel)";
+	if (!kfeature_syscall_tracepoint("sys_exit_fchmodat2"))
+		r = autoload_off_named(skel->obj, kfeature_fchmodat2_progs);
+	if (r)
+		goto cleanup;
 	if (!cfg->tls) {
 		/* Without TLS capture its helpers would watch for nothing. */
 		struct bpf_program *const tls[] = {

@@ -525,7 +525,10 @@ def t_file_changes():
     mkdir, chmod, rename, symlink, link, unlink, a failed unlink, and what an rm -rf it runs
     does; the old syscalls (glibc's unlink(), rename()...) and the *at ones through a dirfd.
     Each gives its paths, the directory-joined path for a relative one, its mode or flags and
-    its result. A process in no session that removes a file gives nothing."""
+    its result. chown, lchown, fchownat and fchown give the owner and group set, and fchmod
+    and fchown, which name no path, the fd's own file; fchmodat2 where the kernel has it.
+    mv into a directory renames relative to that directory's fd: the new path is joined to it.
+    A process in no session that removes a file gives nothing."""
     m = marker()
     work = os.path.join(d.TMP, f"changes-{m}")
     os.mkdir(work)
@@ -543,25 +546,40 @@ def t_file_changes():
                 "dfd = os.open('d', os.O_RDONLY | os.O_DIRECTORY)\n"
                 "os.link('g', 'h', src_dir_fd=dfd, dst_dir_fd=dfd)   # linkat(2)\n"
                 "os.rename('h', '../h2', src_dir_fd=dfd, dst_dir_fd=dfd)  # renameat(2)\n"
+                "os.chown('d/g', -1, os.getgid())              # chown(2): the group only\n"
+                "os.chown('d/l', 0, 0, follow_symlinks=False)  # lchown(2)\n"
+                "os.chown('g', 0, 0, dir_fd=dfd)               # fchownat(2)\n"
+                "fd = os.open('d/g', os.O_RDONLY)\n"
+                "os.fchmod(fd, 0o700)                          # fchmod(2): no path\n"
+                "os.fchown(fd, 0, -1)                          # fchown(2): the owner only\n"
+                "import ctypes\n"
+                "libc = ctypes.CDLL(None, use_errno=True)\n"
+                "# fchmodat2(2) (Linux 6.6; 452 on every architecture), which glibc 2.39's lchmod calls\n"
+                "rc = libc.syscall(452, dfd, b'g', 0o640, 0x100)\n"
+                "print('fds', dfd, fd, 'fchmodat2', rc, ctypes.get_errno(), flush=True)\n"
+                "os.close(fd)\n"
                 "os.unlink('d/l')                              # unlink(2)\n"
                 "try:\n"
                 "    os.unlink('../no-such-' + os.path.basename(os.getcwd()))\n"
                 "except FileNotFoundError:\n"
                 "    pass\n"
                 "subprocess.run(['rm', '-rf', 'd'], check=True)  # unlinkat(2), rmdir via AT_REMOVEDIR\n"
+                "os.mkdir('e')\n"
+                "subprocess.run(['mv', 'h2', 'e/'], check=True)  # renameat2(AT_FDCWD, 'h2', e's fd, 'h2')\n"
                 "print('done', flush=True)\n",
         then=lambda: h.run(["rm", outside])[0])
     check("done" in out, f"the agent failed: {out}")
     ev = w.events
     changes = [e for e in ev if e["type"].startswith("file.") and e["type"] != "file.open"]
-    seen = [(e["type"], e["path"], e.get("new_path") or e.get("target"), e["result"])
-            for e in changes]
+    seen = [(e["type"], e.get("path", f"fd {e.get('fd')}"), e.get("new_path") or e.get("target"),
+             e["result"]) for e in changes]
     mine = [e for e in changes if e.get("session") == sid]
 
-    def one(kind, path, **want):
-        got = [e for e in mine if e["type"] == kind and e["path"] == path]
-        check(got and all(got[0].get(k) == v for k, v in want.items()) and got[0]["result"] == 0,
-              f"{kind} of {path!r}, want {want}: {seen}")
+    def one(kind, path, absent=(), **want):
+        got = [e for e in mine if e["type"] == kind and e.get("path") == path
+               and all(e.get(k) == v for k, v in want.items())]
+        check(len(got) == 1 and got[0]["result"] == 0 and not [k for k in absent if k in got[0]],
+              f"{kind} of {path!r}, want {want}, none of {absent}: {seen} {got}")
         return got[0]
 
     dd = os.path.join(work, "d")
@@ -574,6 +592,25 @@ def t_file_changes():
     check(ln["dirfd"] >= 0 and ln["new_dirfd"] == ln["dirfd"], f"linkat's dirfds: {ln}")
     one("file.rename", "h", new_path="../h2", new_resolved_path=os.path.join(work, "h2"))
     one("file.unlink", "d/l", resolved_path=os.path.join(dd, "l"))
+    fds = [l.split() for l in out.splitlines() if l.startswith("fds ")]
+    check(fds, f"the agent's fds: {out}")
+    dfd, fd, rc2 = int(fds[0][1]), int(fds[0][2]), int(fds[0][4])
+    g = os.path.join(dd, "g")
+    one("file.chown", "d/g", absent=("owner",), resolved_path=g, dirfd=-100, group=os.getgid())
+    one("file.chown", "d/l", resolved_path=os.path.join(dd, "l"), owner=0, group=0,
+        flags=["AT_SYMLINK_NOFOLLOW"])
+    one("file.chown", "g", resolved_path=g, dirfd=dfd, owner=0, group=0, flags=[])
+    # No path: the fd, and its file's own path walked by the kernel.
+    one("file.chmod", None, absent=("dirfd",), fd=fd, resolved_path=g, mode=0o700,
+        flags=["AT_EMPTY_PATH"])
+    one("file.chown", None, absent=("group", "dirfd"), fd=fd, resolved_path=g, owner=0,
+        flags=["AT_EMPTY_PATH"])
+    if os.path.exists("/sys/kernel/tracing/events/syscalls/sys_exit_fchmodat2"):
+        check(rc2 == 0, f"fchmodat2 failed here: {out}")
+        one("file.chmod", "g", resolved_path=g, dirfd=dfd, mode=0o640,
+            flags=["AT_SYMLINK_NOFOLLOW"])
+    else:
+        print("  (no fchmodat2 in this kernel: not checked)", flush=True)
     failed = [e for e in mine if e["type"] == "file.unlink" and e["path"].startswith("../no-such-")]
     check(failed and failed[0]["result"] == -2 and failed[0]["error"] == "ENOENT"
           and failed[0]["resolved_path"] == os.path.join(d.TMP, failed[0]["path"][3:]),
@@ -582,10 +619,17 @@ def t_file_changes():
     check([e for e in rm if e["type"] == "file.unlink" and e["path"] == "g"]
           and [e for e in rm if e["type"] == "file.rmdir" and e.get("resolved_path") == dd],
           f"rm -rf's unlinkat calls: {[(e['type'], e['path']) for e in rm]}")
+    # mv into a directory: the new path is relative to that directory's fd, walked too.
+    mv = [e for e in mine if e["comm"] == "mv" and e["type"] == "file.rename" and e["result"] == 0]
+    check(mv and mv[0]["path"] == "h2" and mv[0]["new_path"] == "h2" and mv[0]["new_dirfd"] >= 0
+          and mv[0].get("resolved_path") == os.path.join(work, "h2")
+          and mv[0].get("new_resolved_path") == os.path.join(work, "e", "h2"),
+          f"mv h2 e/: {mv}")
     check(not [e for e in changes if e["pid"] == tpid], f"a change outside any session: {seen}")
     _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
     print("  timeline:\n" + "\n".join("    " + l for l in tl.splitlines()[-16:]), flush=True)
-    check(rc == 0 and "chmod 0755 " in tl and "mkdir 0750 " in tl and "rmdir " in tl,
+    check(rc == 0 and "chmod 0755 " in tl and "mkdir 0750 " in tl and "rmdir " in tl
+          and f"chown 0:- {g}" in tl and f"chown -:{os.getgid()} {g}" in tl,
           f"warden timeline ({rc}): {err} {tl[-1500:]}")
 
 

@@ -642,6 +642,22 @@ static void file_change_fields(void **state)
 	o = to_json(&ev);
 	assert_null(json_object_get(o, "new_resolved_path"));
 	json_decref(o);
+	/* ...but its own walk does (mv a dir/), cut or not. */
+	ev.fchange.dir2 = "/w/dir";
+	ev.fchange.dir2_len = 6;
+	ev.fchange.dir2_cut = true;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "resolved_path"), "/w/x/a");
+	assert_string_equal(get_str(o, "new_resolved_path"), "/w/b");
+	assert_true(get_bool(o, "new_resolved_path_cut"));
+	json_decref(o);
+	ev.fchange.path2 = "b";
+	ev.fchange.path2_len = 1;
+	ev.fchange.dir2_cut = false;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "new_resolved_path"), "/w/dir/b");
+	assert_null(json_object_get(o, "new_resolved_path_cut"));
+	json_decref(o);
 
 	/* An absolute path is its own; a failure its error; a chmod its mode. */
 	base_event(&ev, EVENT_FILE_CHMOD);
@@ -673,6 +689,74 @@ static void file_change_fields(void **state)
 	assert_string_equal(get_str(o, "resolved_path"), "deep/er/l");
 	assert_true(get_bool(o, "resolved_path_cut"));
 	assert_null(json_object_get(o, "new_dirfd"));
+	json_decref(o);
+
+	/* fchmod(fd): the fd and its file's own path, no path or dirfd; flags by name. */
+	base_event(&ev, EVENT_FILE_CHMOD);
+	ev.fchange.path = "";
+	ev.fchange.dfd = 5;
+	ev.fchange.flags = AT_EMPTY_PATH;
+	ev.fchange.mode = 04755;
+	ev.fchange.file = "/w/run.sh";
+	ev.fchange.file_len = 9;
+	o = to_json(&ev);
+	check_common(o, "file.chmod");
+	assert_int_equal(get_int(o, "fd"), 5);
+	assert_string_equal(get_str(o, "resolved_path"), "/w/run.sh");
+	assert_null(json_object_get(o, "resolved_path_cut"));
+	assert_null(json_object_get(o, "path"));
+	assert_null(json_object_get(o, "dirfd"));
+	assert_null(json_object_get(o, "owner"));
+	assert_int_equal(get_int(o, "mode"), 04755);
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 1);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "AT_EMPTY_PATH");
+	json_decref(o);
+
+	/* fchown(fd, 0, -1): the owner only; a cut walk says so; none walked, none given. */
+	base_event(&ev, EVENT_FILE_CHOWN);
+	ev.fchange.path = "";
+	ev.fchange.dfd = 5;
+	ev.fchange.flags = AT_EMPTY_PATH;
+	ev.fchange.uid = 0;
+	ev.fchange.gid = UINT32_MAX;
+	ev.fchange.file = "deep/f";
+	ev.fchange.file_len = 6;
+	ev.fchange.file_cut = true;
+	o = to_json(&ev);
+	check_common(o, "file.chown");
+	assert_int_equal(get_int(o, "owner"), 0);
+	assert_null(json_object_get(o, "group"));
+	assert_null(json_object_get(o, "mode"));
+	assert_string_equal(get_str(o, "resolved_path"), "deep/f");
+	assert_true(get_bool(o, "resolved_path_cut"));
+	json_decref(o);
+	ev.fchange.file = NULL;
+	o = to_json(&ev);
+	assert_int_equal(get_int(o, "fd"), 5);
+	assert_null(json_object_get(o, "resolved_path"));
+	assert_null(json_object_get(o, "path"));
+	json_decref(o);
+
+	/* lchown(path, 1000, 1000): a path joined to its directory, both ids. */
+	base_event(&ev, EVENT_FILE_CHOWN);
+	ev.fchange.path = "x";
+	ev.fchange.path_len = 1;
+	ev.fchange.dfd = -100;
+	ev.fchange.flags = 0x100;
+	ev.fchange.uid = ev.fchange.gid = 1000;
+	ev.fchange.dir = "/w";
+	ev.fchange.dir_len = 2;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "path"), "x");
+	assert_string_equal(get_str(o, "resolved_path"), "/w/x");
+	assert_int_equal(get_int(o, "dirfd"), -100);
+	assert_null(json_object_get(o, "fd"));
+	assert_int_equal(get_int(o, "owner"), 1000);
+	assert_int_equal(get_int(o, "group"), 1000);
+	f = json_object_get(o, "flags");
+	assert_int_equal(json_array_size(f), 1);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "AT_SYMLINK_NOFOLLOW");
 	json_decref(o);
 }
 

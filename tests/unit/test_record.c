@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -222,7 +223,7 @@ static void file_change_record(void **state)
 	void *copy;
 
 	(void)state;
-	assert_int_equal(sizeof(r), 872);
+	assert_int_equal(sizeof(r), 1136);
 	memset(&r, 0, sizeof(r));
 	fill_hdr(&r.hdr, WARDEN_REC_FILE_CHANGE, WARDEN_F_TRUNCATED2, sizeof(r));
 	fill_task(&r.task);
@@ -242,7 +243,7 @@ static void file_change_record(void **state)
 	assert_int_equal(ev.type, EVENT_FILE_RENAME);
 	check_task(&ev);
 	assert_string_equal(ev.fchange.path, "a/b");
-	assert_ptr_equal(ev.fchange.path, (const char *)copy + 104);
+	assert_ptr_equal(ev.fchange.path, (const char *)copy + 112);
 	assert_string_equal(ev.fchange.path2, "c");
 	assert_true(ev.fchange.path2_truncated);
 	assert_false(ev.fchange.path_truncated || ev.fchange.path_fault);
@@ -251,7 +252,35 @@ static void file_change_record(void **state)
 	assert_string_equal(ev.fchange.dir, "/w");
 	assert_int_equal(ev.fchange.dir_len, 2);
 	assert_false(ev.fchange.dir_cut);
+	assert_null(ev.fchange.dir2);
 	free(copy);
+
+	/* mv a dir/: the new path relative to another directory, walked too. */
+	r.dfd2 = 3;
+	r.resolved2 = WARDEN_RESOLVED_DIR_CUT;
+	strcpy(r.resolved_path2, "x/dir");
+	r.resolved2_len = 5;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_string_equal(ev.fchange.dir2, "x/dir");
+	assert_int_equal(ev.fchange.dir2_len, 5);
+	assert_true(ev.fchange.dir2_cut);
+	free(copy);
+	/* Lies: a length off its NUL, a file's walk (only directories here), an op with no path2. */
+	r.resolved2_len = 4;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved2_len = 5;
+	r.resolved2 = WARDEN_RESOLVED_FULL;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved2 = WARDEN_RESOLVED_DIR_FULL;
+	r.op = WARDEN_FCHANGE_CHMOD;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.op = WARDEN_FCHANGE_LINK;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_false(ev.fchange.dir2_cut);
+	free(copy);
+	r.op = WARDEN_FCHANGE_RENAME;
+	r.resolved2 = WARDEN_RESOLVED_NONE;
+	r.dfd2 = -100;
 
 	/* Each op its own event type; one path only where the op names one. */
 	r.op = WARDEN_FCHANGE_UNLINK;
@@ -275,10 +304,44 @@ static void file_change_record(void **state)
 	assert_string_equal(ev.fchange.path2, "c");
 	free(copy);
 
+	/* fchown(fd): no path, the fd's own file walked, the group left as it was. */
+	r.op = WARDEN_FCHANGE_CHOWN;
+	r.dfd = 7;
+	r.flags = AT_EMPTY_PATH;
+	r.uid = 0;
+	r.gid = UINT32_MAX;
+	r.path[0] = 0;
+	r.path_len = 0;
+	r.resolved = WARDEN_RESOLVED_FULL;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_CHOWN);
+	assert_int_equal(ev.fchange.dfd, 7);
+	assert_int_equal(ev.fchange.uid, 0);
+	assert_int_equal(ev.fchange.gid, UINT32_MAX);
+	assert_string_equal(ev.fchange.file, "/w");
+	assert_int_equal(ev.fchange.file_len, 2);
+	assert_false(ev.fchange.file_cut);
+	assert_null(ev.fchange.dir);
+	assert_null(ev.fchange.path2);
+	free(copy);
+	r.resolved = WARDEN_RESOLVED_CUT;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.fchange.file_cut);
+	free(copy);
+	/* A file's walk with a path, or without AT_EMPTY_PATH, is one the kernel never makes. */
+	r.flags = 0;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.flags = AT_EMPTY_PATH;
+	strcpy(r.path, "a/b");
+	r.path_len = 3;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.dfd = -100;
+	r.flags = 1;
+
 	/* Lies: an op past the enum, a file's walk (no file here), lengths past arrays or NULs. */
 	r.op = 0;
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
-	r.op = WARDEN_FCHANGE_CHMOD + 1;
+	r.op = WARDEN_FCHANGE_CHOWN + 1;
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
 	r.op = WARDEN_FCHANGE_MKDIR;
 	r.resolved = WARDEN_RESOLVED_FULL;

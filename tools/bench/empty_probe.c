@@ -61,6 +61,8 @@ int main(int argc, char **argv)
 		leave_out(skel->obj, sock_io ? kfeature_syscall_io_progs : kfeature_sock_io_progs);
 		if (!io_uring)
 			leave_out(skel->obj, kfeature_io_uring_progs);
+		if (!kfeature_syscall_tracepoint("sys_exit_fchmodat2"))
+			leave_out(skel->obj, kfeature_fchmodat2_progs);
 		if (empty_bpf__load(skel)) {
 			empty_bpf__destroy(skel);
 			skel = NULL;
