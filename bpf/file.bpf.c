@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Changes a session member makes to the file tree: unlink, rmdir, rename,
- * mkdir, link, symlink, chmod, chown. What an agent's tool destroys or
- * plants (an rm -rf of a project, a dropped ~/.ssh/authorized_keys, a
- * script made executable, a binary given to root and made setuid) is as
- * much its doing as what it opens, and a tool that does it through its own
+ * mkdir, link, symlink, chmod, chown, truncate. What an agent's tool
+ * destroys or plants (an rm -rf of a project, a dropped
+ * ~/.ssh/authorized_keys, a script made executable, a binary given to root
+ * and made setuid, a log cut to nothing by truncate -s 0) is as much its
+ * doing as what it opens, and a tool that does it through its own
  * syscalls, not by running rm or mv, shows no exec.
  *
  * One program at each syscall's exit, with its result: the arguments are
@@ -33,7 +34,8 @@
  */
 static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, struct task_struct *t,
 				       __u64 session, __u8 op, __s32 dfd, __u64 upath, __s32 dfd2,
-				       __u64 upath2, __u32 flags, __u32 mode, __u32 uid, __u32 gid)
+				       __u64 upath2, __u32 flags, __u32 mode, __u32 uid, __u32 gid,
+				       __u64 length)
 {
 	struct warden_rec_file_change *r;
 
@@ -55,6 +57,7 @@ static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, str
 	r->resolved2 = WARDEN_RESOLVED_NONE;
 	r->resolved2_len = 0;
 	r->resolved_path2[0] = 0;
+	r->length = length;
 	if (upath) {
 		r->path_len = path_str_read(&r->hdr, r->path, (void *)upath, true,
 					    WARDEN_F_TRUNCATED, WARDEN_F_READ_FAULT);
@@ -90,30 +93,33 @@ static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, str
 }
 
 /*
- * The program at sys_exit_<sys>: for a member, the record of op with the
- * arguments given as expressions of regs, the caller's registers (fetched
- * once the caller is known to be one: everyone else has left before).
+ * The program at sys_exit_<sys>: for a member, the record of op with
+ * change_emit()'s arguments from op on given as expressions of regs, the
+ * caller's registers (fetched once the caller is known to be one: everyone
+ * else has left before).
  */
-#define FILE_CHANGE_PROG(sys, op, dfd, upath, dfd2, upath2, flags, mode, uid, gid)             \
-	SEC("tp/syscalls/sys_exit_" #sys)                                                      \
-	int warden_##sys##_exit(struct trace_event_raw_sys_exit *ctx)                          \
-	{                                                                                      \
-		__u64 session = current_session();                                             \
-		struct task_struct *t;                                                         \
-		struct pt_regs *regs;                                                          \
-                                                                                               \
-		if (!session)                                                                  \
-			return 0;                                                              \
-		t = bpf_get_current_task_btf();                                                \
-		regs = (struct pt_regs *)bpf_task_pt_regs(t);                                  \
-		return change_emit(ctx, t, session, op, dfd, upath, dfd2, upath2, flags, mode, \
-				   uid, gid);                                                  \
+#define FILE_CHANGE_PROG(sys, ...)                                    \
+	SEC("tp/syscalls/sys_exit_" #sys)                             \
+	int warden_##sys##_exit(struct trace_event_raw_sys_exit *ctx) \
+	{                                                             \
+		__u64 session = current_session();                    \
+		struct task_struct *t;                                \
+		struct pt_regs *regs;                                 \
+                                                                      \
+		if (!session)                                         \
+			return 0;                                     \
+		t = bpf_get_current_task_btf();                       \
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);         \
+		return change_emit(ctx, t, session, __VA_ARGS__);     \
 	}
 
 #define ARG(n) PT_REGS_PARM##n##_SYSCALL(regs)
-/* The ops that set no owner. */
+/* The ops that set no owner and no length. */
 #define FILE_CHANGE(sys, op, dfd, upath, dfd2, upath2, flags, mode) \
-	FILE_CHANGE_PROG(sys, op, dfd, upath, dfd2, upath2, flags, mode, NO_ID, NO_ID)
+	FILE_CHANGE_PROG(sys, op, dfd, upath, dfd2, upath2, flags, mode, NO_ID, NO_ID, 0)
+/* chown's: one path, an owner and a group. */
+#define FILE_CHOWN(sys, dfd, upath, flags, uid, gid) \
+	FILE_CHANGE_PROG(sys, WARDEN_FCHANGE_CHOWN, dfd, upath, 0, 0, flags, 0, uid, gid, 0)
 
 /* unlinkat(dfd, path, flags): AT_REMOVEDIR makes it an rmdir. */
 FILE_CHANGE(unlinkat, ARG(3) & AT_REMOVEDIR_ ? WARDEN_FCHANGE_RMDIR : WARDEN_FCHANGE_UNLINK, ARG(1),
@@ -133,8 +139,13 @@ FILE_CHANGE(fchmodat2, WARDEN_FCHANGE_CHMOD, ARG(1), ARG(2), 0, 0, ARG(4), ARG(3
 /* fchmod(fd, mode): fchmodat2(fd, "", mode, AT_EMPTY_PATH) */
 FILE_CHANGE(fchmod, WARDEN_FCHANGE_CHMOD, ARG(1), 0, 0, 0, AT_EMPTY_PATH_, ARG(2))
 /* fchownat(dfd, path, uid, gid, flags); fchown(fd, uid, gid), as fchmod */
-FILE_CHANGE_PROG(fchownat, WARDEN_FCHANGE_CHOWN, ARG(1), ARG(2), 0, 0, ARG(5), 0, ARG(3), ARG(4))
-FILE_CHANGE_PROG(fchown, WARDEN_FCHANGE_CHOWN, ARG(1), 0, 0, 0, AT_EMPTY_PATH_, 0, ARG(2), ARG(3))
+FILE_CHOWN(fchownat, ARG(1), ARG(2), ARG(5), ARG(3), ARG(4))
+FILE_CHOWN(fchown, ARG(1), 0, AT_EMPTY_PATH_, ARG(2), ARG(3))
+/* truncate(path, length); ftruncate(fd, length), as fchmod (what truncate(1) calls) */
+FILE_CHANGE_PROG(truncate, WARDEN_FCHANGE_TRUNCATE, AT_FDCWD_, ARG(1), 0, 0, 0, 0, NO_ID, NO_ID,
+		 ARG(2))
+FILE_CHANGE_PROG(ftruncate, WARDEN_FCHANGE_TRUNCATE, ARG(1), 0, 0, 0, AT_EMPTY_PATH_, 0, NO_ID,
+		 NO_ID, ARG(2))
 
 #if defined(__TARGET_ARCH_x86)
 /* The old syscalls, relative to the working directory. */
@@ -146,9 +157,8 @@ FILE_CHANGE(link, WARDEN_FCHANGE_LINK, AT_FDCWD_, ARG(1), AT_FDCWD_, ARG(2), 0, 
 FILE_CHANGE(symlink, WARDEN_FCHANGE_SYMLINK, AT_FDCWD_, ARG(2), 0, ARG(1), 0, 0)
 FILE_CHANGE(chmod, WARDEN_FCHANGE_CHMOD, AT_FDCWD_, ARG(1), 0, 0, 0, ARG(2))
 /* chown(path, uid, gid); lchown() does not follow a last symlink */
-FILE_CHANGE_PROG(chown, WARDEN_FCHANGE_CHOWN, AT_FDCWD_, ARG(1), 0, 0, 0, 0, ARG(2), ARG(3))
-FILE_CHANGE_PROG(lchown, WARDEN_FCHANGE_CHOWN, AT_FDCWD_, ARG(1), 0, 0, AT_SYMLINK_NOFOLLOW_, 0,
-		 ARG(2), ARG(3))
+FILE_CHOWN(chown, AT_FDCWD_, ARG(1), 0, ARG(2), ARG(3))
+FILE_CHOWN(lchown, AT_FDCWD_, ARG(1), AT_SYMLINK_NOFOLLOW_, ARG(2), ARG(3))
 #endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -84,6 +84,7 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_FILE_SYMLINK] = "file.symlink",
 	[EVENT_FILE_CHMOD] = "file.chmod",
 	[EVENT_FILE_CHOWN] = "file.chown",
+	[EVENT_FILE_TRUNCATE] = "file.truncate",
 };
 
 void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v)
@@ -953,7 +954,7 @@ static void write_file_change(struct jw *w, const struct event *ev)
 	const typeof(ev->fchange) *c = &ev->fchange;
 
 	if (c->file || (c->flags & AT_EMPTY_PATH && !c->path_len && !c->path_fault)) {
-		/* fchmod(fd), fchown(fd) and the *at() calls given AT_EMPTY_PATH: no path. */
+		/* fchmod, fchown, ftruncate and the *at() calls given AT_EMPTY_PATH: no path. */
 		jw_int(w, "fd", c->dfd);
 		if (c->file) {
 			jw_bytes(w, "resolved_path", c->file, c->file_len);
@@ -1005,6 +1006,9 @@ static void write_file_change(struct jw *w, const struct event *ev)
 			jw_uint(w, "group", c->gid);
 		write_flag_list(w, "flags", c->flags, owner_mode_flags,
 				sizeof(owner_mode_flags) / sizeof(owner_mode_flags[0]));
+		break;
+	case EVENT_FILE_TRUNCATE:
+		jw_int(w, "length", c->length);
 		break;
 	default:
 		break;

@@ -549,6 +549,8 @@ static void summarize(struct line *l, const char *type, json_t *j)
 			else
 				line_add(l, ":- ");
 		}
+		if (!strcmp(type, "file.truncate"))
+			line_add(l, "%" JSON_INTEGER_FORMAT " bytes ", jint(j, "length"));
 		line_add(l, "%s", path ? path : "?");
 		if (to)
 			line_add(l, " -> %s", to);

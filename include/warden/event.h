@@ -46,13 +46,14 @@ enum event_type {
 	EVENT_FILE_SYMLINK,
 	EVENT_FILE_CHMOD,
 	EVENT_FILE_CHOWN,
+	EVENT_FILE_TRUNCATE,
 	EVENT_TYPE_MAX,
 };
 
 /* The file.* changes: contiguous in the enum, in enum warden_file_change_op order. */
 static inline bool event_is_file_change(enum event_type t)
 {
-	return t >= EVENT_FILE_UNLINK && t <= EVENT_FILE_CHOWN;
+	return t >= EVENT_FILE_UNLINK && t <= EVENT_FILE_TRUNCATE;
 }
 
 struct event_addr {
@@ -156,7 +157,7 @@ struct event {
 		} listen;
 		struct {
 			/*
-			 * path: what unlink, rmdir, mkdir, chmod and chown name, a
+			 * path: what unlink, rmdir, mkdir, chmod, chown and truncate name, a
 			 * rename's or link's old path, the link a symlink makes;
 			 * path2: a rename's or link's new path, a symlink's target;
 			 * NULL when none.
@@ -169,6 +170,7 @@ struct event {
 			uint32_t mode; /* mkdir, chmod */
 			/* chown: the new owner and group; (uint32_t)-1: left as it was */
 			uint32_t uid, gid;
+			int64_t length; /* truncate: as passed (negative: EINVAL) */
 			int result; /* 0 or -errno */
 			/* A relative path's directory (the kernel's walk); NULL when none. */
 			const char *dir;
@@ -183,7 +185,7 @@ struct event {
 			bool dir2_cut;
 			/*
 			 * The file an fd names with AT_EMPTY_PATH and no path (fchmod,
-			 * fchown): its own path, walked; NULL when none.
+			 * fchown, ftruncate): its own path, walked; NULL when none.
 			 */
 			const char *file;
 			uint32_t file_len;

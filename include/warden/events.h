@@ -279,6 +279,7 @@ enum warden_file_change_op {
 	WARDEN_FCHANGE_SYMLINK = 6, /* symlink, symlinkat */
 	WARDEN_FCHANGE_CHMOD = 7, /* chmod, fchmodat, fchmodat2, fchmod */
 	WARDEN_FCHANGE_CHOWN = 8, /* chown, lchown, fchownat, fchown */
+	WARDEN_FCHANGE_TRUNCATE = 9, /* truncate, ftruncate */
 };
 
 /*
@@ -299,8 +300,8 @@ struct warden_rec_file_change {
 	__s32 dfd2; /* rename, link: the directory path2 is relative to */
 	/*
 	 * unlinkat: AT_REMOVEDIR; renameat2: RENAME_*; linkat, fchmodat2,
-	 * fchownat: AT_*. fchmod and fchown set AT_EMPTY_PATH, as the kernel
-	 * reads them: the file is dfd's own, and path is empty.
+	 * fchownat: AT_*. fchmod, fchown and ftruncate set AT_EMPTY_PATH, as
+	 * the kernel reads them: the file is dfd's own, and path is empty.
 	 */
 	__u32 flags;
 	__u32 mode; /* mkdir, chmod */
@@ -310,7 +311,11 @@ struct warden_rec_file_change {
 	__u8 resolved2; /* enum warden_resolved: see resolved_path2 */
 	__u8 _pad0;
 	__u16 resolved2_len; /* bytes in resolved_path2[], NUL excluded */
-	/* unlink, rmdir, mkdir, chmod, chown: the path; rename, link: the old path; symlink: the link */
+	__s64 length; /* truncate: the size the file is cut (or grown) to, as passed */
+	/*
+	 * unlink, rmdir, mkdir, chmod, chown, truncate: the path; rename,
+	 * link: the old path; symlink: the link
+	 */
 	char path[WARDEN_OPEN_PATH_MAX];
 	/* rename, link: the new path; symlink: what the link points to */
 	char path2[WARDEN_OPEN_PATH_MAX];
@@ -423,7 +428,7 @@ WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_listen, 216);
-WARDEN_ASSERT_SIZE(struct warden_rec_file_change, 112 + 4 * WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_file_change, 120 + 4 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, resolved_path) ==
@@ -440,7 +445,7 @@ _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, remote) == 104, "i
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path2) == 128 + WARDEN_OPEN_PATH_MAX,
 	       "io_uring path2 last");
 _Static_assert(__builtin_offsetof(struct warden_rec_listen, local) == 80, "listen local offset");
-_Static_assert(__builtin_offsetof(struct warden_rec_file_change, path) == 112, "file change path");
+_Static_assert(__builtin_offsetof(struct warden_rec_file_change, path) == 120, "file change path");
 _Static_assert(WARDEN_REC_FILE_CHANGE < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");

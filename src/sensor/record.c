@@ -136,9 +136,10 @@ static int decode_file_change(const struct warden_rec_file_change *r, size_t siz
 {
 	bool own_file;
 
-	if (size != sizeof(*r) || r->op < WARDEN_FCHANGE_UNLINK || r->op > WARDEN_FCHANGE_CHOWN ||
-	    r->path_len >= WARDEN_OPEN_PATH_MAX || r->path[r->path_len] != 0 ||
-	    r->path2_len >= WARDEN_OPEN_PATH_MAX || r->path2[r->path2_len] != 0)
+	if (size != sizeof(*r) || r->op < WARDEN_FCHANGE_UNLINK ||
+	    r->op > WARDEN_FCHANGE_TRUNCATE || r->path_len >= WARDEN_OPEN_PATH_MAX ||
+	    r->path[r->path_len] != 0 || r->path2_len >= WARDEN_OPEN_PATH_MAX ||
+	    r->path2[r->path2_len] != 0)
 		return -EBADMSG;
 	/*
 	 * A directory is walked, for a path to join (no file is left, or made
@@ -179,6 +180,7 @@ static int decode_file_change(const struct warden_rec_file_change *r, size_t siz
 	ev->fchange.mode = r->mode;
 	ev->fchange.uid = r->uid;
 	ev->fchange.gid = r->gid;
+	ev->fchange.length = r->length;
 	ev->fchange.result = r->ret;
 	if (own_file) {
 		ev->fchange.file = r->resolved_path;

@@ -558,6 +558,8 @@ def t_file_changes():
                 "rc = libc.syscall(452, dfd, b'g', 0o640, 0x100)\n"
                 "print('fds', dfd, fd, 'fchmodat2', rc, ctypes.get_errno(), flush=True)\n"
                 "os.close(fd)\n"
+                "os.truncate('d/g', 5)                         # truncate(2)\n"
+                "subprocess.run(['truncate', '-s', '0', 'd/g'], check=True)  # ftruncate(2)\n"
                 "os.unlink('d/l')                              # unlink(2)\n"
                 "try:\n"
                 "    os.unlink('../no-such-' + os.path.basename(os.getcwd()))\n"
@@ -605,6 +607,8 @@ def t_file_changes():
         flags=["AT_EMPTY_PATH"])
     one("file.chown", None, absent=("group", "dirfd"), fd=fd, resolved_path=g, owner=0,
         flags=["AT_EMPTY_PATH"])
+    one("file.truncate", "d/g", resolved_path=g, dirfd=-100, length=5)
+    one("file.truncate", None, absent=("dirfd",), comm="truncate", resolved_path=g, length=0)
     if os.path.exists("/sys/kernel/tracing/events/syscalls/sys_exit_fchmodat2"):
         check(rc2 == 0, f"fchmodat2 failed here: {out}")
         one("file.chmod", "g", resolved_path=g, dirfd=dfd, mode=0o640,
@@ -629,7 +633,8 @@ def t_file_changes():
     _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
     print("  timeline:\n" + "\n".join("    " + l for l in tl.splitlines()[-16:]), flush=True)
     check(rc == 0 and "chmod 0755 " in tl and "mkdir 0750 " in tl and "rmdir " in tl
-          and f"chown 0:- {g}" in tl and f"chown -:{os.getgid()} {g}" in tl,
+          and f"chown 0:- {g}" in tl and f"chown -:{os.getgid()} {g}" in tl
+          and "truncate 0 bytes " in tl,
           f"warden timeline ({rc}): {err} {tl[-1500:]}")
 
 

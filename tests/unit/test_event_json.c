@@ -738,6 +738,33 @@ static void file_change_fields(void **state)
 	assert_null(json_object_get(o, "path"));
 	json_decref(o);
 
+	/* ftruncate(fd, 0): the fd, its file, the length; truncate(path, n): the path. */
+	base_event(&ev, EVENT_FILE_TRUNCATE);
+	ev.fchange.path = "";
+	ev.fchange.dfd = 4;
+	ev.fchange.flags = AT_EMPTY_PATH;
+	ev.fchange.file = "/var/log/auth.log";
+	ev.fchange.file_len = 17;
+	o = to_json(&ev);
+	check_common(o, "file.truncate");
+	assert_int_equal(get_int(o, "fd"), 4);
+	assert_string_equal(get_str(o, "resolved_path"), "/var/log/auth.log");
+	assert_int_equal(get_int(o, "length"), 0);
+	assert_null(json_object_get(o, "flags"));
+	assert_null(json_object_get(o, "mode"));
+	json_decref(o);
+	base_event(&ev, EVENT_FILE_TRUNCATE);
+	ev.fchange.path = "big";
+	ev.fchange.path_len = 3;
+	ev.fchange.dfd = -100;
+	ev.fchange.length = (int64_t)1 << 40;
+	ev.fchange.dir = "/w";
+	ev.fchange.dir_len = 2;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "resolved_path"), "/w/big");
+	assert_int_equal(get_int(o, "length"), (int64_t)1 << 40);
+	json_decref(o);
+
 	/* lchown(path, 1000, 1000): a path joined to its directory, both ids. */
 	base_event(&ev, EVENT_FILE_CHOWN);
 	ev.fchange.path = "x";

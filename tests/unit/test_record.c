@@ -223,7 +223,7 @@ static void file_change_record(void **state)
 	void *copy;
 
 	(void)state;
-	assert_int_equal(sizeof(r), 1136);
+	assert_int_equal(sizeof(r), 1144);
 	memset(&r, 0, sizeof(r));
 	fill_hdr(&r.hdr, WARDEN_REC_FILE_CHANGE, WARDEN_F_TRUNCATED2, sizeof(r));
 	fill_task(&r.task);
@@ -243,7 +243,7 @@ static void file_change_record(void **state)
 	assert_int_equal(ev.type, EVENT_FILE_RENAME);
 	check_task(&ev);
 	assert_string_equal(ev.fchange.path, "a/b");
-	assert_ptr_equal(ev.fchange.path, (const char *)copy + 112);
+	assert_ptr_equal(ev.fchange.path, (const char *)copy + 120);
 	assert_string_equal(ev.fchange.path2, "c");
 	assert_true(ev.fchange.path2_truncated);
 	assert_false(ev.fchange.path_truncated || ev.fchange.path_fault);
@@ -328,6 +328,16 @@ static void file_change_record(void **state)
 	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
 	assert_true(ev.fchange.file_cut);
 	free(copy);
+	/* ftruncate(fd, 0), as fchown: the length as passed. */
+	r.op = WARDEN_FCHANGE_TRUNCATE;
+	r.length = -1;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_FILE_TRUNCATE);
+	assert_int_equal(ev.fchange.length, -1);
+	assert_string_equal(ev.fchange.file, "/w");
+	free(copy);
+	r.op = WARDEN_FCHANGE_CHOWN;
+	r.length = 0;
 	/* A file's walk with a path, or without AT_EMPTY_PATH, is one the kernel never makes. */
 	r.flags = 0;
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
@@ -341,7 +351,7 @@ static void file_change_record(void **state)
 	/* Lies: an op past the enum, a file's walk (no file here), lengths past arrays or NULs. */
 	r.op = 0;
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
-	r.op = WARDEN_FCHANGE_CHOWN + 1;
+	r.op = WARDEN_FCHANGE_TRUNCATE + 1;
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
 	r.op = WARDEN_FCHANGE_MKDIR;
 	r.resolved = WARDEN_RESOLVED_FULL;
