@@ -953,7 +953,7 @@ static void write_file_change(struct jw *w, const struct event *ev)
 {
 	const typeof(ev->fchange) *c = &ev->fchange;
 
-	if (c->file || (c->flags & AT_EMPTY_PATH && !c->path_len && !c->path_fault)) {
+	if (c->file || ((c->flags & AT_EMPTY_PATH) && !c->path_len && !c->path_fault)) {
 		/* fchmod, fchown, ftruncate and the *at() calls given AT_EMPTY_PATH: no path. */
 		jw_int(w, "fd", c->dfd);
 		if (c->file) {

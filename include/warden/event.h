@@ -157,10 +157,10 @@ struct event {
 		} listen;
 		struct {
 			/*
-			 * path: what unlink, rmdir, mkdir, chmod, chown and truncate name, a
-			 * rename's or link's old path, the link a symlink makes;
-			 * path2: a rename's or link's new path, a symlink's target;
-			 * NULL when none.
+			 * path: what unlink, rmdir, mkdir, chmod, chown and truncate
+			 * name, a rename's or link's old path, the link a symlink
+			 * makes; path2: a rename's or link's new path, a symlink's
+			 * target; NULL when none.
 			 */
 			const char *path, *path2;
 			uint32_t path_len, path2_len;

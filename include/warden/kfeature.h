@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the running kernel offers, found by probing its BTF or tracefs,
- * never by its version. Shared by the sensor and the bench's empty-program floor, so
- * both attach to the same hooks.
+ * never by its version. Shared by the sensor and the bench's empty-program
+ * floor, so both attach to the same hooks.
  */
 #ifndef WARDEN_KFEATURE_H
 #define WARDEN_KFEATURE_H

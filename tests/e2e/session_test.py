@@ -525,8 +525,9 @@ def t_file_changes():
     mkdir, chmod, rename, symlink, link, unlink, a failed unlink, and what an rm -rf it runs
     does; the old syscalls (glibc's unlink(), rename()...) and the *at ones through a dirfd.
     Each gives its paths, the directory-joined path for a relative one, its mode or flags and
-    its result. chown, lchown, fchownat and fchown give the owner and group set, and fchmod
-    and fchown, which name no path, the fd's own file; fchmodat2 where the kernel has it.
+    its result. chown, lchown, fchownat and fchown give the owner and group set, truncate
+    and truncate(1)'s ftruncate the length, and fchmod, fchown and ftruncate, which name no
+    path, the fd's own file; fchmodat2 where the kernel has it.
     mv into a directory renames relative to that directory's fd: the new path is joined to it.
     A process in no session that removes a file gives nothing."""
     m = marker()
@@ -622,7 +623,7 @@ def t_file_changes():
     rm = [e for e in mine if e["comm"] == "rm"]
     check([e for e in rm if e["type"] == "file.unlink" and e["path"] == "g"]
           and [e for e in rm if e["type"] == "file.rmdir" and e.get("resolved_path") == dd],
-          f"rm -rf's unlinkat calls: {[(e['type'], e['path']) for e in rm]}")
+          f"rm -rf's unlinkat calls: {[(e['type'], e.get('path')) for e in rm]}")
     # mv into a directory: the new path is relative to that directory's fd, walked too.
     mv = [e for e in mine if e["comm"] == "mv" and e["type"] == "file.rename" and e["result"] == 0]
     check(mv and mv[0]["path"] == "h2" and mv[0]["new_path"] == "h2" and mv[0]["new_dirfd"] >= 0
