@@ -418,6 +418,7 @@ int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 {
 	struct warden_rec_io_uring *r;
 	__u8 op = ctx->opcode;
+	struct task_struct *t;
 	__u64 session;
 
 	if (op >= 64 || !((IOU_REPORTED >> op) & 1))
@@ -429,7 +430,8 @@ int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 	if (!r)
 		return 0;
 	hdr_init(&r->hdr, WARDEN_REC_IO_URING, sizeof(*r));
-	task_fill(&r->task, bpf_get_current_task_btf());
+	t = bpf_get_current_task_btf();
+	task_fill(&r->task, t);
 	r->session = session;
 	r->user_data = ctx->user_data;
 	r->opcode = op;
@@ -439,15 +441,32 @@ int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 	r->dfd = 0;
 	r->dfd2 = 0;
 	r->flags = 0;
-	r->_pad0[0] = r->_pad0[1] = 0;
+	r->resolved_of_path2 = 0;
 	r->_pad1 = 0;
 	__builtin_memset(&r->remote, 0, sizeof(r->remote));
 	r->path[0] = 0;
 	r->path2[0] = 0;
-	if (op == IORING_OP_CONNECT)
+	r->resolved = WARDEN_RESOLVED_NONE;
+	r->resolved_len = 0;
+	r->resolved_path[0] = 0;
+	if (op == IORING_OP_CONNECT) {
 		io_uring_connect(r, ctx->req);
-	else
+	} else {
 		io_uring_paths(r, ctx->req, op);
+		/*
+		 * Where a relative path points, as file.* events give it: a
+		 * path rule must not miss a file reached through io_uring. The
+		 * SQPOLL thread shares its process's working directory and fds.
+		 */
+		if (r->path[0] == '/' && r->path2_len && op != IORING_OP_SYMLINKAT) {
+			r->resolved = relative_path_dir(t, r->dfd2, r->path2, r->resolved_path,
+							&r->resolved_len);
+			r->resolved_of_path2 = 1;
+		} else {
+			r->resolved = relative_path_dir(t, r->dfd, r->path, r->resolved_path,
+							&r->resolved_len);
+		}
+	}
 	rb_submit(r);
 	return 0;
 }

@@ -863,6 +863,30 @@ static void write_flag_list(struct jw *w, const char *key, unsigned int flags,
  * The request's own fields, by kind: the paths it names, relative to which
  * directories, and its flags under the names its syscall twin takes.
  */
+/*
+ * rel joined as text to the directory the kernel walked for it, under key
+ * (with <key>_cut when only the directory's tail was had): where a path
+ * points with no file to walk. Nothing for an absolute path (no dir).
+ */
+static bool write_joined(struct jw *w, const char *key, const char *dir, size_t dir_len, bool cut,
+			 const char *rel, size_t rel_len)
+{
+	char joined[2 * WARDEN_OPEN_PATH_MAX], k[40];
+	int n;
+
+	if (!dir || !rel_len || rel[0] == '/')
+		return false;
+	n = bufutil_path_join(dir, dir_len, rel, rel_len, joined, sizeof(joined));
+	if (n < 0)
+		return false;
+	jw_bytes(w, key, joined, n);
+	if (cut) {
+		snprintf(k, sizeof(k), "%s_cut", key);
+		jw_bool(w, k, true);
+	}
+	return true;
+}
+
 static void write_io_uring_paths(struct jw *w, const struct event *ev)
 {
 	const typeof(ev->io_uring) *u = &ev->io_uring;
@@ -871,6 +895,10 @@ static void write_io_uring_paths(struct jw *w, const struct event *ev)
 	if (u->opcode == IORING_OP_CONNECT)
 		return; /* an AF_UNIX socket's path: no directory, no flags */
 	jw_int(w, "dirfd", u->dfd);
+	/* Lexical, as for file.*: the file may not be there yet. */
+	if (!u->dir_of_path2)
+		write_joined(w, "resolved_path", u->dir, u->dir_len, u->dir_cut, u->path,
+			     u->path_len);
 	switch (u->opcode) {
 	case IORING_OP_OPENAT:
 	case IORING_OP_OPENAT2:
@@ -892,6 +920,10 @@ static void write_io_uring_paths(struct jw *w, const struct event *ev)
 		write_path_as(w, "new_path", u->path2, u->path2_len, u->path2_truncated,
 			      u->path2_fault);
 		jw_int(w, "new_dirfd", u->dfd2);
+		/* The walk is path2's own, or path's directory when path2's is that too. */
+		if (u->dir_of_path2 || u->dfd2 == u->dfd)
+			write_joined(w, "new_resolved_path", u->dir, u->dir_len, u->dir_cut,
+				     u->path2, u->path2_len);
 		if (u->opcode == IORING_OP_RENAMEAT)
 			write_flag_list(w, "flags", u->flags, rename_flags,
 					sizeof(rename_flags) / sizeof(rename_flags[0]));
@@ -923,30 +955,6 @@ static void write_io_uring(struct jw *w, const struct event *ev)
 	}
 	if (ev->io_uring.path)
 		write_io_uring_paths(w, ev);
-}
-
-/*
- * rel joined as text to the directory the kernel walked for it, under key
- * (with <key>_cut when only the directory's tail was had): where a path
- * points with no file to walk. Nothing for an absolute path (no dir).
- */
-static bool write_joined(struct jw *w, const char *key, const char *dir, size_t dir_len, bool cut,
-			 const char *rel, size_t rel_len)
-{
-	char joined[2 * WARDEN_OPEN_PATH_MAX], k[40];
-	int n;
-
-	if (!dir || !rel_len || rel[0] == '/')
-		return false;
-	n = bufutil_path_join(dir, dir_len, rel, rel_len, joined, sizeof(joined));
-	if (n < 0)
-		return false;
-	jw_bytes(w, key, joined, n);
-	if (cut) {
-		snprintf(k, sizeof(k), "%s_cut", key);
-		jw_bool(w, k, true);
-	}
-	return true;
 }
 
 static void write_file_change(struct jw *w, const struct event *ev)

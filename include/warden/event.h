@@ -206,6 +206,13 @@ struct event {
 			bool path_truncated, path_fault, path2_truncated, path2_fault;
 			int dfd, dfd2; /* the directories path and path2 are relative to */
 			uint32_t flags; /* the request's own: O_*, AT_*, RENAME_*, or mkdirat's mode */
+			/*
+			 * A relative path's directory (the kernel's walk), or path2's
+			 * when dir_of_path2; NULL when none.
+			 */
+			const char *dir;
+			uint32_t dir_len;
+			bool dir_cut, dir_of_path2;
 			struct event_addr remote; /* connect; family 0 otherwise */
 			const char *host; /* the DNS name the process resolved remote from; NULL */
 		} io_uring;

@@ -360,9 +360,11 @@ struct warden_rec_io_uring {
 	 */
 	__u32 flags;
 	__u16 path2_len; /* bytes in path2[], NUL excluded */
-	__u8 _pad0[2];
+	__u8 resolved; /* enum warden_resolved: WARDEN_RESOLVED_DIR_* or NONE */
+	__u8 resolved_of_path2; /* 1: resolved_path is path2's directory (see there) */
 	__s32 dfd2; /* renameat, linkat: the directory path2 is relative to */
-	__u32 _pad1;
+	__u16 resolved_len; /* bytes in resolved_path[], NUL excluded */
+	__u16 _pad1;
 	struct warden_sockaddr remote; /* connect: the address; family 0 otherwise */
 	/*
 	 * openat, openat2, unlinkat, mkdirat: the path; renameat, linkat: the
@@ -372,6 +374,14 @@ struct warden_rec_io_uring {
 	char path[WARDEN_OPEN_PATH_MAX];
 	/* renameat, linkat: the new path; symlinkat: what the link points to */
 	char path2[WARDEN_OPEN_PATH_MAX];
+	/*
+	 * A relative path's directory, dfd's or the working directory, walked
+	 * as the request is submitted (the file may not be there yet), for
+	 * userspace to join path, and path2 when dfd2 is dfd, to. A rename or
+	 * link from an absolute path has its relative path2's (dfd2's)
+	 * directory here instead, flagged resolved_of_path2.
+	 */
+	char resolved_path[WARDEN_OPEN_PATH_MAX];
 };
 
 /*
@@ -426,7 +436,7 @@ WARDEN_ASSERT_SIZE(struct warden_file_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_comm_key, 16);
 WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
-WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 2 * WARDEN_OPEN_PATH_MAX);
+WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 3 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_listen, 216);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_change, 120 + 4 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
@@ -443,7 +453,10 @@ _Static_assert(WARDEN_CONNECT_INET_SIZE == 104, "connect unix_path offset");
 _Static_assert(WARDEN_STAT_FILE_LATE_READ < WARDEN_STAT_MAX, "stats slots exhausted");
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, remote) == 104, "io_uring remote");
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path2) == 128 + WARDEN_OPEN_PATH_MAX,
-	       "io_uring path2 last");
+	       "io_uring path2 offset");
+_Static_assert(__builtin_offsetof(struct warden_rec_io_uring, resolved_path) ==
+		       128 + 2 * WARDEN_OPEN_PATH_MAX,
+	       "io_uring resolved_path last");
 _Static_assert(__builtin_offsetof(struct warden_rec_listen, local) == 80, "listen local offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_change, path) == 120, "file change path");
 _Static_assert(WARDEN_REC_FILE_CHANGE < WARDEN_REC_TYPE_MAX, "record types exhausted");

@@ -303,6 +303,21 @@ static int decode_io_uring(const struct warden_rec_io_uring *r, size_t size, str
 	    r->path2[r->path2_len] != 0)
 		return -EBADMSG;
 	io_uring_paths_of(r->opcode, r->remote.family, &path, &path2);
+	/* Only a directory is walked, and only for a path of the request's. */
+	if (r->resolved == WARDEN_RESOLVED_FULL || r->resolved == WARDEN_RESOLVED_CUT ||
+	    (r->resolved != WARDEN_RESOLVED_NONE && (!path || r->opcode == IORING_OP_CONNECT)) ||
+	    r->resolved_of_path2 > 1 ||
+	    (r->resolved_of_path2 && r->opcode != IORING_OP_RENAMEAT &&
+	     r->opcode != IORING_OP_LINKAT) ||
+	    !resolved_valid(r->resolved, WARDEN_RESOLVED_DIR_CUT, r->resolved_len,
+			    r->resolved_path))
+		return -EBADMSG;
+	if (r->resolved != WARDEN_RESOLVED_NONE) {
+		ev->io_uring.dir = r->resolved_path;
+		ev->io_uring.dir_len = r->resolved_len;
+		ev->io_uring.dir_cut = r->resolved == WARDEN_RESOLVED_DIR_CUT;
+		ev->io_uring.dir_of_path2 = r->resolved_of_path2;
+	}
 	ev->type = EVENT_IO_URING;
 	ev->io_uring.opcode = r->opcode;
 	ev->io_uring.sq_thread = r->sq_thread;

@@ -492,6 +492,15 @@ def t_io_uring_ops():
     check(ul["path"] == "./link" and ul["flags"] == [], f"unlinkat: {ul}")
     rd = sub("rmdi", "unlinkat")
     check(rd["path"] == ee and rd["flags"] == ["AT_REMOVEDIR"], f"unlinkat a directory: {rd}")
+    # Relative paths joined to the directory the kernel walked at submission, as file.* do.
+    at = lambda n: os.path.join(work, n)
+    walked = [(mk.get("resolved_path"), at("d")), (rn.get("resolved_path"), at("d")),
+              (rn.get("new_resolved_path"), at("e")), (sl.get("resolved_path"), at("link")),
+              (ul.get("resolved_path"), at("link")), (rd.get("resolved_path"), at("e")),
+              # linkat from an absolute path: the new path's directory is the one walked
+              (ln.get("new_resolved_path"), at("hard")), (ln.get("resolved_path"), None),
+              (o.get("resolved_path"), None)]
+    check(all(got == want for got, want in walked), f"resolved paths (got, want): {walked}")
     check(not [e for e in of_type(ev, "file.open") if e["pid"] == pid and e["path"] == tmp],
           "the openat hook saw the io_uring open: the test no longer tests io_uring")
     check(not [e for e in ev if e.get("pid") == tpid and e["type"] == "io_uring.submit"],

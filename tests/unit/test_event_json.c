@@ -527,6 +527,30 @@ static void io_uring_fields(void **state)
 	assert_int_equal(json_array_size(f), 2);
 	assert_string_equal(json_string_value(json_array_get(f, 0)), "RENAME_EXCHANGE");
 	assert_string_equal(json_string_value(json_array_get(f, 1)), "0x40");
+	assert_null(json_object_get(o, "resolved_path"));
+	json_decref(o);
+
+	/* The walked directory joins path, and path2 only when dfd2 is dfd. */
+	ev.io_uring.dir = "/w/x";
+	ev.io_uring.dir_len = 4;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "resolved_path"), "/w/x/a");
+	assert_null(json_object_get(o, "new_resolved_path"));
+	json_decref(o);
+	ev.io_uring.dfd2 = -100;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "new_resolved_path"), "/w/x/b/c");
+	json_decref(o);
+	/* A walk of path2's directory (path absolute) serves path2 alone. */
+	ev.io_uring.path = "/etc/a";
+	ev.io_uring.path_len = 6;
+	ev.io_uring.dfd2 = 5;
+	ev.io_uring.dir_of_path2 = true;
+	ev.io_uring.dir_cut = true;
+	o = to_json(&ev);
+	assert_null(json_object_get(o, "resolved_path"));
+	assert_string_equal(get_str(o, "new_resolved_path"), "/w/x/b/c");
+	assert_true(get_bool(o, "new_resolved_path_cut"));
 	json_decref(o);
 
 	/* A symlink: the link made and what it points to; a mkdir: its mode; an rmdir. */

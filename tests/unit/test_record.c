@@ -91,7 +91,7 @@ static void io_uring_record(void **state)
 	void *copy;
 
 	(void)state;
-	assert_int_equal(sizeof(r), 640);
+	assert_int_equal(sizeof(r), 896);
 	memset(&r, 0, sizeof(r));
 	fill_hdr(&r.hdr, WARDEN_REC_IO_URING, 0, sizeof(r));
 	fill_task(&r.task);
@@ -115,10 +115,42 @@ static void io_uring_record(void **state)
 	assert_int_equal(ev.io_uring.dfd, -100);
 	assert_int_equal(ev.io_uring.flags, 02000000);
 	assert_int_equal(ev.io_uring.remote.family, 0);
+	assert_null(ev.io_uring.dir);
 	free(copy);
 
-	/* A connect: the address, and no path whatever the array holds. */
+	/* A relative path: its directory, walked; a file's walk is never one here. */
+	r.resolved = WARDEN_RESOLVED_DIR_FULL;
+	strcpy(r.resolved_path, "/w");
+	r.resolved_len = 2;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_string_equal(ev.io_uring.dir, "/w");
+	assert_int_equal(ev.io_uring.dir_len, 2);
+	assert_false(ev.io_uring.dir_cut || ev.io_uring.dir_of_path2);
+	free(copy);
+	r.resolved = WARDEN_RESOLVED_FULL;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved = WARDEN_RESOLVED_DIR_CUT;
+	r.resolved_len = 1; /* not at its NUL */
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved_len = 2;
+	r.resolved_of_path2 = 1; /* an open has no path2 */
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved_of_path2 = 0;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.io_uring.dir_cut);
+	free(copy);
+	r.resolved = WARDEN_RESOLVED_NONE;
+	r.resolved_len = 0;
+	r.resolved_path[0] = 0;
+
+	/* A connect: the address, and no path whatever the array holds (nor a walk). */
 	r.opcode = 16;
+	r.remote.family = AF_INET;
+	r.resolved = WARDEN_RESOLVED_DIR_FULL;
+	r.resolved_len = 2;
+	strcpy(r.resolved_path, "/w");
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved = WARDEN_RESOLVED_NONE;
 	r.sq_thread = 1;
 	r.remote.family = AF_INET;
 	r.remote.port = 443;
@@ -155,6 +187,16 @@ static void io_uring_record(void **state)
 	assert_true(ev.io_uring.path_fault && ev.io_uring.path2_truncated);
 	assert_false(ev.io_uring.path_truncated || ev.io_uring.path2_fault);
 	free(copy);
+	/* From an absolute path: the walk is the new path's directory, and says so. */
+	r.resolved = WARDEN_RESOLVED_DIR_FULL;
+	r.resolved_of_path2 = 1;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.io_uring.dir_of_path2);
+	assert_string_equal(ev.io_uring.dir, "/w");
+	free(copy);
+	r.resolved_of_path2 = 2;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.resolved_of_path2 = 0;
 
 	/* Lies: another size, a length past either array or its NUL. */
 	assert_int_equal(decode_err(&r, sizeof(r) - 8), -EBADMSG);
