@@ -21,6 +21,7 @@
 #include "common.bpf.h"
 #include "dns.bpf.h"
 #include "fd.bpf.h"
+#include "session.bpf.h"
 
 #define EINPROGRESS_ 115
 #define ECONNREFUSED_ 111
@@ -436,6 +437,71 @@ int warden_listen_exit(struct trace_event_raw_sys_exit *ctx)
 out:
 	rb_submit(r);
 	return 0;
+}
+
+/*
+ * A connection a session member took in, at accept()'s or accept4()'s exit:
+ * who reached the port a tool listens on (a bind shell's caller). Members
+ * only, unlike listen(): a server takes in far more than it listens, and
+ * everyone else leaves after a look at its leader's task storage. A failed
+ * accept leaves first: a non-blocking server's idle polls are EAGAINs.
+ */
+static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__s64 ret = ctx->ret;
+	struct warden_rec_accept *r;
+	struct task_struct *t;
+	struct pt_regs *regs;
+	struct sock *sk;
+	__u64 session;
+
+	if (ret < 0)
+		return 0;
+	session = current_session();
+	if (!session)
+		return 0;
+	t = bpf_get_current_task_btf();
+	r = rb_reserve(sizeof(*r), WARDEN_REC_ACCEPT);
+	if (!r)
+		return 0;
+	hdr_init(&r->hdr, WARDEN_REC_ACCEPT, sizeof(*r));
+	task_fill(&r->task, t);
+	r->session = session;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	r->fd = PT_REGS_PARM1_SYSCALL(regs);
+	r->ret = ret;
+	__builtin_memset(&r->local, 0, sizeof(r->local));
+	sk = fd_sock(t, ret);
+	if (!sk) {
+		__builtin_memset(&r->remote, 0, sizeof(r->remote));
+		goto out; /* closed by another thread meanwhile */
+	}
+	sk_peer(sk, &r->remote);
+	r->local.family = r->remote.family;
+	if (r->local.family == AF_INET || r->local.family == AF_INET6) {
+		r->local.port = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order already */
+		if (r->local.family == AF_INET)
+			bpf_core_read(r->local.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		else
+			bpf_core_read(r->local.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+	} else {
+		r->remote.port = 0; /* AF_UNIX and others: the family alone */
+	}
+out:
+	rb_submit(r);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int warden_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accept_exit(ctx);
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int warden_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accept_exit(ctx);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -52,6 +52,7 @@ static uint32_t abi_fingerprint(void)
 		sizeof(struct warden_rec_listen),
 		sizeof(struct warden_rec_file_change),
 		offsetof(struct warden_rec_file_change, resolved_path),
+		sizeof(struct warden_rec_accept),
 	};
 	uint32_t h = 2166136261u;
 

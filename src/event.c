@@ -85,6 +85,7 @@ static const char *const type_names[EVENT_TYPE_MAX] = {
 	[EVENT_FILE_CHMOD] = "file.chmod",
 	[EVENT_FILE_CHOWN] = "file.chown",
 	[EVENT_FILE_TRUNCATE] = "file.truncate",
+	[EVENT_NET_ACCEPT] = "net.accept",
 };
 
 void event_stats_add(struct event_stats_tables *t, bool drop, const char *name, uint64_t v)
@@ -1029,6 +1030,19 @@ static void write_file_change(struct jw *w, const struct event *ev)
 	}
 }
 
+static void write_accept(struct jw *w, const struct event *ev)
+{
+	const typeof(ev->accept) *a = &ev->accept;
+
+	jw_int(w, "fd", a->fd);
+	jw_int(w, "conn_fd", a->conn_fd);
+	jw_cstr(w, "family", family_name(a->local.family));
+	if (a->local.family == AF_INET || a->local.family == AF_INET6) {
+		jw_addr(w, "laddr", "lport", &a->local);
+		jw_addr(w, "raddr", "rport", &a->remote);
+	}
+}
+
 static void write_listen(struct jw *w, const struct event *ev)
 {
 	jw_int(w, "fd", ev->listen.fd);
@@ -1169,6 +1183,9 @@ int event_format_json(const struct event *ev, struct event_json *out)
 		break;
 	case EVENT_NET_LISTEN:
 		write_listen(&w, ev);
+		break;
+	case EVENT_NET_ACCEPT:
+		write_accept(&w, ev);
 		break;
 	case EVENT_TLS_WRITE:
 	case EVENT_TLS_READ:

@@ -71,7 +71,8 @@ static void write_event(struct pipeline *p, struct event *ev)
  */
 static bool member_only(enum event_type type)
 {
-	return type == EVENT_FILE_OPEN || type == EVENT_IO_URING || event_is_file_change(type);
+	return type == EVENT_FILE_OPEN || type == EVENT_IO_URING || type == EVENT_NET_ACCEPT ||
+	       event_is_file_change(type);
 }
 
 /* A Host header names the address for later connects, as a DNS answer would. */
@@ -182,6 +183,8 @@ int pipeline_event(struct event *ev, void *arg)
 				p->stats.file_opens_dropped++;
 			else if (ev->type == EVENT_IO_URING)
 				p->stats.io_uring_dropped++;
+			else if (ev->type == EVENT_NET_ACCEPT)
+				p->stats.accepts_dropped++;
 			else
 				p->stats.file_changes_dropped++;
 		} else {
@@ -413,6 +416,7 @@ void pipeline_add_counters(const struct pipeline *p, struct event_stats_tables *
 	event_stats_add(t, false, "file_opens_not_in_session", p->stats.file_opens_dropped);
 	event_stats_add(t, false, "io_uring_not_in_session", p->stats.io_uring_dropped);
 	event_stats_add(t, false, "file_changes_not_in_session", p->stats.file_changes_dropped);
+	event_stats_add(t, false, "accepts_not_in_session", p->stats.accepts_dropped);
 	event_stats_add(t, false, "proc_table_live", ps.live);
 	event_stats_add(t, false, "proc_table_full", ps.full);
 	event_stats_add(t, false, "proc_table_pid_reused", ps.stale);

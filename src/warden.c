@@ -505,6 +505,16 @@ static void summarize(struct line *l, const char *type, json_t *j)
 			line_add(l, "fd %" JSON_INTEGER_FORMAT, jint(j, "fd"));
 		if (jstr(j, "error"))
 			line_add(l, " %s", jstr(j, "error"));
+	} else if (!strcmp(type, "net.accept")) {
+		/* who came in, and to which port */
+		line_tag(l, C_CYAN, "accept");
+		if (jstr(j, "raddr"))
+			line_add(l, "%s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT,
+				 jstr(j, "raddr"), jint(j, "rport"),
+				 jstr(j, "laddr") ? jstr(j, "laddr") : "?", jint(j, "lport"));
+		else
+			line_add(l, "%s fd %" JSON_INTEGER_FORMAT,
+				 jstr(j, "family") ? jstr(j, "family") : "?", jint(j, "fd"));
 	} else if (!strcmp(type, "http.request")) {
 		line_tag(l, C_CYAN, "http");
 		line_add(l, "%s %s%s", jstr(j, "method") ? jstr(j, "method") : "?",

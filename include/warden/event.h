@@ -47,6 +47,7 @@ enum event_type {
 	EVENT_FILE_CHMOD,
 	EVENT_FILE_CHOWN,
 	EVENT_FILE_TRUNCATE,
+	EVENT_NET_ACCEPT, /* a connection a member took in (accept member) */
 	EVENT_TYPE_MAX,
 };
 
@@ -155,6 +156,11 @@ struct event {
 			const char *unix_path; /* AF_UNIX: its bound name; abstract: leading NUL */
 			uint16_t unix_path_len;
 		} listen;
+		struct {
+			int fd; /* the listening socket */
+			int conn_fd; /* the connection's */
+			struct event_addr local, remote; /* family 0: the fd was gone */
+		} accept;
 		struct {
 			/*
 			 * path: what unlink, rmdir, mkdir, chmod, chown and truncate

@@ -35,6 +35,7 @@ enum warden_rec_type {
 	WARDEN_REC_IO_URING = 9,
 	WARDEN_REC_LISTEN = 10,
 	WARDEN_REC_FILE_CHANGE = 11,
+	WARDEN_REC_ACCEPT = 12,
 	WARDEN_REC_TYPE_MAX = 16, /* size of the per-type drop counters */
 };
 
@@ -186,6 +187,22 @@ struct warden_rec_listen {
 	struct warden_sockaddr local; /* family 0: fd is no socket */
 	char unix_path[WARDEN_UNIX_PATH_MAX]; /* AF_UNIX only; abstract: leading NUL */
 	__u8 _pad1[4];
+};
+
+/*
+ * A connection a session member took in: accept() or accept4() that
+ * returned one (failures are mostly EAGAIN, a non-blocking server's idle
+ * poll: not reported). At the exit, the two ends from the new socket; a
+ * bind shell's caller is its remote.
+ */
+struct warden_rec_accept {
+	struct warden_rec_hdr hdr;
+	struct warden_task task;
+	__u64 session; /* the session id the kernel has for the process */
+	__s32 fd; /* the listening socket, as passed */
+	__s32 ret; /* the connection's fd */
+	struct warden_sockaddr local; /* family 0: the new fd was closed meanwhile */
+	struct warden_sockaddr remote; /* AF_UNIX: the family alone */
 };
 
 enum warden_tls_func {
@@ -438,6 +455,7 @@ WARDEN_ASSERT_SIZE(struct warden_rec_dns, 104 + WARDEN_DNS_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_open, 96 + 2 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_io_uring, 128 + 3 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_rec_listen, 216);
+WARDEN_ASSERT_SIZE(struct warden_rec_accept, 128);
 WARDEN_ASSERT_SIZE(struct warden_rec_file_change, 120 + 4 * WARDEN_OPEN_PATH_MAX);
 WARDEN_ASSERT_SIZE(struct warden_session_member, 16);
 _Static_assert(__builtin_offsetof(struct warden_rec_file_open, path) == 96, "file path offset");
@@ -458,8 +476,9 @@ _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, resolved_path) ==
 		       128 + 2 * WARDEN_OPEN_PATH_MAX,
 	       "io_uring resolved_path last");
 _Static_assert(__builtin_offsetof(struct warden_rec_listen, local) == 80, "listen local offset");
+_Static_assert(__builtin_offsetof(struct warden_rec_accept, local) == 80, "accept local offset");
 _Static_assert(__builtin_offsetof(struct warden_rec_file_change, path) == 120, "file change path");
-_Static_assert(WARDEN_REC_FILE_CHANGE < WARDEN_REC_TYPE_MAX, "record types exhausted");
+_Static_assert(WARDEN_REC_ACCEPT < WARDEN_REC_TYPE_MAX, "record types exhausted");
 _Static_assert((WARDEN_TLS_CHUNK & (WARDEN_TLS_CHUNK - 1)) == 0, "chunk size must be a power of 2");
 _Static_assert((WARDEN_ARGS_MAX & (WARDEN_ARGS_MAX - 1)) == 0, "args size must be a power of 2");
 

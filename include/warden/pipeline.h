@@ -43,6 +43,7 @@ struct pipeline_stats {
 	uint64_t file_opens_dropped;
 	uint64_t io_uring_dropped;
 	uint64_t file_changes_dropped;
+	uint64_t accepts_dropped;
 };
 
 struct pipeline;

@@ -132,6 +132,19 @@ static int decode_listen(const struct warden_rec_listen *r, size_t size, struct 
 	return 0;
 }
 
+static int decode_accept(const struct warden_rec_accept *r, size_t size, struct event *ev)
+{
+	/* A connection's fd: never negative (failures are not reported). */
+	if (size != sizeof(*r) || r->ret < 0 || r->local.family != r->remote.family)
+		return -EBADMSG;
+	ev->type = EVENT_NET_ACCEPT;
+	ev->accept.fd = r->fd;
+	ev->accept.conn_fd = r->ret;
+	addr_copy(&ev->accept.local, &r->local);
+	addr_copy(&ev->accept.remote, &r->remote);
+	return 0;
+}
+
 static int decode_file_change(const struct warden_rec_file_change *r, size_t size, struct event *ev)
 {
 	bool own_file;
@@ -399,6 +412,8 @@ int record_decode(const void *data, size_t size, int64_t mono_to_unix_ns, struct
 		return decode_listen(data, size, ev);
 	case WARDEN_REC_FILE_CHANGE:
 		return decode_file_change(data, size, ev);
+	case WARDEN_REC_ACCEPT:
+		return decode_accept(data, size, ev);
 	default:
 		return -EPROTONOSUPPORT;
 	}

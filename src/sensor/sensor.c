@@ -52,6 +52,7 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_IO_URING] = "io_uring",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_LISTEN] = "listen",
 	[WARDEN_STAT_RB_DROP + WARDEN_REC_FILE_CHANGE] = "file_change",
+	[WARDEN_STAT_RB_DROP + WARDEN_REC_ACCEPT] = "accept",
 	[WARDEN_STAT_READ_FAULT] = "read_fault",
 	[WARDEN_STAT_TLS_STASH_FAIL] = "tls_stash_fail",
 	[WARDEN_STAT_TLS_NESTED] = "tls_nested",

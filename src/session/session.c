@@ -721,6 +721,7 @@ void session_before(struct session_table *st, struct event *ev)
 	case EVENT_FILE_OPEN:
 	case EVENT_IO_URING:
 	case EVENT_NET_LISTEN:
+	case EVENT_NET_ACCEPT:
 	case EVENT_NET_CONNECT_RESULT:
 	case EVENT_PROCESS_FORK:
 	case EVENT_PROCESS_EXIT:

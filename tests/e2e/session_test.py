@@ -452,7 +452,8 @@ def t_io_uring_ops():
             check(rc == 0 and out.startswith("openat "), f"uring_ops failed ({rc}): {out} {err}")
             words = out.split()
             res = dict(zip(words[::2], map(int, words[1::2])))
-            check(res["openat"] >= 0 and all(v == 0 for k, v in res.items() if k != "openat"),
+            check(res["openat"] >= 0 and res["accept4"] >= 0
+                  and all(v == 0 for k, v in res.items() if k not in ("openat", "accept4")),
                   f"io_uring requests failed: {out}")
             tpid, rc, out, err = h.run([twin, tmp, str(port), ".", unix_path], cwd=twin_work)
             check(rc == 0, f"the twin failed ({rc}): {out} {err}")
@@ -505,6 +506,11 @@ def t_io_uring_ops():
           "the openat hook saw the io_uring open: the test no longer tests io_uring")
     check(not [e for e in ev if e.get("pid") == tpid and e["type"] == "io_uring.submit"],
           "io_uring requests reported for a process in no session")
+    # Its accept4(2), a plain syscall: net.accept, in the session.
+    acc = [e for e in of_type(ev, "net.accept") if e["pid"] == pid]
+    check(len(acc) == 1 and acc[0]["session"] == sid and acc[0]["laddr"] == "127.0.0.1"
+          and acc[0]["raddr"] == "127.0.0.1" and acc[0]["conn_fd"] == int(out.split()[-1]),
+          f"the member's accept4: {acc} ({out})")
     stats = [e for e in ev if e["type"] == "agent.stats"][-1]
     check(stats["drops"].get("io_uring") == 0, f"drops: {stats['drops']}")
     _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
@@ -515,18 +521,56 @@ def t_io_uring_ops():
 
 def t_member_listen():
     """A member's tool that opens a port to the network (a bind shell's first step): its
-    net.listen is in the session and in the timeline."""
+    net.listen is in the session and in the timeline. The connections it takes in are
+    net.accept, with both ends (accept4 for a TCP one, the old accept for a UNIX one, which
+    gives its family alone); the same taken in by a process in no session gives nothing."""
     m = marker()
-    w, pid, out, sid, _ = named_agent(
-        m, "#!/bin/sh\n"
-           "python3 -c \"import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
-           "s.listen(1); print('port', s.getsockname()[1])\"\n")
-    port = int(out.split()[-1])
+    upath = os.path.join(d.TMP, f"accept-{m}.sock")
+
+    def outsider():  # this test's own process: in no session
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(1)
+        cl = socket.create_connection(ls.getsockname())
+        conn, _ = ls.accept()
+        for x in (conn, cl, ls):
+            x.close()
+        return os.getpid()
+
+    w, pid, out, sid, me = named_agent(
+        m, "#!/usr/bin/python3\n"
+           "import ctypes, socket\n"
+           "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+           "c = socket.create_connection(s.getsockname())\n"
+           "a, peer = s.accept()                            # accept4(2)\n"
+           "u = socket.socket(socket.AF_UNIX)\n"
+           f"u.bind({upath!r}); u.listen(1)\n"
+           "uc = socket.socket(socket.AF_UNIX)\n"
+           f"uc.connect({upath!r})\n"
+           "ufd = ctypes.CDLL(None).accept(u.fileno(), None, None)  # accept(2)\n"
+           "print('port', s.getsockname()[1], 'peer', peer[1], 'fds', s.fileno(), a.fileno(),"
+           " u.fileno(), ufd, flush=True)\n",
+        then=outsider)
+    f = out.split()
+    port, peer, lfd, afd, ufd, uafd = (int(x) for x in (f[1], f[3], f[5], f[6], f[7], f[8]))
     ls = [e for e in of_type(w.events, "net.listen") if e.get("lport") == port]
-    check(ls and ls[0]["pid"] != pid and ls[0]["session"] == sid and ls[0]["result"] == 0,
+    check(ls and ls[0]["pid"] == pid and ls[0]["session"] == sid and ls[0]["result"] == 0,
           f"the member's listen on {port}: {ls}")
+    acc = [e for e in of_type(w.events, "net.accept") if e.get("session") == sid]
+    tcp = [e for e in acc if e.get("lport") == port]
+    check(len(tcp) == 1 and tcp[0]["raddr"] == "127.0.0.1" and tcp[0]["rport"] == peer
+          and tcp[0]["laddr"] == "127.0.0.1" and tcp[0]["fd"] == lfd
+          and tcp[0]["conn_fd"] == afd and tcp[0]["family"] == "inet",
+          f"the member's accept4 on {port}: {acc}")
+    unix = [e for e in acc if e["family"] == "unix"]
+    check(len(unix) == 1 and unix[0]["fd"] == ufd and unix[0]["conn_fd"] == uafd
+          and "raddr" not in unix[0], f"the member's accept of a UNIX connection: {acc}")
+    check(not [e for e in of_type(w.events, "net.accept") if e["pid"] == me],
+          "an accept by a process in no session was reported")
     _, rc, tl, err = h.run([h.WARDEN, "timeline", str(sid), "--db", w.out + ".db"])
-    check(rc == 0 and f"listen 127.0.0.1:{port}" in tl, f"warden timeline ({rc}): {err} {tl[-800:]}")
+    check(rc == 0 and f"listen 127.0.0.1:{port}" in tl
+          and f"accept 127.0.0.1:{peer} -> 127.0.0.1:{port}" in tl,
+          f"warden timeline ({rc}): {err} {tl[-800:]}")
 
 
 def t_file_changes():
@@ -652,7 +696,8 @@ def t_candidate_not_agent():
     """--agent NAME matches in the kernel by comm, NAME's first 15 bytes: a program whose
     name only begins so is traced from its exec until wardend reads the exec and finds the
     whole name differs. What it did meanwhile (here: all of it, wardend stopped) is dropped,
-    not printed, and counted: its opens and its io_uring requests, each under its own name."""
+    not printed, and counted: its opens, its io_uring requests and the connection it takes
+    in, each under its own name."""
     m = marker()
     tmp = secret_file(m)
     name = "uringcandidateAA"  # 16 bytes: comm keeps 15
@@ -683,13 +728,14 @@ def t_candidate_not_agent():
     execs = [e for e in of_type(ev, "process.exec") if e["pid"] == pid]
     check(execs and execs[0]["comm"] == name[:15], f"the candidate's exec: {execs}")
     leaked = [e for e in ev if e.get("pid") == pid and e["type"] in
-              ("file.open", "io_uring.submit", "session.start")]
+              ("file.open", "io_uring.submit", "net.accept", "session.start")]
     check(not leaked, f"a process that is no agent got: {leaked[:3]}")
     c = [e for e in ev if e["type"] == "agent.stats"][-1]["counters"]
-    # Nine requests (uring_ops.c); the loader's opens (ld.so.cache, libc) at least two.
-    check(c["io_uring_not_in_session"] == 9 and c["file_opens_not_in_session"] >= 2,
+    # Nine requests and one accept4 (uring_ops.c); the loader's opens (ld.so.cache, libc).
+    check(c["io_uring_not_in_session"] == 9 and c["file_opens_not_in_session"] >= 2
+          and c["accepts_not_in_session"] == 1,
           f"dropped: {c['io_uring_not_in_session']} io_uring, "
-          f"{c['file_opens_not_in_session']} opens")
+          f"{c['file_opens_not_in_session']} opens, {c['accepts_not_in_session']} accepts")
 
 
 def t_exec_from_thread():

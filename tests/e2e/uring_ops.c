@@ -7,8 +7,10 @@
  *   mkdirat DIR/d; renameat DIR/d to DIR/e; symlinkat DIR/link -> PATH;
  *   linkat PATH to DIR/hard; unlinkat DIR/link; unlinkat DIR/e (a directory);
  *   connect an AF_UNIX socket to UNIX.
- * Prints "NAME RES" pairs on one line (the completions' results) and exits 0
- * when every request completed, whatever its result.
+ * Then, through plain syscalls (net.accept's hooks, not io_uring's), takes
+ * in one TCP connection it makes to itself on 127.0.0.1: accept4(2).
+ * Prints "NAME RES" pairs on one line (the completions' results, then
+ * accept4's) and exits 0 when every request completed, whatever its result.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -107,6 +109,22 @@ static struct io_uring_sqe path_sqe(__u8 op, const char *path, __u64 user_data)
 	return sqe;
 }
 
+/* accept4()'s result for a connection made to a fresh listener on 127.0.0.1; -1 on any failure. */
+static int accept_one(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&sin, &len) < 0 ||
+	    connect(c, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -1;
+	return accept4(l, NULL, NULL, SOCK_CLOEXEC);
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -179,6 +197,7 @@ int main(int argc, char **argv)
 	sqe.addr = (unsigned long)&sun;
 	sqe.off = sizeof(sun.sun_family) + strlen(sun.sun_path);
 	sqe.user_data = USER_DATA_UNIX;
-	printf(" unix %d\n", ring_run(&r, &sqe));
+	printf(" unix %d", ring_run(&r, &sqe));
+	printf(" accept4 %d\n", accept_one());
 	return 0;
 }

@@ -629,6 +629,43 @@ static void listen_fields(void **state)
 	json_decref(o);
 }
 
+static void accept_fields(void **state)
+{
+	struct event ev;
+	json_t *o;
+
+	(void)state;
+	base_event(&ev, EVENT_NET_ACCEPT);
+	ev.session = 40;
+	ev.accept.fd = 3;
+	ev.accept.conn_fd = 4;
+	ev.accept.local.family = ev.accept.remote.family = AF_INET;
+	ev.accept.local.port = 4444;
+	memcpy(ev.accept.local.addr, "\0\0\0\0", 4);
+	ev.accept.remote.port = 51000;
+	memcpy(ev.accept.remote.addr, "\xcb\0\x71\x07", 4);
+	o = to_json(&ev);
+	check_common(o, "net.accept");
+	assert_int_equal(get_int(o, "fd"), 3);
+	assert_int_equal(get_int(o, "conn_fd"), 4);
+	assert_string_equal(get_str(o, "family"), "inet");
+	assert_string_equal(get_str(o, "laddr"), "0.0.0.0");
+	assert_int_equal(get_int(o, "lport"), 4444);
+	assert_string_equal(get_str(o, "raddr"), "203.0.113.7");
+	assert_int_equal(get_int(o, "rport"), 51000);
+	json_decref(o);
+
+	/* A UNIX connection, or a socket gone: the family alone. */
+	memset(&ev.accept.local, 0, sizeof(ev.accept.local));
+	memset(&ev.accept.remote, 0, sizeof(ev.accept.remote));
+	ev.accept.local.family = ev.accept.remote.family = AF_UNIX;
+	o = to_json(&ev);
+	assert_string_equal(get_str(o, "family"), "unix");
+	assert_null(json_object_get(o, "laddr"));
+	assert_null(json_object_get(o, "raddr"));
+	json_decref(o);
+}
+
 static void file_change_fields(void **state)
 {
 	struct event ev;
@@ -1405,6 +1442,7 @@ int main(void)
 		cmocka_unit_test(file_open_fields),
 		cmocka_unit_test(io_uring_fields),
 		cmocka_unit_test(listen_fields),
+		cmocka_unit_test(accept_fields),
 		cmocka_unit_test(file_change_fields),
 		cmocka_unit_test(session_fields),
 		cmocka_unit_test(addr_str),

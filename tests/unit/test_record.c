@@ -211,6 +211,45 @@ static void io_uring_record(void **state)
 	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
 }
 
+static void accept_record(void **state)
+{
+	struct warden_rec_accept r;
+	struct event ev;
+	void *copy;
+
+	(void)state;
+	assert_int_equal(sizeof(r), 128);
+	memset(&r, 0, sizeof(r));
+	fill_hdr(&r.hdr, WARDEN_REC_ACCEPT, 0, sizeof(r));
+	fill_task(&r.task);
+	r.session = 9;
+	r.fd = 3;
+	r.ret = 4;
+	r.local.family = r.remote.family = AF_INET6;
+	r.local.port = 8080;
+	r.remote.port = 40000;
+	r.remote.addr[15] = 1;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_int_equal(ev.type, EVENT_NET_ACCEPT);
+	check_task(&ev);
+	assert_int_equal(ev.accept.fd, 3);
+	assert_int_equal(ev.accept.conn_fd, 4);
+	assert_int_equal(ev.accept.local.family, AF_INET6);
+	assert_int_equal(ev.accept.local.port, 8080);
+	assert_int_equal(ev.accept.remote.port, 40000);
+	assert_int_equal(ev.accept.remote.addr[15], 1);
+	free(copy);
+
+	/* Lies: a failed accept (never reported), two families, another size. */
+	r.ret = -11;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.ret = 4;
+	r.remote.family = AF_INET;
+	assert_int_equal(decode_err(&r, sizeof(r)), -EBADMSG);
+	r.remote.family = AF_INET6;
+	assert_int_equal(decode_err(&r, sizeof(r) - 8), -EBADMSG);
+}
+
 static void listen_record(void **state)
 {
 	struct warden_rec_listen r;
@@ -1519,6 +1558,7 @@ int main(void)
 		cmocka_unit_test(file_open_record),
 		cmocka_unit_test(io_uring_record),
 		cmocka_unit_test(listen_record),
+		cmocka_unit_test(accept_record),
 		cmocka_unit_test(file_change_record),
 		cmocka_unit_test(fork_record),
 		cmocka_unit_test(exec_record),
