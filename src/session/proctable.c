@@ -17,7 +17,12 @@ struct proctable {
 	int32_t *buckets;
 	uint32_t nbuckets; /* power of two */
 	uint32_t capacity;
-	int32_t free_head;
+	int32_t free_head; /* entries removed, for reuse; -1: none */
+	/*
+	 * Entries handed out at least once: [0, used). The rest of the pool is
+	 * calloc's untouched zero pages until the load needs them.
+	 */
+	uint32_t used;
 	uint64_t ns_per_tick;
 	char proc_root[256];
 	struct proctable_stats stats;
@@ -49,9 +54,7 @@ int proctable_new(unsigned int capacity, const char *proc_root, struct proctable
 		goto cleanup;
 	for (uint32_t i = 0; i < pt->nbuckets; i++)
 		pt->buckets[i] = -1;
-	for (uint32_t i = 0; i < capacity; i++)
-		pt->pool[i].next = i + 1 < capacity ? (int32_t)i + 1 : -1;
-	pt->free_head = 0;
+	pt->free_head = -1;
 	pt->ns_per_tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
 	strcpy(pt->proc_root, proc_root);
 	*out = pt;
@@ -67,7 +70,7 @@ void proctable_free(struct proctable *pt)
 	if (!pt)
 		return;
 	if (pt->pool) {
-		for (uint32_t i = 0; i < pt->capacity; i++) {
+		for (uint32_t i = 0; i < pt->used; i++) {
 			free(pt->pool[i].exe);
 			free(pt->pool[i].cmdline);
 		}
@@ -128,13 +131,16 @@ struct proc_entry *proctable_upsert(struct proctable *pt, uint32_t pid, uint64_t
 		}
 		return e;
 	}
-	if (pt->free_head < 0) {
+	if (pt->free_head >= 0) {
+		i = pt->free_head;
+		pt->free_head = pt->pool[i].next;
+	} else if (pt->used < pt->capacity) {
+		i = pt->used++;
+	} else {
 		pt->stats.full++;
 		return NULL;
 	}
-	i = pt->free_head;
 	e = &pt->pool[i];
-	pt->free_head = e->next;
 	e->pid = pid;
 	e->start_ticks = start_ticks;
 	e->next = -1;

@@ -69,7 +69,13 @@ struct session_table {
 	struct member *members;
 	int32_t *buckets;
 	uint32_t nbuckets; /* power of two */
-	int32_t free_members;
+	int32_t free_members; /* members removed, for reuse; -1: none */
+	/*
+	 * Entries handed out at least once: [0, used). The rest of each array
+	 * is calloc's untouched zero pages until the load needs them, so an
+	 * idle daemon does not pay resident memory for its limits.
+	 */
+	uint32_t members_used, sessions_used;
 	struct session_stats stats;
 };
 
@@ -104,11 +110,7 @@ int session_new(const struct session_config *cfg, struct session_table **out)
 		st->free_sessions[st->nfree_sessions++] = cfg->max_sessions - 1 - i;
 	for (uint32_t i = 0; i < st->nbuckets; i++)
 		st->buckets[i] = -1;
-	for (unsigned int i = 0; i < cfg->max_members; i++) {
-		st->members[i].sess = -1;
-		st->members[i].next = i + 1 < cfg->max_members ? (int32_t)i + 1 : -1;
-	}
-	st->free_members = 0;
+	st->free_members = -1;
 	*out = st;
 	return 0;
 fail:
@@ -129,7 +131,7 @@ void session_free(struct session_table *st)
 {
 	if (!st)
 		return;
-	for (unsigned int i = 0; st->sessions && i < st->cfg.max_sessions; i++) {
+	for (unsigned int i = 0; st->sessions && i < st->sessions_used; i++) {
 		calls_clear(&st->sessions[i]);
 		free(st->sessions[i].root_exe);
 	}
@@ -141,6 +143,25 @@ void session_free(struct session_table *st)
 }
 
 /* ---- members ---- */
+
+/* An entry for a new member: a removed one, or one never used; -1 when all are live. */
+static int32_t member_take(struct session_table *st)
+{
+	int32_t idx = st->free_members;
+
+	if (idx >= 0) {
+		st->free_members = st->members[idx].next;
+		return idx;
+	}
+	if (st->members_used < st->cfg.max_members)
+		return st->members_used++;
+	return -1;
+}
+
+static bool members_full(const struct session_table *st)
+{
+	return st->free_members < 0 && st->members_used == st->cfg.max_members;
+}
 
 static struct member *member_lookup(struct session_table *st, uint32_t pid)
 {
@@ -166,7 +187,7 @@ static void member_remove(struct session_table *st, struct member *m, uint64_t t
 		st->cfg.member_fn(m->pid, m->start_ns, s->id, false, st->cfg.member_arg);
 	memset(m, 0, sizeof(*m));
 	m->sess = -1;
-	m->next = st->free_members;
+	m->next = st->free_members; /* after the hash chain: next now links the free list */
 	st->free_members = idx;
 	st->stats.members--;
 	if (--s->live == 0)
@@ -195,14 +216,14 @@ static struct member *member_add(struct session_table *st, int32_t sess, uint32_
 				 uint64_t start_ns)
 {
 	struct member *m;
+	int32_t idx = member_take(st);
 	uint32_t b;
 
-	if (st->free_members < 0) {
+	if (idx < 0) {
 		st->stats.members_full++;
 		return NULL;
 	}
-	m = &st->members[st->free_members];
-	st->free_members = m->next;
+	m = &st->members[idx];
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
 	m->start_ns = start_ns;
@@ -344,11 +365,13 @@ static struct member *session_start(struct session_table *st, const struct event
 		st->stats.full++;
 		return NULL;
 	}
-	if (st->free_members < 0) {
+	if (members_full(st)) {
 		st->stats.members_full++;
 		return NULL;
 	}
 	idx = st->free_sessions[--st->nfree_sessions];
+	if ((uint32_t)idx >= st->sessions_used)
+		st->sessions_used = idx + 1;
 	s = &st->sessions[idx];
 	memset(s, 0, sizeof(*s));
 	s->id = st->cfg.next_id(st->cfg.emit_arg);

@@ -611,6 +611,19 @@ static void bounded_tables(void **state)
 	session_get_stats(w->st, &ss);
 	assert_int_equal(ss.members, 16);
 	assert_int_equal(ss.members_full, 8);
+	/* An exit frees its entry for exactly one later fork; whole sessions likewise. */
+	exit_ev(w, 2000);
+	fork_ev(w, 3000, 1000);
+	fork_ev(w, 3001, 1000);
+	session_get_stats(w->st, &ss);
+	assert_int_equal(ss.members, 16);
+	assert_int_equal(ss.members_full, 9);
+	exit_ev(w, 1001);
+	request_ev(w, 1006, NULL);
+	request_ev(w, 1007, NULL);
+	session_get_stats(w->st, &ss);
+	assert_int_equal(ss.live, 4);
+	assert_int_equal(ss.full, 3);
 	for (int i = 0; i < SESSION_CALLS_MAX + 3; i++) {
 		snprintf(args, sizeof(args), "{\"command\":\"echo %d\"}", i);
 		response_ev(w, 1000, "c", args);
