@@ -56,4 +56,17 @@ static __always_inline void sk_peer(struct sock *sk, struct warden_sockaddr *out
 		bpf_core_read(out->addr, 16, &sk->__sk_common.skc_v6_daddr);
 }
 
+/*
+ * sk's own address into out, whose family (AF_INET or AF_INET6) the caller
+ * has set: port (host order) and address, read through CO-RE as sk_peer().
+ */
+static __always_inline void sk_local_inet(struct sock *sk, struct warden_sockaddr *out)
+{
+	out->port = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order already */
+	if (out->family == AF_INET)
+		bpf_core_read(out->addr, 4, &sk->__sk_common.skc_rcv_saddr);
+	else
+		bpf_core_read(out->addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+}
+
 #endif

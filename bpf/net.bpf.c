@@ -410,11 +410,7 @@ int warden_listen_exit(struct trace_event_raw_sys_exit *ctx)
 		goto out; /* not a socket (ENOTSOCK), or closed meanwhile */
 	r->local.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (r->local.family == AF_INET || r->local.family == AF_INET6) {
-		r->local.port = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order already */
-		if (r->local.family == AF_INET)
-			bpf_core_read(r->local.addr, 4, &sk->__sk_common.skc_rcv_saddr);
-		else
-			bpf_core_read(r->local.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		sk_local_inet(sk, &r->local);
 	} else if (r->local.family == AF_UNIX && bpf_core_type_exists(struct unix_sock)) {
 		/* Its bound name: sun_path, len bytes of a struct sockaddr_un with its family. */
 		ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
@@ -478,15 +474,10 @@ static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
 	}
 	sk_peer(sk, &r->remote);
 	r->local.family = r->remote.family;
-	if (r->local.family == AF_INET || r->local.family == AF_INET6) {
-		r->local.port = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order already */
-		if (r->local.family == AF_INET)
-			bpf_core_read(r->local.addr, 4, &sk->__sk_common.skc_rcv_saddr);
-		else
-			bpf_core_read(r->local.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-	} else {
+	if (r->local.family == AF_INET || r->local.family == AF_INET6)
+		sk_local_inet(sk, &r->local);
+	else
 		r->remote.port = 0; /* AF_UNIX and others: the family alone */
-	}
 out:
 	rb_submit(r);
 	return 0;
