@@ -72,17 +72,11 @@ static __always_inline int change_emit(struct trace_event_raw_sys_exit *ctx, str
 		r->path2_len = 0;
 		r->path2[0] = 0;
 	}
-	if ((flags & AT_EMPTY_PATH_) && !r->path[0] && !(r->hdr.flags & WARDEN_F_READ_FAULT)) {
-		if (dfd == AT_FDCWD_)
-			r->resolved = path_resolve(t, t->fs->pwd.dentry, t->fs->pwd.mnt,
-						   r->resolved_path, &r->resolved_len);
-		else
-			r->resolved = file_path_resolve(t, fd_file(t, dfd), r->resolved_path,
-							&r->resolved_len);
-	} else {
+	if ((flags & AT_EMPTY_PATH_) && !r->path[0] && !(r->hdr.flags & WARDEN_F_READ_FAULT))
+		r->resolved = dirfd_path_resolve(t, dfd, r->resolved_path, &r->resolved_len);
+	else
 		r->resolved =
 			relative_path_dir(t, dfd, r->path, r->resolved_path, &r->resolved_len);
-	}
 	/* A new path relative to a directory the first walk is not of (mv a dir/). */
 	if ((op == WARDEN_FCHANGE_RENAME || op == WARDEN_FCHANGE_LINK) && upath2 &&
 	    (dfd2 != dfd || r->resolved == WARDEN_RESOLVED_NONE))

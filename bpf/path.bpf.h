@@ -205,6 +205,19 @@ static __always_inline __u16 path_str_read(struct warden_rec_hdr *h, char *dst, 
 }
 
 /*
+ * The path of what dfd names in t, as path_resolve(): t's working directory
+ * for AT_FDCWD, else the file open on dfd (a directory, or with
+ * AT_EMPTY_PATH the very file a call changes).
+ */
+static __always_inline __u8 dirfd_path_resolve(struct task_struct *t, __s32 dfd,
+					       char out[WARDEN_OPEN_PATH_MAX], __u16 *out_len)
+{
+	if (dfd == AT_FDCWD_)
+		return path_resolve(t, t->fs->pwd.dentry, t->fs->pwd.mnt, out, out_len);
+	return file_path_resolve(t, fd_file(t, dfd), out, out_len);
+}
+
+/*
  * Where a relative path points when there is no file to walk (an open that
  * failed, a file just removed): the path of the directory it is relative
  * to, dfd's or t's working directory, into out for userspace to join path
@@ -220,10 +233,7 @@ static __always_inline __u8 relative_path_dir(struct task_struct *t, __s32 dfd, 
 	out[0] = 0;
 	if (path[0] == '/' || path[0] == 0)
 		return WARDEN_RESOLVED_NONE;
-	if (dfd == AT_FDCWD_)
-		state = path_resolve(t, t->fs->pwd.dentry, t->fs->pwd.mnt, out, out_len);
-	else
-		state = file_path_resolve(t, fd_file(t, dfd), out, out_len);
+	state = dirfd_path_resolve(t, dfd, out, out_len);
 	if (state == WARDEN_RESOLVED_FULL)
 		return WARDEN_RESOLVED_DIR_FULL;
 	if (state == WARDEN_RESOLVED_CUT)

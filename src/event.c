@@ -861,10 +861,6 @@ static void write_flag_list(struct jw *w, const char *key, unsigned int flags,
 }
 
 /*
- * The request's own fields, by kind: the paths it names, relative to which
- * directories, and its flags under the names its syscall twin takes.
- */
-/*
  * rel joined as text to the directory the kernel walked for it, under key
  * (with <key>_cut when only the directory's tail was had): where a path
  * points with no file to walk. Nothing for an absolute path (no dir).
@@ -888,6 +884,10 @@ static bool write_joined(struct jw *w, const char *key, const char *dir, size_t 
 	return true;
 }
 
+/*
+ * The request's own fields, by kind: the paths it names, relative to which
+ * directories, and its flags under the names its syscall twin takes.
+ */
 static void write_io_uring_paths(struct jw *w, const struct event *ev)
 {
 	const typeof(ev->io_uring) *u = &ev->io_uring;

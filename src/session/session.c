@@ -49,7 +49,7 @@ struct session {
 
 struct member {
 	uint32_t pid;
-	int32_t sess; /* index into sessions; -1: free entry */
+	int32_t sess; /* index into sessions; -1: removed (a never used entry is all 0) */
 	int32_t next; /* hash chain / free list */
 	uint64_t start_ns;
 	uint64_t cause_exec; /* the last exec with a cause in this process's lineage */
