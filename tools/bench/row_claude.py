@@ -1,4 +1,4 @@
-"""make bench, row "a real agent": the real Claude Code CLI doing one tool call.
+"""make bench, row 6: a real agent, the real Claude Code CLI doing one tool call.
 
 tools/bench/claude-setup.sh installs a pinned @anthropic-ai/claude-code (the
 last release whose `claude` is a JavaScript file run by the system Node) into
@@ -13,7 +13,7 @@ answers the first request with one call of the Bash tool ({"command": "echo
 warden-bench"}), Claude Code runs it, sends the result back, and the mock ends
 the turn with "Done: warden-bench". A run is timed from spawn to exit.
 
-Configurations (bench.py's Config, started before and stopped after each
+Configurations (harness.py's Config, started before and stopped after each
 run, so their start-up is not timed): none, empty (empty BPF programs on
 Warden's tracepoints and on SSL_* in libssl AND /usr/bin/node, Node linking
 OpenSSL statically), warden (wardend -o /dev/null). Runs are interleaved, the
@@ -29,10 +29,10 @@ and the Bash tool call.
 import json, os, resource, shutil, statistics, subprocess, tempfile, time
 
 import accounting
+from harness import BUILD, QUICK, Config, Mock, configs
 from rounds import middle_half
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 PROMPT = "RUN: echo warden-bench"
 MARK = "warden-bench"
 TARGET = 1.01
@@ -46,37 +46,6 @@ def setup_claude():
         lines = [l for l in r.stderr.strip().splitlines() if l.strip()]
         raise RuntimeError(lines[-1] if lines else f"claude-setup.sh exited {r.returncode}")
     return r.stdout.strip().splitlines()[-1]
-
-
-class Mock:
-    """tools/mock-llm/server.mjs on a free port, for the length of a `with`."""
-
-    def __enter__(self):
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(["node", os.path.join(ROOT, "tools", "mock-llm", "server.mjs"),
-                                      "--port", "0"], stdout=subprocess.PIPE, stderr=self.log,
-                                     text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            self.log.seek(0)
-            raise RuntimeError("mock-llm did not start: " +
-                               self.log.read().decode(errors="replace").strip()[-300:])
-        self.port = json.loads(line)["port"]
-        return self
-
-    def requests(self):
-        self.log.seek(0)
-        return [l for l in self.log.read().decode(errors="replace").splitlines()
-                if l.startswith("mock-llm: ") and " HTTP/" in l]
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        return False
 
 
 def run_claude(claude, port):
@@ -112,11 +81,11 @@ def run_claude(claude, port):
     return wall, p.pid, cpu
 
 
-def capture_check(claude, port, build_dir, config_cls):
+def capture_check(claude, port):
     """Run once under `wardend -o FILE`: what did Warden see of the claude process?"""
     fd, out = tempfile.mkstemp(prefix="warden-bench-claude-", suffix=".jsonl")
     os.close(fd)
-    wd = config_cls("warden-capture", [os.path.join(build_dir, "wardend"), "-o", out, "--no-db",
+    wd = Config("warden-capture", [os.path.join(BUILD, "wardend"), "-o", out, "--no-db",
                                        "--stats-interval", "0"], "wardend: ready")
     try:
         with wd:
@@ -150,8 +119,8 @@ def capture_check(claude, port, build_dir, config_cls):
         os.unlink(out)
 
 
-def row_claude(quick, build_dir, config_factory, config_cls=None):
-    """The bench row (a dict in bench.py's format)."""
+def row():
+    """The bench row (a dict in the table's format)."""
     claude = setup_claude()
     version = "?"
     pj = os.path.join(os.path.dirname(os.path.dirname(claude)), "@anthropic-ai", "claude-code",
@@ -159,21 +128,19 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
     if os.path.exists(pj):
         with open(pj) as f:
             version = json.load(f)["version"]
-    cfgs = config_factory()
-    if config_cls is None:
-        config_cls = type(cfgs["warden"])
+    cfgs = configs()
     # Node links OpenSSL statically: the floor probes its SSL_* too, as wardend does.
     node = shutil.which("node")
     if cfgs["empty"].argv and node:
         cfgs["empty"].argv = [*cfgs["empty"].argv, os.path.realpath(node)]
     # 11 rounds: one round's ratio wanders by 2-3% here, and the middle half of 11 (the 3rd
     # to the 9th) holds the true median with 93% probability.
-    reps = 1 if quick else int(os.environ.get("BENCH_CLAUDE_RUNS", "11"))
+    reps = 1 if QUICK else int(os.environ.get("BENCH_CLAUDE_RUNS", "11"))
     # Runs of one configuration back to back inside a round, their median the round's
     # figure: one run's wall time wanders by several %, the round's median by less, for
     # a second a run where a round's daemon start and stop cost several.
-    per_round = 1 if quick else int(os.environ.get("BENCH_CLAUDE_PER_ROUND", "3"))
-    names = ("none", "warden") if quick else ("none", "empty", "warden")
+    per_round = 1 if QUICK else int(os.environ.get("BENCH_CLAUDE_PER_ROUND", "3"))
+    names = ("none", "warden") if QUICK else ("none", "empty", "warden")
     notes = {}
     if "empty" in names and not os.path.exists(cfgs["empty"].argv[0]):
         names = ("none", "warden")  # `make -j4 all` alone does not build the floor
@@ -187,7 +154,7 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
         return made[-1]
 
     with Mock() as mock:
-        if not quick:
+        if not QUICK:
             run(mock.port)  # warm-up: page cache, compile cache
         for i in range(reps):
             for n in (names if i % 2 == 0 else tuple(reversed(names))):
@@ -195,14 +162,14 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
                     # Users run wardend for days: its one-time work at an agent's
                     # first sight (reading node's symbols, attaching uprobes) is
                     # not a per-run cost. An untimed run gets it done first.
-                    if n != "none" and not quick:
+                    if n != "none" and not QUICK:
                         run(mock.port)
                     runs = [run(mock.port) for _ in range(per_round)]
                 samples[n].append(statistics.median(r[0] for r in runs))
                 cpu[n].append(statistics.median(r[2] for r in runs))
         requests = len(mock.requests())
-        seen = capture_check(claude, mock.port, build_dir, config_cls)
-        acct = accounted_cost(claude, mock.port, cfgs["warden"], 1 if quick else 3)
+        seen = capture_check(claude, mock.port)
+        acct = accounted_cost(claude, mock.port, cfgs["warden"], 1 if QUICK else 3)
     med = {n: statistics.median(v) for n, v in samples.items()}
     # Paired, as the storms: the median over rounds of warden's run over none's in the same
     # round (seconds apart), since the host's speed drifts by more than 1% between rounds.
@@ -211,12 +178,12 @@ def row_claude(quick, build_dir, config_factory, config_cls=None):
     # What the rounds resolve, as for the storms: whether the middle half of the rounds'
     # ratios lies all within the target or all beyond it.
     lo, hi = middle_half(ratios)
-    resolves = None if quick else (hi <= TARGET or lo > TARGET)
+    resolves = None if QUICK else (hi <= TARGET or lo > TARGET)
     cmed = {n: statistics.median(v) for n, v in cpu.items()}
     # This is a 2-core machine others share: wall times of one agent run wander
     # by far more than 1%. The spread says whether the median ratio can be trusted.
     spread = statistics.median([(max(v) - min(v)) / statistics.median(v) for v in samples.values()])
-    if not quick and spread > 2 * (TARGET - 1):
+    if not QUICK and spread > 2 * (TARGET - 1):
         notes["noise_note"] = (f"runs of one configuration spread by {spread:.0%} of their median: "
                                f"a {TARGET - 1:.0%} target is below what these runs resolve")
     ok = ratio <= TARGET and seen["llm_requests"] > 0 and seen["bash_call_seen"]
@@ -255,11 +222,3 @@ def accounted_cost(claude, port, wd_cfg, runs):
     return {"bpf_ms_per_run": round(c["bpf_ns"] / 1e6 / runs, 2),
             "wardend_cpu_ms_per_run": round(c["daemon_ns"] / 1e6 / runs, 1),
             "uprobe_hits_per_run": round(c["hits"] / runs)}
-
-
-def row_claude_for(quick, build_dir, config_factory):
-    """What bench.py puts in ROWS: a no-argument function named row_claude."""
-    def row_claude_bound():
-        return row_claude(quick, build_dir, config_factory)
-    row_claude_bound.__name__ = "row_claude"
-    return row_claude_bound
