@@ -30,6 +30,16 @@ CURRENT = {"config": None}  # the configuration measure() is running, for worklo
 BENCH_DB_DIR = tempfile.mkdtemp(prefix="warden-bench-db-")
 
 
+def stop(proc, sig, timeout):
+    """Ask proc to stop with sig; SIGKILL if it has not within timeout seconds."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Config:
     """A running configuration: started before a workload, stopped after."""
 
@@ -63,12 +73,7 @@ class Config:
 
     def __exit__(self, *exc):
         if self.proc:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop(self.proc, signal.SIGINT, 20)
         return False
 
 
@@ -279,10 +284,5 @@ class Mock:
                 if l.startswith("mock-llm: ") and " HTTP/" in l]
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc, signal.SIGTERM, 10)
         return False
