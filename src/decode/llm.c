@@ -2134,6 +2134,7 @@ static bool is_ws(uint8_t c)
 
 int llm_response_feed_body(struct llm_response_builder *b, const uint8_t *data, size_t len)
 {
+	const uint8_t *quote = NULL, *bs;
 	struct jsplit *s;
 	size_t i = 0, start = 0;
 	bool kept;
@@ -2149,14 +2150,28 @@ int llm_response_feed_body(struct llm_response_builder *b, const uint8_t *data, 
 
 		if (s->in_elem) {
 			if (s->in_str) {
-				/* Skip string bodies fast: only '"' and '\\' matter there. */
-				while (i < len && data[i] != '"' && data[i] != '\\' && !s->esc)
+				if (s->esc) {
+					s->esc = false; /* the escaped byte, '"' or not */
 					i++;
+					continue;
+				}
+				/*
+				 * Only '"' and '\\' matter in a string, and strings
+				 * are most of a body (a reply's text, a tool call's
+				 * arguments): memchr() skips to them. The next '"' is
+				 * looked for once and kept, so a string of many
+				 * escapes is not searched to its end at each.
+				 */
+				if (!quote || quote < data + i) {
+					quote = memchr(data + i, '"', len - i);
+					if (!quote)
+						quote = data + len;
+				}
+				bs = memchr(data + i, '\\', (size_t)(quote - (data + i)));
+				i = (size_t)((bs ? bs : quote) - data);
 				if (i == len)
 					break;
-				if (s->esc)
-					s->esc = false;
-				else if (data[i] == '\\')
+				if (bs)
 					s->esc = true;
 				else
 					s->in_str = false;

@@ -328,6 +328,46 @@ static const char chat_resp[] =
 	"      'reasoning_tokens': 0\n    }\n  },\n  'service_tier': 'default',\n"
 	"  'system_fingerprint': 'fp_fc9f1d7035'\n}\n";
 
+/*
+ * A reply whose strings hold escapes next to everything the splitter
+ * counts ('"', '\\', braces, brackets), an escaped backslash last before
+ * a closing quote, and a long string with escapes far from its quote:
+ * the string skip must stop at each escape, and not at an escaped quote.
+ */
+static void openai_chat_response_escapes(void **state)
+{
+	static const char head[] =
+		"{\"id\":\"x\",\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":"
+		"{\"role\":\"assistant\",\"content\":\"q\\\"{[\\\\\\\"}]\\\\",
+			  tail[] = "\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+				   "\"function\":{\"name\":\"f\",\"arguments\":"
+				   "\"{\\\"p\\\":\\\"a\\\\\\\\\\\\\\\"b}\\\"}\"}}]},"
+				   "\"finish_reason\":\"tool_calls\"}]}";
+	char body[sizeof(head) + 600 + sizeof(tail)], want[16 + 300];
+	struct llm_response *r;
+	size_t n = 0, w = 0;
+
+	(void)state;
+	n += (size_t)sprintf(body + n, "%s", head);
+	w += (size_t)sprintf(want + w, "q\"{[\\\"}]\\");
+	/* 100 x "ab\n" then "\\" : escapes spread over a long string. */
+	for (int i = 0; i < 100; i++) {
+		n += (size_t)sprintf(body + n, "ab\\n");
+		w += (size_t)sprintf(want + w, "ab\n");
+	}
+	n += (size_t)sprintf(body + n, "\\\\%s", tail);
+	w += (size_t)sprintf(want + w, "\\");
+	assert_true(n < sizeof(body) && w < sizeof(want));
+	r = body_every_split(LLM_API_OPENAI_CHAT, body);
+	assert_text(&r->text, want);
+	assert_int_equal(r->n_tool_calls, 1);
+	assert_call(&r->tool_calls[0], "c1", "f", "{\"p\":\"a\\\\\\\"b}\"}", true);
+	assert_string_equal(r->stop_reason, "tool_calls");
+	assert_true(r->complete);
+	assert_false(r->body_truncated);
+	llm_response_free(r);
+}
+
 static void openai_chat_response(void **state)
 {
 	struct llm_response *r = body_every_split(LLM_API_OPENAI_CHAT, J(chat_resp));
@@ -1803,6 +1843,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_openai_chat_request, teardown),
 		cmocka_unit_test_teardown(openai_chat_response, teardown),
+		cmocka_unit_test_teardown(openai_chat_response_escapes, teardown),
 		cmocka_unit_test_teardown(openai_chat_stream, teardown),
 		cmocka_unit_test_teardown(openai_error_body, teardown),
 		cmocka_unit_test_teardown(test_openai_responses_request, teardown),
