@@ -69,4 +69,39 @@ static __always_inline void sk_local_inet(struct sock *sk, struct warden_sockadd
 		bpf_core_read(out->addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 }
 
+/*
+ * The record of a connection t's process took in (accept(), or io_uring's
+ * accept at its completion): listen_fd as the call named it, conn_fd the
+ * connection's, its two ends read from conn_fd's socket.
+ */
+static __always_inline void accept_emit(struct task_struct *t, __u64 session, __s32 listen_fd,
+					__s32 conn_fd, __u16 flags)
+{
+	struct warden_rec_accept *r = rb_reserve(sizeof(*r), WARDEN_REC_ACCEPT);
+	struct sock *sk;
+
+	if (!r)
+		return;
+	hdr_init(&r->hdr, WARDEN_REC_ACCEPT, sizeof(*r));
+	r->hdr.flags = flags;
+	task_fill(&r->task, t);
+	r->session = session;
+	r->fd = listen_fd;
+	r->ret = conn_fd;
+	__builtin_memset(&r->local, 0, sizeof(r->local));
+	sk = fd_sock(t, conn_fd);
+	if (!sk) {
+		__builtin_memset(&r->remote, 0, sizeof(r->remote));
+		goto out; /* closed by another thread meanwhile */
+	}
+	sk_peer(sk, &r->remote);
+	r->local.family = r->remote.family;
+	if (r->local.family == AF_INET || r->local.family == AF_INET6)
+		sk_local_inet(sk, &r->local);
+	else
+		r->remote.port = 0; /* AF_UNIX and others: the family alone */
+out:
+	rb_submit(r);
+}
+
 #endif

@@ -441,14 +441,13 @@ out:
  * only, unlike listen(): a server takes in far more than it listens, and
  * everyone else leaves after a look at its leader's task storage. A failed
  * accept leaves first: a non-blocking server's idle polls are EAGAINs.
+ * (Accepts through io_uring: session.bpf.c, at their completion.)
  */
 static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__s64 ret = ctx->ret;
-	struct warden_rec_accept *r;
 	struct task_struct *t;
 	struct pt_regs *regs;
-	struct sock *sk;
 	__u64 session;
 
 	if (ret < 0)
@@ -457,29 +456,8 @@ static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!session)
 		return 0;
 	t = bpf_get_current_task_btf();
-	r = rb_reserve(sizeof(*r), WARDEN_REC_ACCEPT);
-	if (!r)
-		return 0;
-	hdr_init(&r->hdr, WARDEN_REC_ACCEPT, sizeof(*r));
-	task_fill(&r->task, t);
-	r->session = session;
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
-	r->fd = PT_REGS_PARM1_SYSCALL(regs);
-	r->ret = ret;
-	__builtin_memset(&r->local, 0, sizeof(r->local));
-	sk = fd_sock(t, ret);
-	if (!sk) {
-		__builtin_memset(&r->remote, 0, sizeof(r->remote));
-		goto out; /* closed by another thread meanwhile */
-	}
-	sk_peer(sk, &r->remote);
-	r->local.family = r->remote.family;
-	if (r->local.family == AF_INET || r->local.family == AF_INET6)
-		sk_local_inet(sk, &r->local);
-	else
-		r->remote.port = 0; /* AF_UNIX and others: the family alone */
-out:
-	rb_submit(r);
+	accept_emit(t, session, PT_REGS_PARM1_SYSCALL(regs), ret, 0);
 	return 0;
 }
 

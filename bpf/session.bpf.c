@@ -27,7 +27,9 @@
  * io_uring requests that reach out (opens, connects, sockets, links,
  * renames) are reported as they are submitted, with the path or address
  * their preparation took in, where the kernel has the io_uring_submit_req
- * tracepoint (6.0 on): the openat and connect hooks never see them.
+ * tracepoint (6.0 on): the openat and connect hooks never see them. An
+ * accept's connection exists only at its completion: reported then, as
+ * net.accept (io_uring_complete).
  * Not covered: open() and creat() (glibc and musl call openat()),
  * name_to_handle/open_by_handle_at.
  */
@@ -408,6 +410,48 @@ static __always_inline void io_uring_connect(struct warden_rec_io_uring *r, void
 }
 
 /*
+ * The io_uring accepts a member submitted, until their last completion:
+ * the connection, and so its peer, exists only then. A completion names
+ * its ring and user_data; a multishot accept's name no request (io_uring
+ * posts them apart from it), so the request is known by those two. LRU:
+ * a ring torn down with accepts pending leaves entries no completion
+ * deletes.
+ */
+struct iou_accept_key {
+	__u64 ring; /* struct io_ring_ctx * */
+	__u64 user_data;
+};
+
+struct iou_accept {
+	__s32 fd; /* the listening socket as the request named it; -1: a registered file */
+	__u32 direct; /* the connection goes into the ring's file table, no fd */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct iou_accept_key);
+	__type(value, struct iou_accept);
+} iou_accepts SEC(".maps");
+
+#define IORING_CQE_F_MORE_ (1u << 1) /* uapi: more completions of this request follow */
+
+/* An accept a member submitted: kept for its completions (iou_accepts). */
+static __always_inline void io_uring_accept_stash(struct trace_event_raw_io_uring_submit_req *ctx)
+{
+	struct iou_accept_key k = { .ring = (__u64)ctx->ctx, .user_data = ctx->user_data };
+	struct iou_accept v = {};
+	struct io_kiocb *req = ctx->req;
+
+	/* REQ_F_FIXED_FILE is IOSQE_FIXED_FILE's bit: fd is an index into the ring's files. */
+	v.fd = ctx->flags & (1ull << IOSQE_FIXED_FILE_BIT) ? -1 : BPF_CORE_READ(req, cqe.fd);
+	if (bpf_core_type_exists(struct io_accept))
+		v.direct = BPF_CORE_READ(IOU_CMD(req, io_accept), file_slot) != 0;
+	if (bpf_map_update_elem(&iou_accepts, &k, &v, BPF_ANY))
+		stat_inc(WARDEN_STAT_IOU_ACCEPT_FAIL);
+}
+
+/*
  * Attached where the kernel has the tracepoint (kfeature.h); it runs in
  * the submitting thread, or the ring's SQPOLL thread, which is a thread of
  * the ring's process. A process in no session leaves after a look at the
@@ -451,6 +495,8 @@ int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 	r->resolved_path[0] = 0;
 	if (op == IORING_OP_CONNECT) {
 		io_uring_connect(r, ctx->req);
+	} else if (op == IORING_OP_ACCEPT) {
+		io_uring_accept_stash(ctx);
 	} else {
 		io_uring_paths(r, ctx->req, op);
 		/*
@@ -468,6 +514,45 @@ int warden_io_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 		}
 	}
 	rb_submit(r);
+	return 0;
+}
+
+/*
+ * A completion of an accept a member submitted (iou_accepts): a connection
+ * taken in is reported as accept() reports it, flagged WARDEN_F_IO_URING.
+ * It runs where io_uring completes the request: the submitting thread, an
+ * io-wq worker or the SQPOLL thread, all threads of the ring's process,
+ * whose fd table holds the new socket. Every other completion leaves after
+ * the look at its leader's task storage that current_session() is, or a
+ * missed lookup for a member's other requests. A connection put in the
+ * ring's file table (a direct descriptor) has no fd to read it by: it is
+ * left at io_uring.submit's opcode, as are failed accepts.
+ */
+SEC("tp/io_uring/io_uring_complete")
+int warden_io_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
+{
+	struct iou_accept_key k;
+	struct iou_accept *a;
+	__s32 res, fd;
+	__u32 direct;
+	__u64 session;
+
+	session = current_session();
+	if (!session)
+		return 0;
+	k.ring = (__u64)ctx->ctx;
+	k.user_data = ctx->user_data;
+	a = bpf_map_lookup_elem(&iou_accepts, &k);
+	if (!a)
+		return 0;
+	res = ctx->res;
+	fd = a->fd;
+	direct = a->direct;
+	if (!(ctx->cflags & IORING_CQE_F_MORE_))
+		bpf_map_delete_elem(&iou_accepts, &k); /* its last completion */
+	if (res < 0 || direct)
+		return 0;
+	accept_emit(bpf_get_current_task_btf(), session, fd, res, WARDEN_F_IO_URING);
 	return 0;
 }
 

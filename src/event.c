@@ -1036,6 +1036,7 @@ static void write_accept(struct jw *w, const struct event *ev)
 
 	jw_int(w, "fd", a->fd);
 	jw_int(w, "conn_fd", a->conn_fd);
+	jw_bool(w, "io_uring", a->io_uring);
 	jw_cstr(w, "family", family_name(a->local.family));
 	if (a->local.family == AF_INET || a->local.family == AF_INET6) {
 		jw_addr(w, "laddr", "lport", &a->local);

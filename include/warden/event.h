@@ -157,9 +157,10 @@ struct event {
 			uint16_t unix_path_len;
 		} listen;
 		struct {
-			int fd; /* the listening socket */
+			int fd; /* the listening socket; -1: an io_uring registered file */
 			int conn_fd; /* the connection's */
 			struct event_addr local, remote; /* family 0: the fd was gone */
+			bool io_uring; /* an io_uring request's, at its completion */
 		} accept;
 		struct {
 			/*

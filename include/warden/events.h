@@ -50,6 +50,7 @@ enum warden_rec_flags {
 	WARDEN_F_TRUNCATED2 =
 		1 << 6, /* io_uring, file change: path2 cut (path's: WARDEN_F_TRUNCATED) */
 	WARDEN_F_READ_FAULT2 = 1 << 7, /* io_uring, file change: path2 unreadable */
+	WARDEN_F_IO_URING = 1 << 8, /* accept: taken in by an io_uring request, at its completion */
 };
 
 /* Per-CPU statistics slots (map "stats"). Append only. */
@@ -73,6 +74,7 @@ enum warden_stat {
 	WARDEN_STAT_FILE_PATH_TRUNCATED, /* paths longer than WARDEN_OPEN_PATH_MAX - 1 */
 	WARDEN_STAT_RB_WAKEUP, /* records that woke wardend at once (an interrupt each) */
 	WARDEN_STAT_FILE_LATE_READ, /* open paths or open_hows not paged in at entry, read at exit */
+	WARDEN_STAT_IOU_ACCEPT_FAIL, /* an io_uring accept of a member not kept: its peer missed */
 	WARDEN_STAT_MAX = 48,
 };
 
@@ -468,7 +470,7 @@ _Static_assert(__builtin_offsetof(struct warden_rec_tls, data) == 176, "tls data
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, data) == 104, "dns data must be last");
 _Static_assert(__builtin_offsetof(struct warden_rec_dns, server) == 80, "dns server offset");
 _Static_assert(WARDEN_CONNECT_INET_SIZE == 104, "connect unix_path offset");
-_Static_assert(WARDEN_STAT_FILE_LATE_READ < WARDEN_STAT_MAX, "stats slots exhausted");
+_Static_assert(WARDEN_STAT_IOU_ACCEPT_FAIL < WARDEN_STAT_MAX, "stats slots exhausted");
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, remote) == 104, "io_uring remote");
 _Static_assert(__builtin_offsetof(struct warden_rec_io_uring, path2) == 128 + WARDEN_OPEN_PATH_MAX,
 	       "io_uring path2 offset");

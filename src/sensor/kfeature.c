@@ -28,6 +28,7 @@ const char *const kfeature_syscall_io_progs[] = {
 
 const char *const kfeature_io_uring_progs[] = {
 	"warden_io_uring_submit",
+	"warden_io_uring_complete", /* its accepts come from the submit program */
 	NULL,
 };
 

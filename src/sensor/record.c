@@ -140,6 +140,7 @@ static int decode_accept(const struct warden_rec_accept *r, size_t size, struct 
 	ev->type = EVENT_NET_ACCEPT;
 	ev->accept.fd = r->fd;
 	ev->accept.conn_fd = r->ret;
+	ev->accept.io_uring = r->hdr.flags & WARDEN_F_IO_URING;
 	addr_copy(&ev->accept.local, &r->local);
 	addr_copy(&ev->accept.remote, &r->remote);
 	return 0;

@@ -69,6 +69,7 @@ static const char *const stat_names[WARDEN_STAT_MAX] = {
 	[WARDEN_STAT_FILE_PATH_TRUNCATED] = "file_open_path_truncated",
 	[WARDEN_STAT_RB_WAKEUP] = "ring_wakeups",
 	[WARDEN_STAT_FILE_LATE_READ] = "file_open_late_reads",
+	[WARDEN_STAT_IOU_ACCEPT_FAIL] = "io_uring_accept_stash_fail",
 };
 
 const char *sensor_stat_name(unsigned int i)

@@ -7,10 +7,18 @@
  *   mkdirat DIR/d; renameat DIR/d to DIR/e; symlinkat DIR/link -> PATH;
  *   linkat PATH to DIR/hard; unlinkat DIR/link; unlinkat DIR/e (a directory);
  *   connect an AF_UNIX socket to UNIX.
- * Then, through plain syscalls (net.accept's hooks, not io_uring's), takes
- * in one TCP connection it makes to itself on 127.0.0.1: accept4(2).
- * Prints "NAME RES" pairs on one line (the completions' results, then
- * accept4's) and exits 0 when every request completed, whatever its result.
+ * Then takes in TCP connections it makes to itself on 127.0.0.1, each
+ * through an io_uring accept completed another way: one already waiting
+ * (completed at submission), one that arrives after (completed by the
+ * poll's task work), one forced to an io-wq worker (IOSQE_ASYNC), and two
+ * through one multishot accept; one whose listener is a file registered
+ * with the ring (IOSQE_FIXED_FILE), and one whose connection goes into the
+ * ring's file table (a direct descriptor: its result is a slot, no fd).
+ * Last, one through plain syscalls (net.accept's hooks, not io_uring's):
+ * accept4(2).
+ * Prints "NAME RES" pairs on one line (the completions' results, the
+ * listener's port as "lport", then accept4's) and exits 0 when every
+ * request completed, whatever its result.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -39,6 +47,15 @@
 #define USER_DATA_UNLINK 0x756e6c6eu
 #define USER_DATA_RMDIR 0x726d6469u
 #define USER_DATA_UNIX 0x756e6978u
+#define USER_DATA_ACCEPT 0x61636370u /* "accp": completed at submission */
+#define USER_DATA_ACCEPT_POLL 0x61637074u /* "acpt": its connection came later */
+#define USER_DATA_ACCEPT_WQ 0x61637771u /* "acwq": on an io-wq worker */
+#define USER_DATA_ACCEPT_MULTI 0x61636d73u /* "acms": multishot */
+#define USER_DATA_ACCEPT_FIXED 0x61636678u /* "acfx": the listener a registered file */
+#define USER_DATA_ACCEPT_DIRECT 0x61636469u /* "acdi": into the ring's file table */
+#ifndef IORING_ACCEPT_MULTISHOT
+#define IORING_ACCEPT_MULTISHOT (1U << 0) /* <linux/io_uring.h> of 5.19 on */
+#endif
 
 struct ring {
 	int fd;
@@ -73,28 +90,46 @@ static int ring_setup(struct ring *r)
 	return 0;
 }
 
-/* Submits sqe (as slot 0) and waits for its completion: its result, or exits on failure. */
-static int ring_run(struct ring *r, const struct io_uring_sqe *sqe)
+static void ring_enter(struct ring *r, unsigned int submit, unsigned int wait)
+{
+	if (syscall(__NR_io_uring_enter, r->fd, submit, wait, wait ? IORING_ENTER_GETEVENTS : 0,
+		    NULL, 0) < 0) {
+		perror("io_uring_enter");
+		exit(1);
+	}
+}
+
+/* Submits sqe (as slot 0) without waiting for it. */
+static void ring_submit(struct ring *r, const struct io_uring_sqe *sqe)
+{
+	r->sqes[0] = *sqe;
+	r->sq_array[*r->sq_tail & *r->sq_mask] = 0;
+	__atomic_store_n(r->sq_tail, *r->sq_tail + 1, __ATOMIC_RELEASE);
+	ring_enter(r, 1, 0);
+}
+
+/* Waits for the next completion: its result, or exits on failure. */
+static int ring_wait(struct ring *r)
 {
 	unsigned int head;
 	int res;
 
-	r->sqes[0] = *sqe;
-	r->sq_array[*r->sq_tail & *r->sq_mask] = 0;
-	__atomic_store_n(r->sq_tail, *r->sq_tail + 1, __ATOMIC_RELEASE);
 	for (;;) {
-		if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) <
-		    0) {
-			perror("io_uring_enter");
-			exit(1);
-		}
 		head = *r->cq_head;
 		if (head != __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
 			break;
+		ring_enter(r, 0, 1);
 	}
 	res = r->cqes[head & *r->cq_mask].res;
 	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
 	return res;
+}
+
+/* Submits sqe and waits for its completion: its result. */
+static int ring_run(struct ring *r, const struct io_uring_sqe *sqe)
+{
+	ring_submit(r, sqe);
+	return ring_wait(r);
 }
 
 static struct io_uring_sqe path_sqe(__u8 op, const char *path, __u64 user_data)
@@ -109,20 +144,97 @@ static struct io_uring_sqe path_sqe(__u8 op, const char *path, __u64 user_data)
 	return sqe;
 }
 
-/* accept4()'s result for a connection made to a fresh listener on 127.0.0.1; -1 on any failure. */
-static int accept_one(void)
+/* A listening socket on 127.0.0.1, its address in *sin; exits on failure. */
+static int listener(struct sockaddr_in *sin)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
+	socklen_t len = sizeof(*sin);
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || bind(l, (struct sockaddr *)sin, sizeof(*sin)) < 0 || listen(l, 8) < 0 ||
+	    getsockname(l, (struct sockaddr *)sin, &len) < 0) {
+		perror("listener");
+		exit(1);
+	}
+	return l;
+}
+
+/* A connection to sin, left open (the listener's backlog holds it); exits on failure. */
+static void dial(const struct sockaddr_in *sin)
+{
 	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&sin, &len) < 0 ||
-	    connect(c, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		return -1;
-	return accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0 || connect(c, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+		perror("dial");
+		exit(1);
+	}
+}
+
+static struct io_uring_sqe accept_sqe(int l, __u64 user_data)
+{
+	struct io_uring_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_ACCEPT;
+	sqe.fd = l;
+	sqe.accept_flags = SOCK_CLOEXEC;
+	sqe.user_data = user_data;
+	return sqe;
+}
+
+/* The io_uring accepts of the comment at the top, then accept4: prints their results. */
+static void accepts(struct ring *r)
+{
+	struct sockaddr_in sin;
+	struct io_uring_sqe sqe;
+	int l = listener(&sin), files[2] = { -1, -1 };
+
+	printf(" lport %d", ntohs(sin.sin_port));
+	dial(&sin);
+	sqe = accept_sqe(l, USER_DATA_ACCEPT);
+	printf(" accept %d", ring_run(r, &sqe));
+	sqe = accept_sqe(l, USER_DATA_ACCEPT_POLL);
+	ring_submit(r, &sqe);
+	dial(&sin);
+	printf(" accept_poll %d", ring_wait(r));
+	sqe = accept_sqe(l, USER_DATA_ACCEPT_WQ);
+	sqe.flags = IOSQE_ASYNC;
+	ring_submit(r, &sqe);
+	dial(&sin);
+	printf(" accept_wq %d", ring_wait(r));
+	sqe = accept_sqe(l, USER_DATA_ACCEPT_MULTI);
+	sqe.ioprio = IORING_ACCEPT_MULTISHOT;
+	ring_submit(r, &sqe);
+	dial(&sin);
+	printf(" accept_multi %d", ring_wait(r));
+	dial(&sin);
+	printf(" accept_multi2 %d", ring_wait(r));
+	/*
+	 * Listeners of their own from here: the multishot accept, still armed,
+	 * would take their connections. The ring's file table: slot 0 the
+	 * listener, slot 1 free for the direct descriptor.
+	 */
+	l = listener(&sin);
+	files[0] = l;
+	if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES, files, 2) < 0) {
+		perror("io_uring_register");
+		exit(1);
+	}
+	dial(&sin);
+	sqe = accept_sqe(0, USER_DATA_ACCEPT_FIXED);
+	sqe.flags = IOSQE_FIXED_FILE;
+	printf(" accept_fixed %d", ring_run(r, &sqe));
+	dial(&sin);
+	sqe = accept_sqe(0, USER_DATA_ACCEPT_DIRECT);
+	sqe.flags = IOSQE_FIXED_FILE;
+	sqe.file_index = 2; /* slot 1, plus one: the result is 0, no fd */
+	sqe.accept_flags = 0; /* a slot has no close-on-exec */
+	printf(" direct_slot %d", ring_run(r, &sqe));
+	l = listener(&sin);
+	dial(&sin);
+	printf(" accept4 %d\n", accept4(l, NULL, NULL, SOCK_CLOEXEC));
 }
 
 int main(int argc, char **argv)
@@ -198,6 +310,6 @@ int main(int argc, char **argv)
 	sqe.off = sizeof(sun.sun_family) + strlen(sun.sun_path);
 	sqe.user_data = USER_DATA_UNIX;
 	printf(" unix %d", ring_run(&r, &sqe));
-	printf(" accept4 %d\n", accept_one());
+	accepts(&r);
 	return 0;
 }

@@ -653,7 +653,14 @@ static void accept_fields(void **state)
 	assert_int_equal(get_int(o, "lport"), 4444);
 	assert_string_equal(get_str(o, "raddr"), "203.0.113.7");
 	assert_int_equal(get_int(o, "rport"), 51000);
+	assert_false(json_is_true(json_object_get(o, "io_uring")));
+	assert_true(json_is_false(json_object_get(o, "io_uring")));
 	json_decref(o);
+	ev.accept.io_uring = true;
+	o = to_json(&ev);
+	assert_true(json_is_true(json_object_get(o, "io_uring")));
+	json_decref(o);
+	ev.accept.io_uring = false;
 
 	/* A UNIX connection, or a socket gone: the family alone. */
 	memset(&ev.accept.local, 0, sizeof(ev.accept.local));

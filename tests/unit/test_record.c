@@ -238,7 +238,15 @@ static void accept_record(void **state)
 	assert_int_equal(ev.accept.local.port, 8080);
 	assert_int_equal(ev.accept.remote.port, 40000);
 	assert_int_equal(ev.accept.remote.addr[15], 1);
+	assert_false(ev.accept.io_uring);
 	free(copy);
+	/* An io_uring accept's completion: flagged, else the same. */
+	r.hdr.flags = WARDEN_F_IO_URING;
+	assert_int_equal(decode_copy(&r, sizeof(r), &ev, &copy), 0);
+	assert_true(ev.accept.io_uring);
+	assert_int_equal(ev.accept.conn_fd, 4);
+	free(copy);
+	r.hdr.flags = 0;
 
 	/* Lies: a failed accept (never reported), two families, another size. */
 	r.ret = -11;
