@@ -94,7 +94,7 @@ $(BUILD)/tests/thread_exit: tests/e2e/thread_exit.c
 	$(CC) $(CFLAGS) -o $@ $< -lpthread
 
 # And one for the session tests: an agent's tool that opens and connects through io_uring.
-$(BUILD)/tests/uring_ops: tests/e2e/uring_ops.c
+$(BUILD)/tests/uring_ops: tests/e2e/uring_ops.c tools/uring_ring.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 
@@ -145,7 +145,7 @@ $(BUILD)/bench/sqlite_floor: tools/bench/sqlite_floor.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lsqlite3
 
-$(BUILD)/bench/exec_storm: tools/bench/exec_storm.c
+$(BUILD)/bench/exec_storm: tools/bench/exec_storm.c tools/uring_ring.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 

@@ -7,9 +7,10 @@
  * N x (sendto, recvfrom) of 64 bytes over loopback UDP, unconnected, from
  * a socket the kernel bound (a client's); "udp-server N" the same from a
  * socket bound to its port (a server's replies).
- * "open N": N x open and close /dev/null. What every process on the host
- * pays on its plain I/O and opens for the hooks that watch agents' TLS,
- * DNS and file opens.
+ * "open N": N x open and close /dev/null. "uring N": N x an io_uring NOP,
+ * submitted and waited for (an io_uring_enter each). What every process on
+ * the host pays on its plain I/O, opens and io_uring requests for the hooks
+ * that watch agents' TLS, DNS, file opens and io_uring requests.
  * Prints one JSON line: the elapsed ns, and the CPU ns (user + system) the
  * storm and its children used: what hooks on their syscalls cost them,
  * without the noise of whatever else the machine runs meanwhile.
@@ -26,6 +27,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../uring_ring.h"
 
 extern char **environ;
 
@@ -104,8 +107,9 @@ int main(int argc, char **argv)
 	if (argc != 3 ||
 	    (strcmp(argv[1], "exec") && strcmp(argv[1], "connect") && strcmp(argv[1], "pipe") &&
 	     strcmp(argv[1], "unix") && strcmp(argv[1], "udp") && strcmp(argv[1], "udp-server") &&
-	     strcmp(argv[1], "open"))) {
-		fprintf(stderr, "usage: exec_storm exec|connect|pipe|unix|udp|udp-server|open N\n");
+	     strcmp(argv[1], "open") && strcmp(argv[1], "uring"))) {
+		fprintf(stderr,
+			"usage: exec_storm exec|connect|pipe|unix|udp|udp-server|open|uring N\n");
 		return 2;
 	}
 	n = atol(argv[2]);
@@ -155,6 +159,18 @@ int main(int argc, char **argv)
 		}
 		close(fds[0]);
 		close(fds[1]);
+	} else if (!strcmp(argv[1], "uring")) {
+		struct io_uring_sqe sqe = { .opcode = IORING_OP_NOP };
+		struct ring r;
+
+		if (ring_setup(&r))
+			return 1;
+		for (long i = 0; i < n; i++) {
+			sqe.user_data = (__u64)i;
+			if (ring_run(&r, &sqe))
+				return 1;
+		}
+		close(r.fd);
 	} else if (!strcmp(argv[1], "udp") || !strcmp(argv[1], "udp-server")) {
 		if (udp_pairs(n, !strcmp(argv[1], "udp-server")))
 			return 1;
