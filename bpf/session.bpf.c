@@ -424,7 +424,9 @@ struct iou_accept_key {
 
 struct iou_accept {
 	__s32 fd; /* the listening socket as the request named it; -1: a registered file */
-	__u32 direct; /* the connection goes into the ring's file table, no fd */
+	__u8 direct; /* the connection goes into the ring's file table, no fd */
+	__u8 multishot; /* its completions but the last name no request */
+	__u8 _pad[2];
 };
 
 struct {
@@ -435,6 +437,7 @@ struct {
 } iou_accepts SEC(".maps");
 
 #define IORING_CQE_F_MORE_ (1u << 1) /* uapi: more completions of this request follow */
+#define IORING_ACCEPT_MULTISHOT_ (1u << 0) /* uapi: an accept's ioprio flag */
 
 /* An accept a member submitted: kept for its completions (iou_accepts). */
 static __always_inline void io_uring_accept_stash(struct trace_event_raw_io_uring_submit_req *ctx)
@@ -447,6 +450,10 @@ static __always_inline void io_uring_accept_stash(struct trace_event_raw_io_urin
 	v.fd = ctx->flags & (1ull << IOSQE_FIXED_FILE_BIT) ? -1 : BPF_CORE_READ(req, cqe.fd);
 	if (bpf_core_type_exists(struct io_accept))
 		v.direct = BPF_CORE_READ(IOU_CMD(req, io_accept), file_slot) != 0;
+	/* Where the kernel keeps no such flag, a multishot accept gives its last completion only. */
+	if (bpf_core_field_exists(struct io_accept, iou_flags))
+		v.multishot = !!(BPF_CORE_READ(IOU_CMD(req, io_accept), iou_flags) &
+				 IORING_ACCEPT_MULTISHOT_);
 	if (bpf_map_update_elem(&iou_accepts, &k, &v, BPF_ANY))
 		stat_inc(WARDEN_STAT_IOU_ACCEPT_FAIL);
 }
@@ -532,9 +539,10 @@ SEC("tp/io_uring/io_uring_complete")
 int warden_io_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 {
 	struct iou_accept_key k;
+	struct io_kiocb *req;
 	struct iou_accept *a;
 	__s32 res, fd;
-	__u32 direct;
+	__u8 direct;
 	__u64 session;
 
 	session = current_session();
@@ -544,6 +552,14 @@ int warden_io_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	k.user_data = ctx->user_data;
 	a = bpf_map_lookup_elem(&iou_accepts, &k);
 	if (!a)
+		return 0;
+	/*
+	 * user_data is the program's to choose, and need not be unique: a
+	 * completion is the accept's only if its request is an accept, or if
+	 * it names none and the accept is multishot.
+	 */
+	req = ctx->req;
+	if (req ? BPF_CORE_READ(req, opcode) != IORING_OP_ACCEPT : !a->multishot)
 		return 0;
 	res = ctx->res;
 	fd = a->fd;

@@ -10,8 +10,9 @@
  * Then takes in TCP connections it makes to itself on 127.0.0.1, each
  * through an io_uring accept completed another way: one already waiting
  * (completed at submission), one that arrives after (completed by the
- * poll's task work), one forced to an io-wq worker (IOSQE_ASYNC), and two
- * through one multishot accept; one whose listener is a file registered
+ * poll's task work; a NOP with the same user_data completes meanwhile),
+ * one forced to an io-wq worker (IOSQE_ASYNC), and two through one
+ * multishot accept; one whose listener is a file registered
  * with the ring (IOSQE_FIXED_FILE), and one whose connection goes into the
  * ring's file table (a direct descriptor: its result is a slot, no fd).
  * Last, one through plain syscalls (net.accept's hooks, not io_uring's):
@@ -124,6 +125,11 @@ static void accepts(struct ring *r)
 	printf(" accept %d", ring_run(r, &sqe));
 	sqe = accept_sqe(l, USER_DATA_ACCEPT_POLL);
 	ring_submit(r, &sqe);
+	/* user_data need not be unique: a NOP's completion under the waiting accept's. */
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_NOP;
+	sqe.user_data = USER_DATA_ACCEPT_POLL;
+	printf(" nop_same_user_data %d", ring_run(r, &sqe));
 	dial(&sin);
 	printf(" accept_poll %d", ring_wait(r));
 	sqe = accept_sqe(l, USER_DATA_ACCEPT_WQ);
