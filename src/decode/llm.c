@@ -2134,7 +2134,6 @@ static bool is_ws(uint8_t c)
 
 int llm_response_feed_body(struct llm_response_builder *b, const uint8_t *data, size_t len)
 {
-	const uint8_t *quote = NULL, *bs;
 	struct jsplit *s;
 	size_t i = 0, start = 0;
 	bool kept;
@@ -2158,22 +2157,16 @@ int llm_response_feed_body(struct llm_response_builder *b, const uint8_t *data, 
 				/*
 				 * Only '"' and '\\' matter in a string, and strings
 				 * are most of a body (a reply's text, a tool call's
-				 * arguments): memchr() skips to them. The next '"' is
-				 * looked for once and kept, so a string of many
-				 * escapes is not searched to its end at each.
+				 * arguments): skipped many bytes a step. A control
+				 * byte stops the skip too; the split steps over it
+				 * (the parser judges the element).
 				 */
-				if (!quote || quote < data + i) {
-					quote = memchr(data + i, '"', len - i);
-					if (!quote)
-						quote = data + len;
-				}
-				bs = memchr(data + i, '\\', (size_t)(quote - (data + i)));
-				i = (size_t)((bs ? bs : quote) - data);
+				i += bufutil_json_plain((const char *)data + i, len - i, false);
 				if (i == len)
 					break;
-				if (bs)
+				if (data[i] == '\\')
 					s->esc = true;
-				else
+				else if (data[i] == '"')
 					s->in_str = false;
 				i++;
 				continue;
